@@ -1,0 +1,49 @@
+// Key sets for rotation (contracts 1 and 3). Environment format, current key first:
+//   JWT_KEYS="2026-01:<secret>,2025-12:<previous secret>"    (kid:secret pairs)
+//   VAU_SIGNING_KEYS="<current>,<previous>"                 (bare secrets)
+// Secrets may contain ':' but not ','.
+
+export interface JwtKeySet {
+  /** kid used when signing. */
+  currentKid: string;
+  /** Every kid a verifier accepts, current and previous. */
+  keys: Readonly<Record<string, string>>;
+}
+
+export const MIN_SECRET_LENGTH = 16;
+
+export class KeySetError extends Error {}
+
+export function parseJwtKeySet(text: string): JwtKeySet {
+  const entries = splitList(text).map((entry) => {
+    const colon = entry.indexOf(":");
+    if (colon <= 0) throw new KeySetError("each entry must be kid:secret");
+    const kid = entry.slice(0, colon);
+    const secret = entry.slice(colon + 1);
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(kid)) throw new KeySetError(`kid "${kid}" must be 1-64 of [A-Za-z0-9._-]`);
+    if (secret.length < MIN_SECRET_LENGTH) throw new KeySetError(`secret of kid "${kid}" is shorter than ${MIN_SECRET_LENGTH}`);
+    return [kid, secret] as const;
+  });
+  const keys: Record<string, string> = {};
+  for (const [kid, secret] of entries) {
+    if (kid in keys) throw new KeySetError(`kid "${kid}" appears twice`);
+    keys[kid] = secret;
+  }
+  return { currentKid: entries[0]![0], keys };
+}
+
+/** Signing keys for contract 3: the first signs, all verify. */
+export function parseSigningKeys(text: string): string[] {
+  const keys = splitList(text);
+  for (const key of keys) {
+    if (key.length < MIN_SECRET_LENGTH) throw new KeySetError(`a signing key is shorter than ${MIN_SECRET_LENGTH}`);
+  }
+  if (keys.length > 3) throw new KeySetError("at most 3 keys (current, previous, next)");
+  return keys;
+}
+
+function splitList(text: string): string[] {
+  const items = text.split(",").map((s) => s.trim());
+  if (items.length === 0 || items.some((s) => s === "")) throw new KeySetError("expected a non-empty comma-separated list");
+  return items;
+}
