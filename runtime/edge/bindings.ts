@@ -1,0 +1,97 @@
+// The edge Worker's bindings, declared once. The Pulumi program (infra/) turns this into the
+// WorkersScript's bindings, migrations and queue consumer; the local Miniflare runner and the tests
+// turn it into Miniflare options. Change a binding here and both follow.
+//
+// Logical names below become physical names per stack in infra: twist-<logical>-<stack>.
+
+export const WORKER = {
+  /** Logical script name; deployed as twist-vau-<stack>. */
+  name: "vau",
+  mainModule: "index.js",
+  compatibilityDate: "2025-09-01",
+  compatibilityFlags: [] as string[],
+} as const;
+
+export interface KvNamespaceDecl {
+  binding: string;
+  /** Logical namespace title. */
+  title: string;
+  purpose: string;
+}
+
+export interface R2BucketDecl {
+  binding: string;
+  bucket: string;
+  purpose: string;
+  /** Objects older than this are deleted by a lifecycle rule. */
+  retentionDays: number;
+}
+
+export interface QueueConsumerDecl {
+  maxBatchSize: number;
+  maxBatchTimeoutSeconds: number;
+  maxRetries: number;
+  retryDelaySeconds: number;
+  /** Logical name of the dead-letter queue. */
+  deadLetterQueue: string;
+}
+
+export interface QueueDecl {
+  /** Producer binding name; omitted for a queue the Worker only consumes. */
+  binding?: string;
+  queue: string;
+  purpose: string;
+  /** Present when this Worker consumes the queue. */
+  consumer?: QueueConsumerDecl;
+}
+
+export interface DurableObjectDecl {
+  binding: string;
+  className: string;
+  purpose: string;
+}
+
+export const kvNamespaces: readonly KvNamespaceDecl[] = [
+  { binding: "DEVICES", title: "devices", purpose: "device history for trust scores; cache of seen VAU ids" },
+];
+
+export const r2Buckets: readonly R2BucketDecl[] = [
+  { binding: "AUDIT", bucket: "audit", purpose: "batched audit log of ingest requests (allow-listed headers only)", retentionDays: 90 },
+];
+
+export const queues: readonly QueueDecl[] = [
+  {
+    binding: "REWARDS",
+    queue: "rewards",
+    purpose: "reward messages (contract 4) from ingest to the backend",
+    consumer: { maxBatchSize: 50, maxBatchTimeoutSeconds: 5, maxRetries: 5, retryDelaySeconds: 30, deadLetterQueue: "rewards-dlq" },
+  },
+  { binding: "REWARDS_DLQ", queue: "rewards-dlq", purpose: "reward messages that failed every retry or were rejected by the backend" },
+];
+
+export const durableObjects: readonly DurableObjectDecl[] = [
+  { binding: "RATE_LIMITER", className: "RateLimiter", purpose: "token buckets per wallet and per device" },
+  { binding: "DEDUPE", className: "VauDedupe", purpose: "authoritative seen-VAU check, sharded by vauId" },
+  { binding: "AGGREGATOR", className: "HourlyAggregator", purpose: "per-UTC-hour ingest totals" },
+];
+
+/** Durable Object migrations in order; the Free plan allows only SQLite-backed classes. */
+export const migrations: readonly { tag: string; newSqliteClasses: string[] }[] = [
+  { tag: "v1", newSqliteClasses: ["RateLimiter", "VauDedupe", "HourlyAggregator"] },
+];
+
+/** Plain-text configuration (plain_text bindings). Values come from stack config or local defaults. */
+export const vars = [
+  "ENVIRONMENT",
+  "BACKEND_URL",
+  "RATE_LIMIT_WALLET_PER_MINUTE",
+  "RATE_LIMIT_DEVICE_PER_MINUTE",
+  "VAU_MAX_AGE_SECONDS",
+  "MAX_EARNED_PER_VAU",
+] as const;
+
+/** Secrets (secret_text bindings); never plain text, never in the bundle. */
+export const secrets = ["JWT_KEYS", "VAU_SIGNING_KEYS", "SERVICE_SIGNING_KEYS"] as const;
+
+export type VarName = (typeof vars)[number];
+export type SecretName = (typeof secrets)[number];
