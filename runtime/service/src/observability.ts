@@ -1,0 +1,74 @@
+// GET /health (process up), GET /ready (every dependency answers, else 503), GET /metrics
+// (Prometheus text from this service's own registry), and the HTTP metrics behind them.
+import { Router, type NextFunction, type Request, type Response } from "express";
+import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { unavailable } from "@twist/shared/errors";
+
+export type ReadinessCheck = () => Promise<unknown>;
+
+export interface Observability {
+  registry: Registry;
+  /** Records request count and latency by route pattern (never the raw path: ids would explode cardinality). */
+  httpMetrics: (req: Request, res: Response, next: NextFunction) => void;
+  routes: Router;
+}
+
+export function observability(service: string, checks: Record<string, ReadinessCheck>, options: { checkTimeoutMs?: number } = {}): Observability {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({ name: "http_requests_total", help: "HTTP requests", labelNames: ["method", "route", "status"], registers: [registry] });
+  const latency = new Histogram({
+    name: "http_request_duration_seconds",
+    help: "HTTP request latency",
+    labelNames: ["method", "route"],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+
+  const httpMetrics = (req: Request, res: Response, next: NextFunction) => {
+    const end = latency.startTimer();
+    res.on("finish", () => {
+      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : "unmatched";
+      requests.inc({ method: req.method, route, status: String(res.statusCode) });
+      end({ method: req.method, route });
+    });
+    next();
+  };
+
+  const timeout = options.checkTimeoutMs ?? 2000;
+  const routes = Router();
+  routes.get("/health", (_req, res) => {
+    res.json({ status: "ok", service });
+  });
+  routes.get("/ready", async (_req, res, next) => {
+    const results = await Promise.all(
+      Object.entries(checks).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), timeout);
+          return [name, "ok"] as const;
+        } catch {
+          return [name, "down"] as const;
+        }
+      }),
+    );
+    const down = results.filter(([, state]) => state === "down").map(([name]) => name);
+    if (down.length) return next(unavailable(`not ready: ${down.join(", ")} unavailable`));
+    res.json({ status: "ready", checks: Object.fromEntries(results) });
+  });
+  routes.get("/metrics", async (_req, res) => {
+    res.setHeader("Content-Type", registry.contentType);
+    res.send(await registry.metrics());
+  });
+  return { registry, httpMetrics, routes };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("timeout")), ms);
+    promise.then(
+      (v) => (clearTimeout(timer), resolve(v)),
+      (e) => (clearTimeout(timer), reject(e)),
+    );
+  });
+}

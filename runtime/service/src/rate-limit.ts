@@ -1,0 +1,53 @@
+// Fixed-window rate limits in Redis (one atomic INCR+PEXPIRE script), shared by every replica.
+// Redis down means 503, never "allow": a limiter that fails open is no limiter.
+import type { NextFunction, Request, Response } from "express";
+import type Redis from "ioredis";
+import { rateLimited } from "@twist/shared/errors";
+import { redisOp } from "./redis";
+
+const SCRIPT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+return {count, ttl}`;
+
+export interface RateLimitRule {
+  /** Distinguishes limiters in keys and messages, e.g. "nonce-ip". */
+  name: string;
+  limit: number;
+  windowSeconds: number;
+}
+
+export interface RateLimitResult {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  resetSeconds: number;
+}
+
+export async function hitRateLimit(redis: Redis, rule: RateLimitRule, subject: string): Promise<RateLimitResult> {
+  const [count, ttl] = (await redisOp(() => redis.eval(SCRIPT, 1, `rl:${rule.name}:${subject}`, String(rule.windowSeconds * 1000)))) as [number, number];
+  const resetSeconds = Math.max(1, Math.ceil((ttl > 0 ? ttl : rule.windowSeconds * 1000) / 1000));
+  return { allowed: count <= rule.limit, limit: rule.limit, remaining: Math.max(0, rule.limit - count), resetSeconds };
+}
+
+/** Sets X-RateLimit-* headers and throws 429 (with Retry-After) when the subject is over the limit. */
+export async function enforceRateLimit(redis: Redis, rule: RateLimitRule, subject: string, res: Response): Promise<void> {
+  const result = await hitRateLimit(redis, rule, subject);
+  res.setHeader("X-RateLimit-Limit", String(result.limit));
+  res.setHeader("X-RateLimit-Remaining", String(result.remaining));
+  res.setHeader("X-RateLimit-Reset", String(result.resetSeconds));
+  if (!result.allowed) throw rateLimited(result.resetSeconds, `rate limit ${rule.name} exceeded`);
+}
+
+/** Middleware form, for limits keyed by something known before the handler runs (the client IP). */
+export function rateLimit(redis: Redis, rule: RateLimitRule, subjectOf: (req: Request) => string) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      await enforceRateLimit(redis, rule, subjectOf(req), res);
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+}
