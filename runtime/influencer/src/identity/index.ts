@@ -1,0 +1,71 @@
+// The identity middlewares every authenticated route uses. The wallet comes only from the verified
+// JWT; user and influencer ids come only from the lookup, never from the body or query.
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import { ApiError, unauthorized } from "@twist/shared/errors";
+import type { JwtKeySet } from "@twist/shared/keys";
+import { verifyJwt } from "./jwt";
+import type { IdentityStore } from "./store";
+
+export interface Identity {
+  walletAddress: string;
+  userId: string;
+  /** Set by requireInfluencer. */
+  influencerId?: string;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      identity?: Identity;
+    }
+  }
+}
+
+export interface IdentityMiddlewares {
+  /** Verified JWT -> req.identity {walletAddress, userId} (user created on first use). */
+  requireIdentity: RequestHandler[];
+  /** As requireIdentity, plus req.identity.influencerId, or 403 FORBIDDEN (details.reason NOT_REGISTERED). */
+  requireInfluencer: RequestHandler[];
+}
+
+export function notRegistered(): ApiError {
+  return new ApiError("FORBIDDEN", "register as an influencer first (POST /api/v1/influencers)", { details: { reason: "NOT_REGISTERED" } });
+}
+
+export function createIdentityMiddlewares(keySet: JwtKeySet, store: IdentityStore, options: { clockTimestamp?: number } = {}): IdentityMiddlewares {
+  const jwt = verifyJwt(keySet, options);
+  const resolveUser = async (req: Request, _res: Response, next: NextFunction) => {
+    const walletAddress = req.auth!.sub;
+    const mapping = await store.resolve(walletAddress);
+    req.identity = { walletAddress, userId: mapping.userId, ...(mapping.influencerId ? { influencerId: mapping.influencerId } : {}) };
+    next();
+  };
+  const resolveInfluencer = async (req: Request, _res: Response, next: NextFunction) => {
+    const identity = req.identity!;
+    if (!identity.influencerId) {
+      // A cached "not registered" may predate a registration on another replica: ask Postgres.
+      const fresh = await store.load(identity.walletAddress);
+      if (!fresh.influencerId) throw notRegistered();
+      identity.influencerId = fresh.influencerId;
+    }
+    next();
+  };
+  return { requireIdentity: [jwt, resolveUser], requireInfluencer: [jwt, resolveUser, resolveInfluencer] };
+}
+
+/** The identity set by requireIdentity (401 if a route forgot the middleware). */
+export function identityOf(req: Request): Identity {
+  if (!req.identity) throw unauthorized("authentication required");
+  return req.identity;
+}
+
+/** The influencer id set by requireInfluencer. */
+export function influencerIdOf(req: Request): string {
+  const id = identityOf(req).influencerId;
+  if (!id) throw notRegistered();
+  return id;
+}
+
+export { IdentityStore, type IdentityMapping } from "./store";
+export { verifyJwt } from "./jwt";

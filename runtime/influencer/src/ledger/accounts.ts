@@ -1,0 +1,33 @@
+// Ledger account naming. Every account has a stable key; user-owned accounts never go negative,
+// system accounts (the platform's side of each movement) may.
+
+export interface AccountSpec {
+  key: string;
+  owner: string | null;
+  kind: AccountKind;
+  ref: string | null;
+  allowNegative: boolean;
+}
+
+export type SystemAccount = "rewards" | "commissions" | "fees" | "settlement";
+export type UserAccountKind = "available" | "stake" | "pool_rewards" | "payout_pending";
+export type AccountKind = UserAccountKind | `system_${SystemAccount}`;
+
+export const CURRENCY = "TWIST";
+
+export const account = {
+  /** Platform side: reward emissions, commissions paid in, fees earned, funds sent out by settlement. */
+  system: (name: SystemAccount): AccountSpec => ({ key: `system:${name}`, owner: null, kind: `system_${name}`, ref: null, allowNegative: true }),
+  /** Spendable balance of a wallet. */
+  available: (wallet: string): AccountSpec => user(wallet, "available", null),
+  /** Funds a wallet has locked in one pool. */
+  stake: (wallet: string, poolId: string): AccountSpec => user(wallet, "stake", poolId),
+  /** Revenue share distributed to a staker by one pool, claimable into `available`. */
+  poolRewards: (wallet: string, poolId: string): AccountSpec => user(wallet, "pool_rewards", poolId),
+  /** Funds reserved by pending payouts. */
+  payoutPending: (wallet: string): AccountSpec => user(wallet, "payout_pending", null),
+};
+
+function user(wallet: string, kind: UserAccountKind, ref: string | null): AccountSpec {
+  return { key: ref ? `user:${wallet}:${kind}:${ref}` : `user:${wallet}:${kind}`, owner: wallet, kind, ref, allowNegative: false };
+}

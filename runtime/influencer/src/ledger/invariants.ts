@@ -1,0 +1,33 @@
+// The ledger's invariants as one query set; tests run it after every scenario, operators can too
+// (docs/ledger.md). Returns the violations found; an empty list means the ledger is consistent.
+import { QueryTypes, type Sequelize } from "sequelize";
+
+export interface InvariantReport {
+  /** Sum of every balance; must be 0 (double entry). */
+  sum: bigint;
+  /** User-owned accounts below zero; must be empty. */
+  negativeUserAccounts: string[];
+  /** Accounts whose balance differs from credits minus debits of their transfers; must be empty. */
+  driftedAccounts: string[];
+  violations: string[];
+}
+
+export async function checkLedgerInvariants(sequelize: Sequelize): Promise<InvariantReport> {
+  const [sumRow] = await sequelize.query<{ sum: string }>(`SELECT COALESCE(SUM(balance), 0)::text AS sum FROM ledger_accounts`, { type: QueryTypes.SELECT });
+  const negative = await sequelize.query<{ key: string }>(`SELECT key FROM ledger_accounts WHERE owner_wallet IS NOT NULL AND balance < 0`, {
+    type: QueryTypes.SELECT,
+  });
+  const drifted = await sequelize.query<{ key: string }>(
+    `SELECT a.key FROM ledger_accounts a
+     LEFT JOIN (SELECT credit_account_id AS id, SUM(amount) AS s FROM ledger_transfers GROUP BY credit_account_id) c ON c.id = a.id
+     LEFT JOIN (SELECT debit_account_id AS id, SUM(amount) AS s FROM ledger_transfers GROUP BY debit_account_id) d ON d.id = a.id
+     WHERE a.balance <> COALESCE(c.s, 0) - COALESCE(d.s, 0)`,
+    { type: QueryTypes.SELECT },
+  );
+  const sum = BigInt(sumRow!.sum);
+  const violations: string[] = [];
+  if (sum !== 0n) violations.push(`balances sum to ${sum}, not 0`);
+  for (const r of negative) violations.push(`user account ${r.key} is negative`);
+  for (const r of drifted) violations.push(`account ${r.key} balance differs from its transfers`);
+  return { sum, negativeUserAccounts: negative.map((r) => r.key), driftedAccounts: drifted.map((r) => r.key), violations };
+}

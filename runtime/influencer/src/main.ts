@@ -1,0 +1,31 @@
+// The influencer API process: validate the environment, build the app, listen, and on SIGTERM stop
+// accepting requests, flush accepted clicks and close connections.
+import { listen, shutdownOnSignals } from "@twist/service";
+import { ConfigError } from "@twist/shared/config";
+import { createLogger } from "@twist/shared/logger";
+import { createApp } from "./app";
+import { loadInfluencerConfig } from "./config";
+
+async function main(): Promise<void> {
+  const logger = createLogger("influencer");
+  let config;
+  try {
+    config = loadInfluencerConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      logger.fatal({ problems: err.problems }, err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  logger.level = config.LOG_LEVEL;
+  const service = createApp(config, { logger });
+  const running = await listen(service.app, config.PORT);
+  logger.info({ port: running.port, env: config.TWIST_ENV }, "influencer API listening");
+  shutdownOnSignals(running, logger, () => service.close());
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,49 @@
+// The migration list and runner (umzug). Explicit imports, so the bundle carries every migration.
+// Re-runnable: umzug records what ran in schema_migrations, and a Postgres advisory lock makes two
+// concurrent runs (two replicas, a retried job) take turns instead of racing.
+import type { Sequelize } from "sequelize";
+import { SequelizeStorage, Umzug } from "umzug";
+import type { Migration } from "./types";
+import m0001 from "./0001-identity";
+import m0002 from "./0002-links-clicks";
+import m0003 from "./0003-conversions";
+
+export const migrations: Migration[] = [
+  m0001,
+  m0002,
+  m0003,
+  // ---- part 2: append migrations 0100-0199 below this line ----
+];
+
+const LOCK_KEY = 7_419_004; // any constant; shared by every runner of this schema
+
+function migrator(sequelize: Sequelize) {
+  return new Umzug({
+    migrations: migrations.map((m) => ({
+      name: m.name,
+      up: () => m.up(sequelize),
+      down: m.down ? () => m.down!(sequelize) : undefined,
+    })),
+    storage: new SequelizeStorage({ sequelize, tableName: "schema_migrations" }),
+    logger: undefined,
+  });
+}
+
+/** Applies every pending migration; returns the names it applied (empty when up to date). */
+export async function runMigrations(sequelize: Sequelize): Promise<string[]> {
+  // The advisory lock lives in its own transaction (its own connection) while umzug runs.
+  return sequelize.transaction(async (transaction) => {
+    await sequelize.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY})`, { transaction });
+    const applied = await migrator(sequelize).up();
+    return applied.map((m) => m.name);
+  });
+}
+
+/** Reverts every migration (tests and local resets only). */
+export async function revertAllMigrations(sequelize: Sequelize): Promise<string[]> {
+  const reverted = await migrator(sequelize).down({ to: 0 });
+  return reverted.map((m) => m.name);
+}
+
+export type { Migration } from "./types";
+export { sqlMigration } from "./types";
