@@ -93,5 +93,21 @@ export const vars = [
 /** Secrets (secret_text bindings); never plain text, never in the bundle. */
 export const secrets = ["JWT_KEYS", "VAU_SIGNING_KEYS", "SERVICE_SIGNING_KEYS"] as const;
 
+/**
+ * Optional plain-text tuning (plain_text bindings when set). The Worker falls back to these defaults
+ * when a value is absent, so a stack only sets what it wants to change.
+ */
+export const optionalVars = {
+  /** How far a VAU timestamp may lie in the future (client clock ahead of the edge). */
+  VAU_MAX_SKEW_SECONDS: "60",
+  /** Base of the consumer's exponential backoff: delay = base * 2^(attempts-1), capped at 12 h. */
+  RETRY_BASE_DELAY_SECONDS: "30",
+  /** How long an audit batch collects entries before one object is written to R2. */
+  AUDIT_FLUSH_MS: "1000",
+  /** Comma-separated origins allowed by CORS, or "*". */
+  CORS_ALLOWED_ORIGINS: "*",
+} as const;
+
 export type VarName = (typeof vars)[number];
+export type OptionalVarName = keyof typeof optionalVars;
 export type SecretName = (typeof secrets)[number];

@@ -1,0 +1,325 @@
+// POST /api/v1/vau and /api/v1/vau/batch: authentication, body checks, rate limits, dedupe, scoring,
+// the reward message (contract 4) and the side effects handed to waitUntil.
+import { ApiError, unauthorized, unavailable, validationError } from "@twist/shared/errors";
+import { bearerToken, JwtError, verifyIdentityToken } from "@twist/shared/jwt";
+import { MAX_DELIVERY_BATCH, TOKEN_PATTERN, validateRewardMessage, type RewardMessageV1 } from "@twist/shared/messages";
+import { verifySignedRequest } from "@twist/shared/signed-request";
+import { fromUtf8 } from "@twist/shared/encoding";
+import type { EdgeConfig } from "./config";
+import type { Env } from "./env";
+import { AGGREGATOR_NAME, callObject, type HourEvent, type TakeResult } from "./objects";
+import { earnedFor, parseHistory, recordActivity, trustScore, vauIdOf, type DeviceHistory } from "./scoring";
+import type { AuditItem } from "./audit";
+import { inc } from "./metrics";
+
+export const MAX_VAU_BODY_BYTES = 8 * 1024;
+export const MAX_BATCH_BODY_BYTES = 512 * 1024;
+export const MAX_BATCH_ITEMS = MAX_DELIVERY_BATCH;
+export const MAX_ACTIVE_MS = 3_600_000;
+export const MAX_PAYLOAD_BYTES = 2048;
+const DEDUPE_SHARD_HEX_DIGITS = 2;
+/** KV expiry of the seen-VAU cache (KV's minimum TTL is 60 s). */
+const SEEN_CACHE_MIN_TTL_SECONDS = 60;
+
+export interface VauInput {
+  deviceId: string;
+  siteId: string;
+  timestamp: number;
+  activeMs: number;
+  payload?: Record<string, unknown>;
+}
+
+export interface VauAccepted {
+  vauId: string;
+  earned: string;
+  trustScore: number;
+  timestamp: number;
+}
+
+export type ItemResult =
+  | ({ status: 200 } & VauAccepted)
+  | { status: number; vauId?: string; error: { code: string; message: string; details?: unknown } };
+
+export interface RequestContext {
+  env: Env;
+  config: EdgeConfig;
+  waitUntil: (p: Promise<unknown>) => void;
+  now: number;
+}
+
+/** Verifies the bearer token (contract 1); the wallet is the token's `sub`, never the body's. */
+export async function authenticate(request: Request, config: EdgeConfig, now: number): Promise<string> {
+  const header = request.headers.get("authorization");
+  if (!header) throw unauthorized("Authorization: Bearer <token> is required", { reason: "TOKEN_MISSING" });
+  const token = bearerToken(header);
+  if (!token) throw unauthorized("Authorization must be Bearer <token>", { reason: "TOKEN_MALFORMED" });
+  try {
+    const claims = await verifyIdentityToken(token, config.jwtKeys, { now: Math.floor(now / 1000) });
+    return claims.sub;
+  } catch (err) {
+    if (err instanceof JwtError) throw unauthorized(err.message, { reason: err.reason });
+    throw err;
+  }
+}
+
+/** Reads the raw body, refusing more than `limit` bytes whatever Content-Length claims. */
+export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+  const tooLarge = () => validationError(`body exceeds ${limit} bytes`, { reason: "BODY_TOO_LARGE", limit });
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > limit) throw tooLarge();
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
+/** Contract 3 over the raw bytes received; skipped only when ENVIRONMENT is development. */
+export async function checkSignature(request: Request, body: Uint8Array, config: EdgeConfig, now: number): Promise<void> {
+  if (config.environment === "development" && config.vauSigningKeys.length === 0) return;
+  const url = new URL(request.url);
+  const check = await verifySignedRequest(
+    {
+      method: request.method,
+      target: url.pathname + url.search,
+      body,
+      timestamp: request.headers.get("x-timestamp"),
+      signature: request.headers.get("x-signature"),
+    },
+    config.vauSigningKeys,
+    { now },
+  );
+  if (!check.ok) throw unauthorized(check.message, { reason: check.reason });
+}
+
+export function parseJsonBody(body: Uint8Array): unknown {
+  try {
+    return JSON.parse(fromUtf8(body));
+  } catch {
+    throw validationError("body must be UTF-8 JSON", { reason: "BAD_JSON" });
+  }
+}
+
+const VAU_FIELDS = new Set(["deviceId", "siteId", "timestamp", "activeMs", "payload"]);
+
+/** Field-by-field validation; every problem is reported as {field, message}. */
+export function validateVau(input: unknown, config: EdgeConfig, now: number): { ok: true; value: VauInput } | { ok: false; details: { field: string; message: string }[] } {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    return { ok: false, details: [{ field: "(body)", message: "must be a JSON object" }] };
+  }
+  const v = input as Record<string, unknown>;
+  const details: { field: string; message: string }[] = [];
+  const bad = (field: string, message: string) => details.push({ field, message });
+  for (const key of Object.keys(v)) {
+    if (!VAU_FIELDS.has(key)) bad(key, "is not an accepted field (the wallet comes from the token)");
+  }
+  for (const field of ["deviceId", "siteId"] as const) {
+    if (typeof v[field] !== "string" || !TOKEN_PATTERN.test(v[field] as string)) bad(field, "must be 1-128 printable ASCII characters without spaces");
+  }
+  const ts = v.timestamp;
+  if (typeof ts !== "number" || !Number.isSafeInteger(ts) || ts <= 0) bad("timestamp", "must be Unix milliseconds (positive integer)");
+  else if (now - ts > config.maxAgeMs) bad("timestamp", `is older than ${config.maxAgeMs / 1000} s`);
+  else if (ts - now > config.maxSkewMs) bad("timestamp", `is more than ${config.maxSkewMs / 1000} s in the future`);
+  const active = v.activeMs;
+  if (typeof active !== "number" || !Number.isSafeInteger(active) || active < 0 || active > MAX_ACTIVE_MS) {
+    bad("activeMs", `must be an integer from 0 to ${MAX_ACTIVE_MS}`);
+  }
+  if (v.payload !== undefined) {
+    if (typeof v.payload !== "object" || v.payload === null || Array.isArray(v.payload)) bad("payload", "must be an object when present");
+    else if (new TextEncoder().encode(JSON.stringify(v.payload)).byteLength > MAX_PAYLOAD_BYTES) bad("payload", `must serialise to at most ${MAX_PAYLOAD_BYTES} bytes`);
+  }
+  return details.length ? { ok: false, details } : { ok: true, value: v as unknown as VauInput };
+}
+
+/** Validates the batch envelope {vaus: [...]}; items are validated one by one afterwards. */
+export function batchItems(input: unknown): unknown[] {
+  const vaus = (input as { vaus?: unknown } | null)?.vaus;
+  if (typeof input !== "object" || input === null || Array.isArray(input) || !Array.isArray(vaus)) {
+    throw validationError("body must be {\"vaus\": [...]}", [{ field: "vaus", message: "must be an array" }]);
+  }
+  const extra = Object.keys(input).filter((k) => k !== "vaus");
+  if (extra.length) throw validationError("unknown fields in batch body", extra.map((field) => ({ field, message: "is not an accepted field" })));
+  if (vaus.length < 1 || vaus.length > MAX_BATCH_ITEMS) {
+    throw validationError(`vaus must hold 1-${MAX_BATCH_ITEMS} items`, [{ field: "vaus", message: `must hold 1-${MAX_BATCH_ITEMS} items` }]);
+  }
+  return vaus;
+}
+
+export interface RateLimitView {
+  limit: number;
+  remaining: number;
+  resetAt: number;
+}
+
+/** The X-RateLimit-* headers for the tightest of the buckets consulted. */
+export function rateLimitHeaders(view: RateLimitView | null): Record<string, string> {
+  if (!view) return {};
+  return {
+    "X-RateLimit-Limit": String(view.limit),
+    "X-RateLimit-Remaining": String(view.remaining),
+    "X-RateLimit-Reset": String(Math.ceil(view.resetAt / 1000)),
+  };
+}
+
+function errorItem(err: ApiError, vauId?: string): ItemResult {
+  const error = err.details === undefined ? { code: err.code, message: err.message } : { code: err.code, message: err.message, details: err.details };
+  return vauId === undefined ? { status: err.status, error } : { status: err.status, vauId, error };
+}
+
+/**
+ * Runs valid VAUs of one wallet through rate limits, dedupe, scoring and the queue. Results come
+ * back in input order; `rateLimit` is the tightest bucket seen, for the response headers.
+ */
+export async function ingest(
+  rc: RequestContext,
+  wallet: string,
+  vaus: VauInput[],
+): Promise<{ results: ItemResult[]; rateLimit: RateLimitView | null; retryAfterMs: number }> {
+  const { env, config, now } = rc;
+  const ids = await Promise.all(vaus.map((v) => vauIdOf(wallet, v.deviceId, v.siteId, v.timestamp)));
+  const results: (ItemResult | undefined)[] = vaus.map(() => undefined);
+
+  // Rate limits: the wallet bucket, then one bucket per device, consulted in parallel per device.
+  const partial = vaus.length > 1;
+  const walletTake = await callObject<TakeResult>(env.RATE_LIMITER, `wallet:${wallet}`, "/take", { limit: config.walletPerMinute, cost: vaus.length, partial });
+  const byDevice = new Map<string, number[]>();
+  vaus.forEach((v, i) => {
+    if (i >= walletTake.granted) return;
+    byDevice.set(v.deviceId, [...(byDevice.get(v.deviceId) ?? []), i]);
+  });
+  const deviceTakes = await Promise.all(
+    [...byDevice].map(async ([deviceId, indexes]) => ({
+      indexes,
+      take: await callObject<TakeResult>(env.RATE_LIMITER, `device:${deviceId}`, "/take", { limit: config.devicePerMinute, cost: indexes.length, partial }),
+    })),
+  );
+  let tightest: TakeResult = walletTake;
+  let retryAfterMs = walletTake.granted < vaus.length ? walletTake.retryAfterMs : 0;
+  const allowed = new Set<number>();
+  for (const { indexes, take } of deviceTakes) {
+    if (take.remaining < tightest.remaining) tightest = take;
+    indexes.forEach((i, n) => (n < take.granted ? allowed.add(i) : undefined));
+    if (take.granted < indexes.length) retryAfterMs = Math.max(retryAfterMs, take.retryAfterMs);
+  }
+  vaus.forEach((_, i) => {
+    if (!allowed.has(i)) {
+      inc("twist_edge_vau_total", { outcome: "rate_limited" });
+      results[i] = errorItem(new ApiError("RATE_LIMITED", "rate limit exceeded for this wallet or device"), ids[i]);
+    }
+  });
+
+  // Dedupe: KV is a fast negative cache; the Durable Object shard of the id is the authority.
+  const ttlMs = config.maxAgeMs + config.maxSkewMs + 60_000;
+  const claimed: number[] = [];
+  await Promise.all(
+    [...allowed].map(async (i) => {
+      const id = ids[i]!;
+      const cached = await env.DEVICES.get(`seen:${id}`);
+      const claim = cached ? { claimed: false } : await callObject<{ claimed: boolean }>(env.DEDUPE, `shard:${id.slice(0, DEDUPE_SHARD_HEX_DIGITS)}`, "/claim", { id, ttlMs });
+      if (claim.claimed) claimed.push(i);
+      else {
+        inc("twist_edge_vau_total", { outcome: "duplicate" });
+        results[i] = errorItem(new ApiError("DUPLICATE_VAU", "this VAU was already received", { status: 409 }), id);
+      }
+    }),
+  );
+  claimed.sort((a, b) => a - b);
+
+  // Scoring from device history before these VAUs; items of one device see each other in order.
+  const devices = [...new Set(claimed.map((i) => vaus[i]!.deviceId))];
+  const histories = new Map<string, DeviceHistory | null>(
+    await Promise.all(devices.map(async (d) => [d, parseHistory(await env.DEVICES.get(`device:${d}`, "json"))] as const)),
+  );
+  const messages: RewardMessageV1[] = [];
+  const events: HourEvent[] = [];
+  const accepted: { i: number; result: ItemResult }[] = [];
+  for (const i of claimed) {
+    const v = vaus[i]!;
+    const history = histories.get(v.deviceId) ?? null;
+    const trust = trustScore(history, now);
+    const earned = earnedFor(trust, v.activeMs, config.maxEarnedPerVau).toString();
+    histories.set(v.deviceId, recordActivity(history, now));
+    if (earned !== "0") {
+      const message = {
+        v: 1,
+        type: "vau.reward",
+        id: ids[i]!,
+        walletAddress: wallet,
+        deviceId: v.deviceId,
+        siteId: v.siteId,
+        earned,
+        trustScore: trust,
+        occurredAt: new Date(v.timestamp).toISOString(),
+        receivedAt: new Date(now).toISOString(),
+      };
+      const check = validateRewardMessage(message);
+      if (!check.ok) throw new Error(`reward message failed validation: ${check.errors.join("; ")}`);
+      messages.push(check.value);
+    }
+    events.push({ occurredAt: v.timestamp, earned });
+    accepted.push({ i, result: { status: 200, vauId: ids[i]!, earned, trustScore: trust, timestamp: v.timestamp } });
+  }
+
+  if (messages.length) {
+    try {
+      await env.REWARDS.sendBatch(messages.map((body) => ({ body, contentType: "json" as const })));
+    } catch (err) {
+      // Nothing was queued: release the claims so the client's retry is not a duplicate.
+      await Promise.allSettled(claimed.map((i) => callObject(env.DEDUPE, `shard:${ids[i]!.slice(0, DEDUPE_SHARD_HEX_DIGITS)}`, "/release", { id: ids[i] })));
+      console.error(JSON.stringify({ level: "error", msg: "reward queue send failed", error: String(err) }));
+      throw unavailable("the reward queue is unavailable; retry later");
+    }
+    inc("twist_edge_reward_messages_total", {}, messages.length);
+    inc("twist_edge_earned_base_units_total", {}, Number(messages.reduce((s, m) => s + BigInt(m.earned), 0n)));
+  }
+  for (const { i, result } of accepted) results[i] = result;
+  inc("twist_edge_vau_total", { outcome: "accepted" }, accepted.length);
+
+  // Side effects that need not delay the answer.
+  const seenTtl = Math.max(SEEN_CACHE_MIN_TTL_SECONDS, Math.ceil(ttlMs / 1000));
+  rc.waitUntil(
+    Promise.allSettled([
+      ...devices.map((d) => env.DEVICES.put(`device:${d}`, JSON.stringify(histories.get(d)))),
+      ...claimed.map((i) => env.DEVICES.put(`seen:${ids[i]}`, "1", { expirationTtl: seenTtl })),
+      events.length ? callObject(env.AGGREGATOR, AGGREGATOR_NAME, "/record", { events }) : Promise.resolve(),
+    ]).then((settled) => {
+      for (const s of settled) if (s.status === "rejected") console.error(JSON.stringify({ level: "error", msg: "ingest side effect failed", error: String(s.reason) }));
+    }),
+  );
+  return {
+    results: results as ItemResult[],
+    rateLimit: { limit: tightest.limit, remaining: tightest.remaining, resetAt: tightest.resetAt },
+    retryAfterMs,
+  };
+}
+
+export function auditItem(result: ItemResult, vau?: VauInput): AuditItem {
+  const item: AuditItem = { status: result.status };
+  if (result.vauId) item.vauId = result.vauId;
+  if (vau) {
+    item.deviceId = vau.deviceId;
+    item.siteId = vau.siteId;
+  }
+  if ("error" in result) item.code = result.error.code;
+  else {
+    item.earned = result.earned;
+    item.trustScore = result.trustScore;
+  }
+  return item;
+}
