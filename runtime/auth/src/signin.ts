@@ -1,0 +1,63 @@
+// POST /auth/verify's decision (contract 2): the message must be exactly what this service issued,
+// for this service, signed by the wallet it names. Every refusal is 401 with its own code; input
+// that is not a sign-in request at all is 400 (the route validates shape before calling this).
+import { ApiError, validationError } from "@twist/shared/errors";
+import { SIWS_STATEMENT, SIWS_VERSION, parseSiwsMessage } from "@twist/shared/siws";
+import type { AuthConfig } from "./config";
+import type { NonceStore } from "./nonces";
+import { verifyWalletSignature } from "./signature";
+
+/** Every 401 code of /auth/verify, with the message it answers (also listed in docs/auth.md). */
+export const SIGN_IN_FAILURES = {
+  DOMAIN_MISMATCH: "the message is for another domain",
+  URI_MISMATCH: "the message is for another URI",
+  CHAIN_MISMATCH: "the message is for another chain",
+  VERSION_MISMATCH: "the message has an unsupported version",
+  STATEMENT_MISMATCH: "the message has another statement",
+  ADDRESS_MISMATCH: "the message names another wallet than walletAddress",
+  SIGNATURE_INVALID: "the signature does not verify for this wallet and message",
+  NONCE_UNKNOWN: "the nonce was not issued by this service",
+  NONCE_MISMATCH: "the message carries another nonce than the one issued to this wallet",
+  NONCE_ADDRESS_MISMATCH: "the nonce was issued to another wallet",
+  NONCE_EXPIRED: "the nonce has expired; request a new one",
+  NONCE_REPLAYED: "the nonce has already been used",
+  ISSUED_AT_MISMATCH: "the message's Issued At differs from the one issued with the nonce",
+  EXPIRATION_MISMATCH: "the message's Expiration Time is later than the nonce's",
+  MESSAGE_EXPIRED: "the message's Expiration Time has passed",
+} as const;
+
+export type SignInFailure = keyof typeof SIGN_IN_FAILURES;
+
+export const signInFailure = (code: SignInFailure) => new ApiError(code, SIGN_IN_FAILURES[code], { status: 401 });
+
+export interface SignInRequest {
+  walletAddress: string;
+  message: string;
+  signature: string;
+}
+
+/**
+ * Checks the request and consumes its nonce; returns the signed-in wallet or throws. Stateless checks
+ * and the signature come first, so a refused attempt never touches the nonce (nobody but the wallet's
+ * owner can burn it); then one atomic Redis script checks and consumes the nonce.
+ */
+export async function checkSignIn(input: SignInRequest, config: AuthConfig, nonces: NonceStore, now: number): Promise<string> {
+  const fields = parseSiwsMessage(input.message);
+  if (!fields) throw validationError("request is invalid", [{ field: "message", message: "is not a sign-in message of this service's format" }]);
+  if (fields.domain !== config.SIWS_DOMAIN) throw signInFailure("DOMAIN_MISMATCH");
+  if (fields.uri !== config.SIWS_URI) throw signInFailure("URI_MISMATCH");
+  if (fields.chainId !== config.SIWS_CHAIN_ID) throw signInFailure("CHAIN_MISMATCH");
+  if (fields.version !== SIWS_VERSION) throw signInFailure("VERSION_MISMATCH");
+  if (fields.statement !== SIWS_STATEMENT) throw signInFailure("STATEMENT_MISMATCH");
+  if (fields.address !== input.walletAddress) throw signInFailure("ADDRESS_MISMATCH");
+  if (!verifyWalletSignature(input.walletAddress, input.message, input.signature)) throw signInFailure("SIGNATURE_INVALID");
+  const outcome = await nonces.consume({
+    nonce: fields.nonce,
+    address: input.walletAddress,
+    issuedAt: Date.parse(fields.issuedAt),
+    expirationTime: Date.parse(fields.expirationTime),
+    now,
+  });
+  if (outcome !== "OK") throw signInFailure(outcome);
+  return input.walletAddress;
+}
