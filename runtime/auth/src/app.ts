@@ -26,9 +26,7 @@ export interface AuthDeps {
 export const BODY_LIMIT_BYTES = 8 * 1024;
 export const MAX_MESSAGE_LENGTH = 2048;
 
-const walletAddress = Joi.string()
-  .max(44)
-  .custom((value: string, helpers) => (isWalletAddress(value) ? value : helpers.message({ custom: "must be a base58 Solana address of 32 bytes" })));
+const walletAddress = Joi.string().custom((value: string, helpers) => (isWalletAddress(value) ? value : helpers.message({ custom: "must be a base58 Solana address of 32 bytes" })));
 
 const nonceBody = Joi.object<{ walletAddress: string }>({ walletAddress: walletAddress.required() }).required();
 
@@ -36,7 +34,6 @@ const verifyBody = Joi.object<SignInRequest>({
   walletAddress: walletAddress.required(),
   message: Joi.string().max(MAX_MESSAGE_LENGTH).required(),
   signature: Joi.string()
-    .max(100)
     .custom((value: string, helpers) => (decodeSignature(value) ? value : helpers.message({ custom: "must be a 64-byte signature in base58 or base64" })))
     .required(),
 }).required();

@@ -13,18 +13,17 @@ const ED25519_SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
 
 const BASE58_SIGNATURE = /^[1-9A-HJ-NP-Za-km-z]{64,88}$/;
 
+/** 64 bytes in standard base64 are always 88 characters ending in "==". */
+const BASE64_SIGNATURE = /^[A-Za-z0-9+/]{86}==$/;
+
 /**
- * The 64 signature bytes from their base58 or base64 text, or null. Base58 is tried first (what
- * Solana wallets and bs58 produce); padded base64 ("...==") can never be base58. An unpadded base64
- * string that happens to be valid 64-byte base58 is read as base58, so clients should pad base64.
+ * The 64 signature bytes from their base58 or base64 text, or null. Base64 must be the standard
+ * padded form (what btoa and Buffer produce): unpadded, an 86-character string could be read both
+ * ways (base58 of 63 bytes is also unpadded base64 of 64), and a signature has one meaning only.
  */
 export function decodeSignature(text: unknown): Uint8Array | null {
-  if (typeof text !== "string" || text.length > 100) return null;
-  if (BASE58_SIGNATURE.test(text)) {
-    const bytes = bs58.decodeUnsafe(text);
-    if (bytes && bytes.length === SIGNATURE_BYTES) return bytes;
-  }
-  const bytes = fromBase64(text);
+  if (typeof text !== "string") return null;
+  const bytes = BASE64_SIGNATURE.test(text) ? fromBase64(text) : BASE58_SIGNATURE.test(text) ? bs58.decodeUnsafe(text) : null;
   return bytes && bytes.length === SIGNATURE_BYTES ? bytes : null;
 }
 
