@@ -2,3 +2,4 @@ export { account, CURRENCY, type AccountSpec, type SystemAccount } from "./accou
 export { Ledger, LedgerError, InsufficientFundsError, LedgerConflictError, type TransferInput, type PostResult } from "./ledger";
 export { checkLedgerInvariants, type InvariantReport } from "./invariants";
 export { withIdempotency, idempotencyKeyOf, requestHash, IDEMPOTENCY_KEY_PATTERN } from "./idempotency";
+export { asApiError, mapLedgerErrors } from "./errors";

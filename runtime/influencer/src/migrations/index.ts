@@ -7,12 +7,16 @@ import type { Migration } from "./types";
 import m0001 from "./0001-identity";
 import m0002 from "./0002-links-clicks";
 import m0003 from "./0003-conversions";
+import m0100 from "./0100-ledger";
+import m0101 from "./0101-pools-payouts";
 
 export const migrations: Migration[] = [
   m0001,
   m0002,
   m0003,
   // ---- part 2: append migrations 0100-0199 below this line ----
+  m0100,
+  m0101,
 ];
 
 const LOCK_KEY = 7_419_004; // any constant; shared by every runner of this schema

@@ -1,0 +1,80 @@
+// /api/v1/pools: create and administer (influencer), search and read (public), stake, unstake and
+// claim (any signed-in wallet; Idempotency-Key required).
+import { Router } from "express";
+import type { Sequelize } from "sequelize";
+import { Joi } from "@twist/shared/config";
+import { validate } from "@twist/service";
+import type { IdentityMiddlewares } from "../identity";
+import { influencerIdOf } from "../identity";
+import { amountField, idempotentPost } from "../ledger/http";
+import type { PoolListQuery, PoolService } from "./service";
+import { MAX_REVENUE_SHARE_BPS } from "./tiers";
+
+const text = (max: number) => Joi.string().trim().max(max);
+
+const createSchema = Joi.object({
+  name: text(80).min(3).required(),
+  description: text(500).allow("").default(""),
+  revenueShareBps: Joi.number().integer().strict().min(0).max(MAX_REVENUE_SHARE_BPS).required(),
+  minStake: amountField().required(),
+});
+
+const updateSchema = Joi.object({
+  name: text(80).min(3),
+  description: text(500).allow(""),
+  revenueShareBps: Joi.number().integer().strict().min(0).max(MAX_REVENUE_SHARE_BPS),
+  minStake: amountField(),
+}).min(1);
+
+const listSchema = Joi.object<PoolListQuery>({
+  q: text(100).allow("").empty(""),
+  sort: Joi.string().valid("total_staked", "stakers", "apy").default("total_staked"),
+  limit: Joi.number().integer().min(1).max(100).default(20),
+  cursor: Joi.string().max(512),
+});
+
+const amountSchema = Joi.object({ amount: amountField().required() });
+const claimSchema = Joi.object({ amount: amountField() });
+
+export function poolsRouter(pools: PoolService, sequelize: Sequelize, auth: IdentityMiddlewares): Router {
+  const router = Router();
+
+  router.post("/api/v1/pools", auth.requireInfluencer, async (req, res) => {
+    const body = validate(createSchema, req.body);
+    res.status(201).json({ pool: await pools.create(influencerIdOf(req), body) });
+  });
+
+  router.patch("/api/v1/pools/:id", auth.requireInfluencer, async (req, res) => {
+    const body = validate(updateSchema, req.body);
+    res.json({ pool: await pools.update(influencerIdOf(req), String(req.params.id), body) });
+  });
+
+  router.get("/api/v1/pools", async (req, res) => {
+    res.json(await pools.list(validate(listSchema, req.query)));
+  });
+
+  router.get("/api/v1/pools/:id", async (req, res) => {
+    res.json({ pool: await pools.get(String(req.params.id)) });
+  });
+
+  for (const op of ["stake", "unstake"] as const) {
+    router.post(`/api/v1/pools/:id/${op}`, auth.requireIdentity, async (req, res) => {
+      const { amount } = validate(amountSchema, req.body) as { amount: bigint };
+      await idempotentPost(sequelize, req, res, async (t, wallet, opId) => ({
+        status: 200,
+        body: await pools[op](t, wallet, String(req.params.id), amount, opId),
+      }));
+      await pools.cache.invalidate();
+    });
+  }
+
+  router.post("/api/v1/pools/:id/claim", auth.requireIdentity, async (req, res) => {
+    const { amount } = validate(claimSchema, req.body ?? {}) as { amount?: bigint };
+    await idempotentPost(sequelize, req, res, async (t, wallet, opId) => ({
+      status: 200,
+      body: await pools.claim(t, wallet, String(req.params.id), amount ?? null, opId),
+    }));
+  });
+
+  return router;
+}
