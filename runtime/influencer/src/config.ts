@@ -32,6 +32,28 @@ export interface InfluencerConfig {
   EMAIL_TOKEN_TTL_MINUTES: number;
 
   // ---- part 2 (ledger, pools, rewards, payouts, settlement): add variables below this line ----
+  /** `ledger` (default: off-chain, marks payouts settled) or `solana` (SPL token transfer). */
+  SETTLEMENT_ADAPTER: "ledger" | "solana";
+  /** Solana JSON-RPC endpoint (solana adapter only). */
+  SOLANA_RPC_URL?: string;
+  /** Payer/treasury keypair, base58 64-byte secret key or JSON byte array (secret; solana adapter only). */
+  SOLANA_PAYER_SECRET_KEY?: string;
+  /** SPL mint of TWIST (solana adapter only). */
+  TWIST_MINT?: string;
+  /** Smallest payout request, base units. */
+  PAYOUT_MIN_AMOUNT: bigint;
+  /** Payout fee = PAYOUT_FEE_FLAT + floor(amount * PAYOUT_FEE_BPS / 10000), kept by the platform. */
+  PAYOUT_FEE_FLAT: bigint;
+  PAYOUT_FEE_BPS: number;
+  /** Most reward credits per wallet per UTC day (of the message's receivedAt), base units. */
+  REWARD_DAILY_CAP: bigint;
+  /** BullMQ queue name of the settlement worker (its key prefix is REDIS_PREFIX + "bull"). */
+  SETTLEMENT_QUEUE: string;
+  /** Settlement attempts before a payout is voided and its funds returned. */
+  SETTLEMENT_ATTEMPTS: number;
+  SETTLEMENT_BACKOFF_MS: number;
+  /** TTL of cached public pool reads. */
+  POOL_CACHE_TTL_SECONDS: number;
 }
 
 const list = (pattern?: RegExp) =>
@@ -42,6 +64,16 @@ const list = (pattern?: RegExp) =>
     const bad = pattern ? items.find((i) => !pattern.test(i)) : undefined;
     if (bad !== undefined) return helpers.message({ custom: `entry "${bad}" is not valid` });
     return items;
+  });
+
+/** Part 2: an amount of base units (contract 5) -> bigint; `allowZero` for fees. */
+const baseUnits = (allowZero = false) =>
+  Joi.any().custom((value: unknown, helpers) => {
+    const text = typeof value === "bigint" ? value.toString() : value;
+    if (typeof text !== "string" || !(allowZero ? /^(0|[1-9][0-9]{0,29})$/ : /^[1-9][0-9]{0,29}$/).test(text)) {
+      return helpers.message({ custom: `must be a ${allowZero ? "non-negative" : "positive"} integer of base units` });
+    }
+    return BigInt(text);
   });
 
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -75,6 +107,22 @@ export const configSchema = Joi.object<InfluencerConfig>({
   EMAIL_TOKEN_TTL_MINUTES: Joi.number().integer().min(1).max(7 * 24 * 60).default(24 * 60),
 
   // ---- part 2 (ledger, pools, rewards, payouts, settlement): add keys below this line ----
+  SETTLEMENT_ADAPTER: Joi.string().valid("ledger", "solana").default("ledger"),
+  SOLANA_RPC_URL: Joi.when("SETTLEMENT_ADAPTER", { is: "solana", then: configTypes.url().required(), otherwise: configTypes.url().optional() }),
+  SOLANA_PAYER_SECRET_KEY: Joi.when("SETTLEMENT_ADAPTER", { is: "solana", then: Joi.string().min(64).required(), otherwise: Joi.string().optional() }),
+  TWIST_MINT: Joi.when("SETTLEMENT_ADAPTER", {
+    is: "solana",
+    then: Joi.string().pattern(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/).required(),
+    otherwise: Joi.string().pattern(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/).optional(),
+  }),
+  PAYOUT_MIN_AMOUNT: baseUnits().default(10_000_000_000n), // 10 TWIST
+  PAYOUT_FEE_FLAT: baseUnits(true).default(100_000_000n), // 0.1 TWIST
+  PAYOUT_FEE_BPS: Joi.number().integer().min(0).max(1000).default(50),
+  REWARD_DAILY_CAP: baseUnits().default(1_000_000_000_000n), // 1,000 TWIST
+  SETTLEMENT_QUEUE: Joi.string().pattern(/^[A-Za-z0-9_-]{1,64}$/).default("payout-settlement"),
+  SETTLEMENT_ATTEMPTS: Joi.number().integer().min(1).max(50).default(5),
+  SETTLEMENT_BACKOFF_MS: Joi.number().integer().min(10).max(3_600_000).default(5000),
+  POOL_CACHE_TTL_SECONDS: Joi.number().integer().min(1).max(3600).default(30),
 });
 
 export function loadInfluencerConfig(env: Record<string, string | undefined> = process.env): InfluencerConfig {
