@@ -1,0 +1,270 @@
+// Typed stack configuration. Every key of Pulumi.<stack>.yaml is declared here, validated once at
+// program start, and a bad or missing key fails the run with one error naming every offender
+// ("twist:vmHost: is required"). Secrets are read only through config.requireSecret, so they stay
+// Pulumi secrets from the config file to the resource input; their format is checked inside an
+// apply so the value itself is never printed.
+import * as pulumi from "@pulumi/pulumi";
+import { execFileSync } from "node:child_process";
+import { optionalVars, vars as edgeVarNames } from "../runtime/edge/bindings";
+import { KeySetError, parseJwtKeySet, parseSigningKeys } from "../runtime/shared/src/keys";
+
+export const PROJECT = "twist";
+export const STACKS = ["staging", "production"] as const;
+export type StackName = (typeof STACKS)[number];
+
+export class StackConfigError extends Error {
+  constructor(readonly problems: { key: string; message: string }[]) {
+    super(`invalid stack configuration: ${problems.map((p) => `${p.key}: ${p.message}`).join("; ")}`);
+    this.name = "StackConfigError";
+  }
+}
+
+/** Edge variables the program derives itself; the rest come from `twist:edgeVars`. */
+const DERIVED_EDGE_VARS = ["ENVIRONMENT", "BACKEND_URL"] as const;
+type DerivedEdgeVar = (typeof DERIVED_EDGE_VARS)[number];
+export type ConfiguredEdgeVar = Exclude<(typeof edgeVarNames)[number], DerivedEdgeVar>;
+
+const HEX32 = /^[0-9a-f]{32}$/;
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const HOST_OR_IP = /^([a-z0-9.-]{1,253}|\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:]+\])$/i;
+const POSINT = /^[1-9]\d{0,8}$/;
+const UINT_STRING = /^[1-9]\d{0,38}$/;
+const SAFE_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+/** Plain (non-secret) keys: name -> validator returning an error message or undefined. */
+type Check = (value: string) => string | undefined;
+const oneOf = (...allowed: string[]): Check => (v) => (allowed.includes(v) ? undefined : `must be one of ${allowed.join(", ")}`);
+const matches = (re: RegExp, what: string): Check => (v) => (re.test(v) ? undefined : `must be ${what}`);
+const url: Check = (v) => {
+  try {
+    const u = new URL(v);
+    return u.protocol === "https:" || u.protocol === "http:" ? undefined : "must be an http(s) URL";
+  } catch {
+    return "must be an http(s) URL";
+  }
+};
+const hostnameList: Check = (v) => (v.split(",").every((h) => HOSTNAME.test(h.trim())) ? undefined : "must be a comma-separated list of hostnames");
+const futureDate: Check = (v) => {
+  const t = Date.parse(v);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(v) || Number.isNaN(t)) return "must be an ISO-8601 UTC time like 2027-06-30T00:00:00Z";
+  if (t <= Date.now()) return "is in the past: API tokens must expire in the future";
+  if (t > Date.now() + 400 * 86_400_000) return "is more than 400 days away: rotate tokens at least yearly";
+  return undefined;
+};
+const knownHostsLine: Check = (v) =>
+  /^\S+ (ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) [A-Za-z0-9+/=]{40,}$/.test(v.trim())
+    ? undefined
+    : "must be one known_hosts line: '<host> <key-type> <base64 key>' (ssh-keyscan output)";
+
+interface PlainKey {
+  check: Check;
+  default?: string;
+  /** Present only under this condition (other keys already validated). */
+  when?: (get: (k: string) => string | undefined) => boolean;
+}
+
+export const PLAIN_KEYS = {
+  cloudflareAccountId: { check: matches(HEX32, "a 32-character lowercase hex Cloudflare account id") },
+  cloudflareZoneId: { check: matches(HEX32, "a 32-character lowercase hex Cloudflare zone id") },
+  zoneName: { check: matches(HOSTNAME, "the zone's domain name") },
+  edgeHostname: { check: matches(HOSTNAME, "a hostname inside the zone (custom domain of the Worker)") },
+  authHostname: { check: matches(HOSTNAME, "a hostname inside the zone (public auth service)") },
+  apiHostname: { check: matches(HOSTNAME, "a hostname inside the zone (public influencer API)") },
+  vmHost: { check: matches(HOST_OR_IP, "a hostname or IP address") },
+  vmUser: { check: matches(SAFE_USER, "a Unix user name"), default: "twist" },
+  vmSshPort: { check: matches(POSINT, "a TCP port"), default: "22" },
+  vmHostKey: { check: knownHostsLine },
+  vmPlatform: { check: oneOf("linux/amd64", "linux/arm64"), default: "linux/amd64" },
+  siwsChainId: { check: oneOf("mainnet", "devnet", "testnet") },
+  merchantDomains: { check: hostnameList },
+  trustedProxyHeader: { check: matches(/^[A-Za-z0-9-]{1,64}$/, "an HTTP header name"), default: "CF-Connecting-IP" },
+  settlementAdapter: { check: oneOf("ledger", "solana"), default: "ledger" },
+  solanaRpcUrl: { check: url, when: (get) => get("settlementAdapter") === "solana" },
+  twistMint: { check: matches(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, "a base58 mint address"), when: (get) => get("settlementAdapter") === "solana" },
+  tokenExpiry: { check: futureDate },
+  commit: { check: matches(/^[0-9a-f]{7,40}(-dirty)?$/, "a git commit sha"), default: "" },
+} satisfies Record<string, PlainKey>;
+export type PlainKeyName = keyof typeof PLAIN_KEYS;
+
+/** Secret keys: read with requireSecret, format-checked inside an apply (message never shows the value). */
+const secretCheck = (fn: (v: string) => void): Check => (v) => {
+  try {
+    fn(v);
+    return undefined;
+  } catch (err) {
+    return err instanceof KeySetError || err instanceof Error ? err.message : "is malformed";
+  }
+};
+const minLength = (n: number): Check => (v) => (v.length >= n && !/\s/.test(v) ? undefined : `must be at least ${n} characters without whitespace`);
+
+export const SECRET_KEYS = {
+  cloudflareApiToken: { check: minLength(32), purpose: "token Pulumi uses to manage the Cloudflare account (bootstrap, created by hand)" },
+  jwtKeys: { check: secretCheck((v) => parseJwtKeySet(v)), purpose: "JWT_KEYS kid:secret list, current first" },
+  vauSigningKeys: { check: secretCheck((v) => parseSigningKeys(v)), purpose: "VAU_SIGNING_KEYS (clients -> edge)" },
+  serviceSigningKeys: { check: secretCheck((v) => parseSigningKeys(v)), purpose: "SERVICE_SIGNING_KEYS (edge consumer -> backend)" },
+  merchantSigningKeys: { check: secretCheck((v) => parseSigningKeys(v)), purpose: "MERCHANT_SIGNING_KEYS (merchant servers -> conversions)" },
+  ipHashSalt: { check: minLength(16), purpose: "IP_HASH_SALT" },
+  postgresPassword: { check: minLength(20), purpose: "password of the twist Postgres role" },
+  redisPassword: { check: minLength(20), purpose: "Redis requirepass" },
+  vmSshPrivateKey: {
+    check: (v: string) => (/^-----BEGIN [A-Z ]*PRIVATE KEY-----\n[\s\S]+\n-----END [A-Z ]*PRIVATE KEY-----\s*$/.test(v) ? undefined : "must be a PEM/OpenSSH private key"),
+    purpose: "SSH key of vmUser on the VM (docker provider and host preparation)",
+  },
+  tunnelSecret: {
+    check: (v: string) => (/^[A-Za-z0-9+/]{43,}={0,2}$/.test(v) && Buffer.from(v, "base64").length >= 32 ? undefined : "must be base64 of at least 32 random bytes"),
+    purpose: "Cloudflare Tunnel secret (openssl rand -base64 32)",
+  },
+  solanaPayerSecretKey: {
+    check: minLength(32),
+    purpose: "SOLANA_PAYER_SECRET_KEY (only when settlementAdapter is solana)",
+    when: (get: (k: string) => string | undefined) => get("settlementAdapter") === "solana",
+  },
+} satisfies Record<string, { check: Check; purpose: string; when?: (get: (k: string) => string | undefined) => boolean }>;
+export type SecretKeyName = keyof typeof SECRET_KEYS;
+
+export interface StackConfig {
+  project: string;
+  stack: StackName;
+  commit: string;
+  cloudflare: { accountId: string; zoneId: string; zoneName: string };
+  edge: { hostname: string; vars: Record<ConfiguredEdgeVar, string>; optionalVars: Partial<Record<keyof typeof optionalVars, string>> };
+  backend: {
+    authHostname: string;
+    apiHostname: string;
+    vm: { host: string; user: string; port: number; hostKey: string; platform: string };
+    siwsChainId: string;
+    merchantDomains: string;
+    trustedProxyHeader: string;
+    settlementAdapter: "ledger" | "solana";
+    solanaRpcUrl?: string;
+    twistMint?: string;
+  };
+  access: { tokenExpiry: string };
+  /** Every secret, as a Pulumi secret Output; solanaPayerSecretKey only with the solana adapter. */
+  secrets: Record<Exclude<SecretKeyName, "solanaPayerSecretKey">, pulumi.Output<string>> & { solanaPayerSecretKey?: pulumi.Output<string> };
+}
+
+const EDGE_VAR_CHECKS: Record<ConfiguredEdgeVar, Check> = {
+  RATE_LIMIT_WALLET_PER_MINUTE: matches(POSINT, "a positive integer"),
+  RATE_LIMIT_DEVICE_PER_MINUTE: matches(POSINT, "a positive integer"),
+  VAU_MAX_AGE_SECONDS: matches(POSINT, "a positive integer"),
+  MAX_EARNED_PER_VAU: matches(UINT_STRING, "a positive integer amount in base units"),
+};
+
+/** Reads and validates the whole stack configuration. Throws StackConfigError naming every bad key. */
+export function loadStackConfig(): StackConfig {
+  const project = pulumi.getProject();
+  const stack = pulumi.getStack();
+  const config = new pulumi.Config(PROJECT);
+  const problems: { key: string; message: string }[] = [];
+  const fq = (k: string) => `${PROJECT}:${k}`;
+
+  if (!(STACKS as readonly string[]).includes(stack)) problems.push({ key: "stack", message: `"${stack}" is not one of ${STACKS.join(", ")}` });
+
+  const plain: Record<string, string | undefined> = {};
+  const get = (k: string) => plain[k];
+  for (const [key, spec] of Object.entries(PLAIN_KEYS) as [PlainKeyName, PlainKey][]) {
+    if (spec.when && !spec.when(get)) continue;
+    const raw = config.get(key) ?? spec.default;
+    if (raw === undefined || (raw === "" && spec.default !== "")) {
+      problems.push({ key: fq(key), message: "is required" });
+      continue;
+    }
+    if (raw === "" && spec.default === "") continue;
+    const message = spec.check(raw);
+    if (message) problems.push({ key: fq(key), message });
+    else plain[key] = raw;
+  }
+  for (const host of ["edgeHostname", "authHostname", "apiHostname"] as const) {
+    const h = plain[host];
+    if (h && plain.zoneName && !h.endsWith(`.${plain.zoneName}`)) problems.push({ key: fq(host), message: `must be inside the zone ${plain.zoneName}` });
+  }
+
+  // Edge Worker tuning: an object of plain_text values keyed by the declared variable names.
+  const edgeVars: Partial<Record<ConfiguredEdgeVar, string>> = {};
+  const edgeOptional: Partial<Record<keyof typeof optionalVars, string>> = {};
+  let edgeObject: Record<string, unknown> | undefined;
+  try {
+    edgeObject = config.getObject<Record<string, unknown>>("edgeVars");
+  } catch {
+    problems.push({ key: fq("edgeVars"), message: "must be an object of variable name -> string value" });
+  }
+  if (edgeObject === undefined) {
+    if (!problems.some((p) => p.key === fq("edgeVars"))) problems.push({ key: fq("edgeVars"), message: "is required" });
+  } else {
+    for (const [name, value] of Object.entries(edgeObject)) {
+      const key = `${fq("edgeVars")}.${name}`;
+      if (typeof value !== "string" && typeof value !== "number") {
+        problems.push({ key, message: "must be a string" });
+      } else if (name in EDGE_VAR_CHECKS) {
+        const message = EDGE_VAR_CHECKS[name as ConfiguredEdgeVar](String(value));
+        if (message) problems.push({ key, message });
+        else edgeVars[name as ConfiguredEdgeVar] = String(value);
+      } else if (name in optionalVars) {
+        edgeOptional[name as keyof typeof optionalVars] = String(value);
+      } else {
+        problems.push({ key, message: `is not a variable the Worker declares (runtime/edge/bindings.ts)` });
+      }
+    }
+    for (const name of Object.keys(EDGE_VAR_CHECKS)) {
+      if (!(name in edgeObject)) problems.push({ key: `${fq("edgeVars")}.${name}`, message: "is required" });
+    }
+  }
+
+  // Secrets: presence now (synchronously, so the error lists them with the rest), format in an apply.
+  const secrets: Record<string, pulumi.Output<string>> = {};
+  for (const [key, spec] of Object.entries(SECRET_KEYS) as [SecretKeyName, (typeof SECRET_KEYS)[SecretKeyName]][]) {
+    if ("when" in spec && !spec.when(get)) continue;
+    let value: pulumi.Output<string>;
+    try {
+      value = config.requireSecret(key);
+    } catch {
+      problems.push({ key: fq(key), message: `is required (pulumi config set --secret ${fq(key)}; ${spec.purpose})` });
+      continue;
+    }
+    secrets[key] = value.apply((v) => {
+      const message = spec.check(v);
+      if (message) throw new StackConfigError([{ key: fq(key), message }]);
+      return v;
+    });
+  }
+
+  if (problems.length > 0) throw new StackConfigError(problems);
+
+  const p = plain as Record<PlainKeyName, string>;
+  return {
+    project,
+    stack: stack as StackName,
+    commit: p.commit || currentCommit(),
+    cloudflare: { accountId: p.cloudflareAccountId, zoneId: p.cloudflareZoneId, zoneName: p.zoneName },
+    edge: { hostname: p.edgeHostname, vars: edgeVars as Record<ConfiguredEdgeVar, string>, optionalVars: edgeOptional },
+    backend: {
+      authHostname: p.authHostname,
+      apiHostname: p.apiHostname,
+      vm: { host: p.vmHost, user: p.vmUser, port: Number(p.vmSshPort), hostKey: p.vmHostKey.trim(), platform: p.vmPlatform },
+      siwsChainId: p.siwsChainId,
+      merchantDomains: p.merchantDomains,
+      trustedProxyHeader: p.trustedProxyHeader,
+      settlementAdapter: p.settlementAdapter as "ledger" | "solana",
+      ...(p.settlementAdapter === "solana" ? { solanaRpcUrl: p.solanaRpcUrl, twistMint: p.twistMint } : {}),
+    },
+    access: { tokenExpiry: p.tokenExpiry },
+    secrets: secrets as StackConfig["secrets"],
+  };
+}
+
+/**
+ * The commit being deployed: TWIST_COMMIT or GITHUB_SHA (CI), else `git rev-parse HEAD` with a
+ * "-dirty" suffix for uncommitted changes, so stack history always names what was deployed.
+ */
+export function currentCommit(): string {
+  const fromEnv = process.env.TWIST_COMMIT || process.env.GITHUB_SHA;
+  if (fromEnv) return fromEnv;
+  try {
+    const sha = execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return dirty ? `${sha}-dirty` : sha;
+  } catch {
+    throw new StackConfigError([{ key: `${PROJECT}:commit`, message: "cannot determine the commit: set TWIST_COMMIT or run inside the git checkout" }]);
+  }
+}

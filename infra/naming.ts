@@ -1,0 +1,6 @@
+// Physical names carry the stack so staging and production can share one Cloudflare account and one
+// VM without colliding: logical "vau" becomes "twist-vau-staging" (the convention of
+// runtime/edge/bindings.ts).
+export function physicalName(logical: string, stack: string): string {
+  return `twist-${logical}-${stack}`;
+}

@@ -1,0 +1,215 @@
+// Offline evaluation of a Pulumi program: runs it under pulumi.runtime.setMocks with a stack's real
+// config file (secrets replaced by placeholders) and records every resource registration exactly
+// as the engine would receive it. `npm run plan`, the infra tests and the policy pack's offline
+// runner all read this record; nothing here talks to a cloud.
+//
+// Runs happen in-process, one at a time: setMocks resets the SDK's runtime state, and every module
+// the program loaded (outside node_modules) is evicted from the require cache afterwards, so the
+// next run evaluates the program afresh, for another stack or another program.
+import * as pulumi from "@pulumi/pulumi";
+import { load as loadYaml } from "js-yaml";
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { SECRET_KEYS } from "../config";
+import { PLACEHOLDER_SECRETS } from "./placeholders";
+import { cloudBoundaryDoubles } from "./provider-doubles";
+
+export interface RecordedResource {
+  urn: string;
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>; // plain values, secret markers removed (what CrossGuard sees)
+  secretPaths: string[]; // top-level input keys that were Pulumi secrets
+  dependencies: string[]; // URNs this resource depends on (incl. dependsOn)
+  parent?: string;
+}
+
+/** What the plan printer additionally reads. */
+export interface DetailedResource extends RecordedResource {
+  custom: boolean;
+  /** Provider reference (urn::id) for custom resources with an explicit provider. */
+  provider?: string;
+  /** Every secret value's path, e.g. "bindings[9].text" or "envs". */
+  secretLeaves: string[];
+}
+
+export interface EvaluateOptions {
+  stack: string;
+  /** Program entry; defaults to infra/index.ts. */
+  program?: string;
+  /** Config overrides, fully qualified ("twist:vmHost"); applied over the stack file and placeholders. */
+  config?: Record<string, string>;
+  /** Fully qualified keys to remove after merging (to test a missing key). */
+  unset?: string[];
+}
+
+export interface Evaluation {
+  resources: DetailedResource[];
+  outputs: Record<string, unknown>;
+  /** Secret config keys given placeholder values. */
+  placeholderKeys: string[];
+}
+
+export const REPO_ROOT = resolve(__dirname, "..", "..");
+export const DEFAULT_PROGRAM = join(REPO_ROOT, "infra", "index.ts");
+
+// Signatures of Pulumi's wire format (sdk/nodejs/runtime/rpc.ts).
+const SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
+const ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17";
+const ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7";
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Converts a serialized property to plain JSON, collecting the path of every secret inside it. */
+function plain(value: unknown, path: string, secrets: string[]): unknown {
+  if (value === UNKNOWN) return "<computed>";
+  if (Array.isArray(value)) return value.map((v, i) => plain(v, `${path}[${i}]`, secrets));
+  if (value === null || typeof value !== "object") return value;
+  const obj = value as Record<string, unknown>;
+  switch (obj[SIG]) {
+    case SECRET_SIG:
+      secrets.push(path);
+      return plain(obj.value, path, secrets);
+    case RESOURCE_SIG:
+      return obj.id ? plain(obj.id, path, secrets) : obj.urn;
+    case ASSET_SIG:
+    case ARCHIVE_SIG:
+      return { asset: obj.path ?? obj.uri ?? "<inline>" };
+  }
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, plain(v, path ? `${path}.${k}` : k, secrets)]));
+}
+
+/** Stack config file -> flat "ns:key" -> string map, as the CLI hands config to a program. */
+function readStackConfig(file: string): { values: Record<string, string>; secure: string[] } {
+  const doc = (loadYaml(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const values: Record<string, string> = {};
+  const secure: string[] = [];
+  for (const [key, value] of Object.entries(doc.config ?? {})) {
+    if (value && typeof value === "object" && "secure" in value) secure.push(key);
+    else values[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return { values, secure };
+}
+
+function projectName(): string {
+  const doc = loadYaml(readFileSync(join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as { name?: string };
+  if (!doc?.name) throw new Error("Pulumi.yaml has no project name");
+  return doc.name;
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Evaluates the program for one stack. Calls are serialised: the Pulumi runtime is process-global. */
+export function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation> {
+  const run = queue.then(() => evaluateOnce(opts));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
+  const project = projectName();
+  const program = resolve(opts.program ?? DEFAULT_PROGRAM);
+  const stackFile = join(REPO_ROOT, `Pulumi.${opts.stack}.yaml`);
+  const isDefaultProgram = program === DEFAULT_PROGRAM;
+  if (!existsSync(stackFile) && isDefaultProgram) throw new Error(`no stack config file Pulumi.${opts.stack}.yaml`);
+  const file = existsSync(stackFile) ? readStackConfig(stackFile) : { values: {}, secure: [] };
+
+  // Secrets never sit in a stack file as plain text: that file is committed.
+  const secretKeys = Object.keys(SECRET_KEYS).map((k) => `${project}:${k}`);
+  const leaked = secretKeys.filter((k) => k in file.values);
+  if (leaked.length > 0) throw new Error(`Pulumi.${opts.stack}.yaml holds secrets in plain text: ${leaked.join(", ")} (use pulumi config set --secret)`);
+
+  const config: Record<string, string> = { ...file.values };
+  const placeholderKeys: string[] = [];
+  for (const [key, value] of Object.entries(PLACEHOLDER_SECRETS)) {
+    config[`${project}:${key}`] = value;
+    placeholderKeys.push(`${project}:${key}`);
+  }
+  Object.assign(config, opts.config ?? {});
+  for (const key of opts.unset ?? []) delete config[key];
+
+  await pulumi.runtime.setMocks(cloudBoundaryDoubles, project, opts.stack, true);
+  pulumi.runtime.setAllConfig(config, [...secretKeys, ...file.secure]);
+
+  const resources: DetailedResource[] = [];
+  let stackOutputs: unknown = {};
+  const failures: Error[] = [];
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: any, cb: (err: Error | null, resp?: any) => void): void;
+    registerResourceOutputs(req: any, cb: (err: Error | null, resp?: any) => void): void;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) =>
+    register(req, (err, resp) => {
+      if (err) failures.push(err);
+      else if (req.getType() !== "pulumi:pulumi:Stack") {
+        const secretLeaves: string[] = [];
+        const inputs = plain(req.getObject()?.toJavaScript() ?? {}, "", secretLeaves) as Record<string, unknown>;
+        resources.push({
+          urn: resp.getUrn(),
+          type: req.getType(),
+          name: req.getName(),
+          inputs,
+          secretPaths: [...new Set(secretLeaves.map((p) => p.split(/[.[]/)[0]!))],
+          dependencies: [...new Set<string>(req.getDependenciesList())],
+          ...(req.getParent() ? { parent: req.getParent() } : {}),
+          custom: req.getCustom(),
+          ...(req.getProvider() ? { provider: req.getProvider() } : {}),
+          secretLeaves,
+        });
+      }
+      cb(err, resp);
+    });
+  const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+  monitor.registerResourceOutputs = (req, cb) => {
+    if (String(req.getUrn()).includes("::pulumi:pulumi:Stack::")) stackOutputs = req.getOutputs()?.toJavaScript() ?? {};
+    registerOutputs(req, cb);
+  };
+
+  const cachedBefore = new Set(Object.keys(require.cache));
+  const onRejection = (reason: unknown) => failures.push(reason instanceof Error ? reason : new Error(String(reason)));
+  process.on("unhandledRejection", onRejection);
+  try {
+    await pulumi.runtime.runInPulumiStack(async () => {
+      const mod = require(program);
+      return typeof mod?.default === "function" ? await mod.default() : mod;
+    });
+    // Outstanding registrations (exported by the SDK's runtime, though not in its typings).
+    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    // Let rejected applies surface before judging the run.
+    await new Promise((r) => setImmediate(r));
+  } catch (err) {
+    failures.unshift(err instanceof Error ? err : new Error(String(err)));
+  } finally {
+    process.off("unhandledRejection", onRejection);
+    for (const key of Object.keys(require.cache)) {
+      if (!cachedBefore.has(key) && !key.includes("/node_modules/")) delete require.cache[key];
+    }
+    // The entry itself may have been cached by an earlier import of the caller's; run it afresh next time.
+    delete require.cache[program];
+  }
+  if (failures.length > 0) throw programError(failures);
+
+  const outputSecrets: string[] = [];
+  const outputs = plain(stackOutputs, "", outputSecrets) as Record<string, unknown>;
+  for (const path of outputSecrets) maskPath(outputs, path);
+  return { resources, outputs, placeholderKeys };
+}
+
+/** Replaces the value at a recorded path ("a.b[2]") with "[secret]". */
+function maskPath(root: Record<string, unknown>, path: string): void {
+  const parts = path.match(/[^.[\]]+/g) ?? [];
+  let node: any = root;
+  for (const part of parts.slice(0, -1)) node = node?.[part];
+  const last = parts[parts.length - 1];
+  if (node && last !== undefined) node[last] = "[secret]";
+}
+
+/** The first real cause, unwrapped from the SDK's "resource registration failed" wrappers. */
+function programError(failures: Error[]): Error {
+  const primary = failures.find((f) => /StackConfigError|invalid stack configuration|does not exist|required/.test(`${f.name} ${f.message}`)) ?? failures[0]!;
+  const err = new Error(primary.message);
+  err.name = primary.name;
+  return err;
+}

@@ -1,0 +1,31 @@
+// Placeholder secrets for offline evaluation (npm run plan, the tests). Each is well-formed for its
+// key's validator and carries the marker PLACEHOLDER plus a unique tail, so a test can grep every
+// recorded input for it: finding one outside a secret means a secret leaked into plain text.
+import type { SecretKeyName } from "../config";
+
+export const PLACEHOLDER_MARKER = "PLACEHOLDER";
+
+export const PLACEHOLDER_SECRETS: Record<SecretKeyName, string> = {
+  cloudflareApiToken: "PLACEHOLDER-cloudflareApiToken-4d1f0c9e8b7a6d5c",
+  jwtKeys: "plan-1:PLACEHOLDER-jwtKeys-6f1e2d3c4b5a6978",
+  vauSigningKeys: "PLACEHOLDER-vauSigningKeys-0a1b2c3d4e5f6071",
+  serviceSigningKeys: "PLACEHOLDER-serviceSigningKeys-8192a3b4c5d6",
+  merchantSigningKeys: "PLACEHOLDER-merchantSigningKeys-e7f80912a3b4",
+  ipHashSalt: "PLACEHOLDER-ipHashSalt-93ab71c2d4e5",
+  postgresPassword: "PLACEHOLDER-postgresPassword-5e6f7a8b9c0d",
+  redisPassword: "PLACEHOLDER-redisPassword-1c2d3e4f5a6b",
+  vmSshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nPLACEHOLDER-vmSshPrivateKey-8899aabbccddeeff\n-----END OPENSSH PRIVATE KEY-----\n",
+  tunnelSecret: Buffer.from("PLACEHOLDER-tunnelSecret-0123456789abcdef").toString("base64"),
+  solanaPayerSecretKey: "PLACEHOLDER-solanaPayerSecretKey-deadbeefcafe0001",
+};
+
+/** Values the mocked providers "mint" (API token values, the tunnel token): secrets too. */
+export const PLACEHOLDER_MINTED = {
+  apiTokenValue: (name: string) => `PLACEHOLDER-minted-apiToken-${name}`,
+  tunnelToken: "PLACEHOLDER-minted-tunnelToken-77aa88bb99cc",
+};
+
+/** Every placeholder string a leak scan should look for. */
+export function placeholderNeedles(): string[] {
+  return [...Object.values(PLACEHOLDER_SECRETS), PLACEHOLDER_MINTED.tunnelToken, PLACEHOLDER_MINTED.apiTokenValue("")];
+}
