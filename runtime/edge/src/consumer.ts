@@ -10,16 +10,10 @@ import { signedHeaders } from "@twist/shared/signed-request";
 import { loadConfig } from "./config";
 import type { Env } from "./env";
 import { inc } from "./metrics";
+import { retryDelaySeconds } from "./scoring";
 
 export const DELIVERY_PATH = "/internal/v1/rewards";
-export const MAX_RETRY_DELAY_SECONDS = 43_200;
 const DELIVERY_TIMEOUT_MS = 10_000;
-
-/** Backoff before the next attempt: base * 2^(attempts-1) seconds, capped at 12 h (the platform maximum). */
-export function retryDelaySeconds(attempts: number, baseSeconds: number): number {
-  const exponent = Math.min(Math.max(attempts, 1) - 1, 30);
-  return Math.min(MAX_RETRY_DELAY_SECONDS, baseSeconds * 2 ** exponent);
-}
 
 function log(level: "info" | "warn" | "error", msg: string, fields: Record<string, unknown> = {}): void {
   console.log(JSON.stringify({ level, msg, ...fields }));

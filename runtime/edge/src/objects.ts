@@ -3,6 +3,8 @@
 // the object's storage, so an evicted or restarted object carries on where it stopped; alarms delete
 // what is no longer needed.
 
+import { hourStart } from "./scoring";
+
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 
@@ -19,68 +21,75 @@ function objectJson(body: unknown): Response {
 }
 
 // ---------------------------------------------------------------------------------------------
-// RateLimiter: one object per key ("wallet:<address>", "device:<deviceId>"), a token bucket of
-// `limit` tokens refilled continuously at `limit` per minute.
+// RateLimiter: one object per key ("wallet:<address>", "device:<deviceId>"), a sliding-window log:
+// a request is allowed while fewer than `limit` were allowed in the last 60 s. Exact: the
+// limit+1-th request inside any 60 s window is refused.
+
+export const RATE_WINDOW_MS = MINUTE_MS;
 
 export interface TakeRequest {
   limit: number;
   cost: number;
   /** Grant as many as available (batch) instead of all-or-nothing. */
   partial?: boolean;
-  now?: number;
 }
 
 export interface TakeResult {
   granted: number;
   limit: number;
   remaining: number;
-  /** Unix ms when the bucket is full again. */
+  /** Unix ms when the window holds no allowed request any more (the full limit is available). */
   resetAt: number;
-  /** Ms until one more token is available (0 when one is). */
+  /** Ms until one more request would be allowed (0 when one is). */
   retryAfterMs: number;
 }
 
-interface Bucket {
-  tokens: number;
-  updatedAt: number;
-}
-
 export class RateLimiter {
-  private bucket: Bucket | null | undefined;
+  /** Unix ms of each allowed request in the window, oldest first; loaded once from storage. */
+  private log: number[] | undefined;
 
   constructor(private readonly ctx: DurableObjectState, _env: unknown) {}
 
   async fetch(request: Request): Promise<Response> {
     const input = (await request.json()) as TakeRequest;
-    return objectJson(await this.take(input));
+    return objectJson(await this.take(input, Date.now()));
   }
 
-  private async take({ limit, cost, partial, now = Date.now() }: TakeRequest): Promise<TakeResult> {
-    if (this.bucket === undefined) this.bucket = (await this.ctx.storage.get<Bucket>("bucket")) ?? null;
-    const previous = this.bucket ?? { tokens: limit, updatedAt: now };
-    const perMs = limit / MINUTE_MS;
-    let tokens = Math.min(limit, previous.tokens + Math.max(0, now - previous.updatedAt) * perMs);
-    const granted = partial ? Math.min(cost, Math.floor(tokens)) : tokens >= cost ? cost : 0;
-    tokens -= granted;
-    this.bucket = { tokens, updatedAt: now };
-    const resetAt = now + Math.ceil((limit - tokens) / perMs);
-    // put() is durable before the answer leaves the object (output gate), so a restart cannot
-    // hand out the same tokens twice.
-    this.ctx.storage.put("bucket", this.bucket);
-    // Once the bucket would be full it carries no information: the alarm deletes it then.
-    this.ctx.storage.setAlarm(resetAt + MINUTE_MS);
+  private async take({ limit, cost, partial }: TakeRequest, now: number): Promise<TakeResult> {
+    if (this.log === undefined) this.log = (await this.ctx.storage.get<number[]>("log")) ?? [];
+    const log = this.log.filter((t) => t > now - RATE_WINDOW_MS);
+    const free = Math.max(0, limit - log.length);
+    const granted = partial ? Math.min(cost, free) : free >= cost ? cost : 0;
+    for (let i = 0; i < granted; i++) log.push(now);
+    // Only the newest `limit` entries can ever matter.
+    this.log = log.slice(-limit);
+    if (granted > 0) {
+      // put() is durable before the answer leaves the object (output gate), so a restart or an
+      // eviction cannot forget what was granted.
+      this.ctx.storage.put("log", this.log);
+      // Once every entry has left the window the state carries no information: the alarm deletes it.
+      this.ctx.storage.setAlarm(now + RATE_WINDOW_MS + 1000);
+    }
+    const remaining = Math.max(0, limit - this.log.length);
+    const oldest = this.log[0];
     return {
       granted,
       limit,
-      remaining: Math.floor(tokens),
-      resetAt,
-      retryAfterMs: tokens >= 1 ? 0 : Math.ceil((1 - tokens) / perMs),
+      remaining,
+      resetAt: this.log.length ? this.log[this.log.length - 1]! + RATE_WINDOW_MS : now,
+      retryAfterMs: remaining > 0 || oldest === undefined ? 0 : Math.max(1, oldest + RATE_WINDOW_MS - now),
     };
   }
 
   async alarm(): Promise<void> {
-    await this.ctx.storage.deleteAll();
-    this.bucket = null;
+    const now = Date.now();
+    const log = (this.log ?? (await this.ctx.storage.get<number[]>("log")) ?? []).filter((t) => t > now - RATE_WINDOW_MS);
+    if (log.length === 0) {
+      await this.ctx.storage.deleteAll();
+      this.log = [];
+    } else {
+      await this.ctx.storage.setAlarm(log[log.length - 1]! + RATE_WINDOW_MS + 1000);
+    }
   }
 }
 
@@ -153,10 +162,6 @@ export interface HourTotals {
   vaus: number;
   rewarded: number;
   earned: string;
-}
-
-export function hourStart(ms: number): number {
-  return Math.floor(ms / HOUR_MS) * HOUR_MS;
 }
 
 export class HourlyAggregator {

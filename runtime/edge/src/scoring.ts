@@ -1,5 +1,6 @@
-// Pure functions of the ingest path: the VAU id, the device trust score and the earnings. No I/O, so
-// the same inputs always give the same outputs; docs/edge.md restates the formulas.
+// Pure functions of the edge: the VAU id, the device trust score, the earnings, the aggregator's hour
+// key and the consumer's backoff. No I/O, so the same inputs always give the same outputs;
+// docs/edge.md restates the formulas.
 import { BASE_UNITS_PER_TWIST } from "@twist/shared/amount";
 import { sha256Hex, utf8 } from "@twist/shared/encoding";
 
@@ -87,6 +88,19 @@ export function earnedFor(trust: number, activeMs: number, cap: bigint): bigint 
   const trustMilli = BigInt(Math.round(clamp(trust, 0, 1) * 1000));
   const raw = (BigInt(Math.max(0, Math.floor(activeMs))) * trustMilli * EARN_RATE_PER_HOUR) / (BigInt(HOUR_MS) * 1000n);
   return raw < cap ? raw : cap;
+}
+
+/** Start (Unix ms) of the UTC hour holding `ms`; the aggregator's key. */
+export function hourStart(ms: number): number {
+  return Math.floor(ms / HOUR_MS) * HOUR_MS;
+}
+
+export const MAX_RETRY_DELAY_SECONDS = 43_200;
+
+/** Consumer backoff before the next attempt: base * 2^(attempts-1) seconds, capped at 12 h (the platform maximum). */
+export function retryDelaySeconds(attempts: number, baseSeconds: number): number {
+  const exponent = Math.min(Math.max(attempts, 1) - 1, 30);
+  return Math.min(MAX_RETRY_DELAY_SECONDS, baseSeconds * 2 ** exponent);
 }
 
 function clamp(x: number, lo: number, hi: number): number {
