@@ -1,0 +1,181 @@
+// The deployable: configuration at start-up, the esbuild bundle run on its own (as in the image),
+// and the Dockerfile's rules, its HEALTHCHECK command run against the live bundle.
+import { expect } from "chai";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { once } from "node:events";
+import { ConfigError } from "@twist/shared/config";
+import { verifyIdentityToken } from "@twist/shared/jwt";
+import { loadAuthConfig } from "../src/config";
+import { JWT_KEYS, newWallet, verifyBody } from "./support";
+import { TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../../../test/support/redis";
+
+const ROOT = join(__dirname, "..", "..", "..");
+const DOCKERFILE = readFileSync(join(ROOT, "runtime", "auth", "Dockerfile"), "utf8");
+
+const REQUIRED = { REDIS_URL: TEST_REDIS_URL, JWT_KEYS, SIWS_DOMAIN: "app.twist.test", SIWS_URI: "https://app.twist.test", SIWS_CHAIN_ID: "mainnet" };
+
+function configProblems(env: Record<string, string>): string[] {
+  try {
+    loadAuthConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map((p) => p.name).sort();
+    throw err;
+  }
+  return [];
+}
+
+describe("auth: configuration", () => {
+  it("applies the defaults", () => {
+    const config = loadAuthConfig(REQUIRED);
+    expect(config).to.include({ PORT: 3001, TWIST_ENV: "development", LOG_LEVEL: "info", REDIS_PREFIX: "twist:auth:", RATE_LIMIT_WINDOW_SECONDS: 60 });
+    expect(config.TRUSTED_PROXY_HEADER).to.equal(undefined);
+    expect(config.JWT_KEYS.currentKid).to.equal("k2");
+  });
+
+  it("names every missing variable; secrets have no default", () => {
+    expect(configProblems({})).to.deep.equal(["JWT_KEYS", "REDIS_URL", "SIWS_CHAIN_ID", "SIWS_DOMAIN", "SIWS_URI"]);
+  });
+
+  it("names every malformed variable", () => {
+    const bad = {
+      ...REQUIRED,
+      PORT: "70000",
+      JWT_KEYS: "k1:short",
+      SIWS_CHAIN_ID: "ethereum",
+      SIWS_DOMAIN: "https://app.twist.test/",
+      SIWS_URI: "not a uri",
+      REDIS_URL: "http://127.0.0.1:6379",
+      TRUSTED_PROXY_HEADER: "X Forwarded",
+      RATE_LIMIT_PER_IP: "0",
+    };
+    expect(configProblems(bad)).to.deep.equal(["JWT_KEYS", "PORT", "RATE_LIMIT_PER_IP", "REDIS_URL", "SIWS_CHAIN_ID", "SIWS_DOMAIN", "SIWS_URI", "TRUSTED_PROXY_HEADER"]);
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, "close");
+  return port;
+}
+
+function run(file: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [file], { cwd: join(file, ".."), env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+}
+
+async function output(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d) => (stdout += d));
+  child.stderr!.on("data", (d) => (stderr += d));
+  const [code] = (await once(child, "exit")) as [number | null];
+  return { code, stdout, stderr };
+}
+
+describe("auth: the bundle, run alone as in the image", function () {
+  this.timeout(60_000);
+  let dir: string;
+  const prefix = testRedisPrefix("auth-bundle");
+
+  before(() => {
+    const build = spawnSync(process.execPath, ["scripts/build.mjs", "auth"], { cwd: ROOT, encoding: "utf8" });
+    expect(build.status, build.stderr).to.equal(0);
+    // Only what the Dockerfile copies, outside the repository: no node_modules to fall back on.
+    dir = mkdtempSync(join(tmpdir(), "twist-auth-bundle-"));
+    for (const file of ["main.js", "main.js.map"]) copyFileSync(join(ROOT, "dist", "auth", file), join(dir, file));
+  });
+  after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await deleteRedisPrefix(prefix);
+  });
+
+  it("exits 1 naming each missing variable", async () => {
+    const result = await output(run(join(dir, "main.js"), {}));
+    expect(result.code).to.equal(1);
+    for (const name of ["JWT_KEYS", "REDIS_URL", "SIWS_DOMAIN", "SIWS_URI", "SIWS_CHAIN_ID"]) expect(result.stderr).to.contain(name);
+    expect(result.stdout).to.equal("");
+  });
+
+  it("serves a full sign-in, passes the Dockerfile HEALTHCHECK, and stops cleanly on SIGTERM", async () => {
+    const port = await freePort();
+    const child = run(join(dir, "main.js"), { ...REQUIRED, PORT: String(port), REDIS_PREFIX: prefix, LOG_LEVEL: "info" });
+    const exited = output(child);
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      // Readiness: Redis connects a moment after the port opens.
+      let ready = 0;
+      for (let i = 0; i < 100 && ready !== 200; i++) {
+        ready = await fetch(`${base}/ready`).then((r) => r.status, () => 0);
+        if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(ready).to.equal(200);
+
+      const wallet = newWallet();
+      const post = (path: string, body: unknown) => fetch(`${base}${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      const issued = (await (await post("/auth/nonce", { walletAddress: wallet.address })).json()) as { message: string };
+      const verified = await post("/auth/verify", verifyBody(wallet, issued.message, "base64"));
+      expect(verified.status).to.equal(200);
+      const { accessToken } = (await verified.json()) as { accessToken: string };
+      expect((await verifyIdentityToken(accessToken, loadAuthConfig(REQUIRED).JWT_KEYS)).sub).to.equal(wallet.address);
+
+      const health = spawnSync(process.execPath, healthcheckArgs(), { env: { PATH: process.env.PATH ?? "", PORT: String(port) }, timeout: 10_000 });
+      expect(health.status, "HEALTHCHECK against the running service").to.equal(0);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    const result = await exited;
+    expect(result.code).to.equal(0);
+    const lines = result.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.some((l) => l.msg === "auth listening" && l.port === port)).to.equal(true);
+    expect(lines.at(-1)).to.include({ msg: "stopped" });
+    expect(result.stdout).to.not.contain(JWT_KEYS.split(",")[0]!.split(":")[1]!);
+  });
+
+  it("the HEALTHCHECK command fails when nothing answers", async () => {
+    const health = spawnSync(process.execPath, healthcheckArgs(), { env: { PATH: process.env.PATH ?? "", PORT: String(await freePort()) }, timeout: 10_000 });
+    expect(health.status).to.equal(1);
+  });
+});
+
+/** The exec-form HEALTHCHECK of the Dockerfile, without "node". */
+function healthcheckArgs(): string[] {
+  const joined = DOCKERFILE.replace(/\\\n\s*/g, " ");
+  const cmd = /^HEALTHCHECK .*? CMD (\[.*\])\s*$/m.exec(joined)?.[1];
+  const argv = JSON.parse(cmd ?? "null") as string[];
+  expect(argv[0]).to.equal("node");
+  return argv.slice(1);
+}
+
+describe("auth: Dockerfile", () => {
+  const instructions = DOCKERFILE.replace(/\\\n\s*/g, " ")
+    .split("\n")
+    .filter((l) => l.trim() && !l.trimStart().startsWith("#"));
+  const of = (name: string) => instructions.filter((l) => l.startsWith(`${name} `));
+
+  it("builds on an exactly pinned Node 22 slim image", () => {
+    expect(of("FROM")).to.have.length(1);
+    expect(of("FROM")[0]).to.match(/^FROM node:22\.\d+\.\d+-(bookworm|bullseye|trixie)-slim(@sha256:[0-9a-f]{64})?$/);
+  });
+
+  it("copies only the bundle and runs it as a non-root user", () => {
+    expect(of("COPY")).to.deep.equal(["COPY dist/auth/main.js dist/auth/main.js.map ./"]);
+    expect(of("ADD")).to.deep.equal([]);
+    expect(of("RUN"), "nothing installed at build time").to.deep.equal([]);
+    expect(of("USER")).to.have.length(1);
+    expect(of("USER")[0]).to.not.match(/^USER (root|0)(:|$)/);
+    expect(instructions.indexOf(of("USER")[0]!)).to.be.lessThan(instructions.indexOf(of("CMD")[0]!));
+  });
+
+  it("exposes 3001, has a HEALTHCHECK and starts node main.js", () => {
+    expect(of("EXPOSE")).to.deep.equal(["EXPOSE 3001"]);
+    expect(of("HEALTHCHECK")).to.have.length(1);
+    expect(of("CMD")).to.deep.equal(['CMD ["node", "main.js"]']);
+  });
+});

@@ -1,0 +1,123 @@
+import { expect } from "chai";
+import request from "supertest";
+import { DEAD_REDIS_URL } from "../../../test/support/redis";
+import { newWallet, requestNonce, startService, verifyBody, type TestService } from "./support";
+
+describe("auth: rate limits", () => {
+  describe("per client IP, from the socket when no proxy header is trusted", () => {
+    let svc: TestService;
+    before(async () => {
+      svc = await startService("ip-limit", { RATE_LIMIT_PER_IP: "3", RATE_LIMIT_WINDOW_SECONDS: "120" });
+    });
+    after(() => svc.close());
+
+    it("answers 429 RATE_LIMITED with Retry-After after the limit, whatever forwarding headers say", async () => {
+      for (let i = 0; i < 3; i++) {
+        const res = await request(svc.app).post("/auth/nonce").set("X-Forwarded-For", `10.0.0.${i}`).send({ walletAddress: newWallet().address });
+        expect(res.status).to.equal(200);
+        expect(res.headers).to.have.property("x-ratelimit-remaining");
+      }
+      const spoofed = await request(svc.app).post("/auth/nonce").set("X-Forwarded-For", "10.9.9.9").set("X-Real-IP", "10.9.9.9").send({ walletAddress: newWallet().address });
+      expect(spoofed.status).to.equal(429);
+      expect(spoofed.body.error.code).to.equal("RATE_LIMITED");
+      expect(Number(spoofed.headers["retry-after"])).to.be.within(1, 120);
+      const verify = await request(svc.app).post("/auth/verify").send({ walletAddress: "x" });
+      expect(verify.status, "verify shares the IP budget and is limited before validation").to.equal(429);
+    });
+  });
+
+  describe("with TRUSTED_PROXY_HEADER set", () => {
+    let svc: TestService;
+    before(async () => {
+      svc = await startService("proxy-limit", { TRUSTED_PROXY_HEADER: "X-Client-IP", RATE_LIMIT_PER_IP: "2", RATE_LIMIT_PER_WALLET: "3" });
+    });
+    after(() => svc.close());
+
+    it("keys the IP limit on the configured header only", async () => {
+      const nonce = (ip: string) => request(svc.app).post("/auth/nonce").set("X-Client-IP", ip).set("X-Forwarded-For", "1.1.1.1").send({ walletAddress: newWallet().address });
+      expect((await nonce("192.0.2.1")).status).to.equal(200);
+      expect((await nonce("192.0.2.1")).status).to.equal(200);
+      expect((await nonce("192.0.2.1")).status).to.equal(429);
+      expect((await nonce("192.0.2.2")).status, "another client behind the proxy has its own budget").to.equal(200);
+    });
+
+    it("limits one wallet across many IPs, on nonce and verify alike", async () => {
+      const wallet = newWallet();
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await request(svc.app).post("/auth/nonce").set("X-Client-IP", `198.51.100.${i}`).send({ walletAddress: wallet.address });
+        statuses.push(res.status);
+      }
+      expect(statuses).to.deep.equal([200, 200, 200]);
+      const limited = await request(svc.app).post("/auth/verify").set("X-Client-IP", "198.51.100.50").send(verifyBody(wallet, "any message"));
+      expect(limited.status).to.equal(429);
+      expect(limited.body.error.code).to.equal("RATE_LIMITED");
+      expect(limited.headers["retry-after"]).to.match(/^[1-9][0-9]*$/);
+      const other = newWallet();
+      const fine = await request(svc.app).post("/auth/nonce").set("X-Client-IP", "198.51.100.51").send({ walletAddress: other.address });
+      expect(fine.status, "other wallets are unaffected").to.equal(200);
+    });
+  });
+});
+
+describe("auth: Redis down", () => {
+  let live: TestService;
+  let dead: TestService;
+  before(async () => {
+    live = await startService("outage-live");
+    // Redis unreachable: every answer must be 503, never one computed from process memory.
+    dead = await startService("outage-dead", {}, DEAD_REDIS_URL);
+  });
+  after(async () => {
+    await live.close();
+    dead.redis.disconnect();
+  });
+
+  it("/health stays 200 and /ready is 503 UNAVAILABLE", async () => {
+    expect((await request(dead.app).get("/health")).status).to.equal(200);
+    const ready = await request(dead.app).get("/ready");
+    expect(ready.status).to.equal(503);
+    expect(ready.body.error.code).to.equal("UNAVAILABLE");
+    const liveReady = await request(live.app).get("/ready");
+    expect(liveReady.status).to.equal(200);
+    expect(liveReady.body.checks).to.deep.equal({ redis: "ok" });
+  });
+
+  it("nonce and verify answer 503 UNAVAILABLE, and no token is issued", async () => {
+    const wallet = newWallet();
+    const nonce = await request(dead.app).post("/auth/nonce").send({ walletAddress: wallet.address });
+    expect(nonce.status).to.equal(503);
+    expect(nonce.body.error.code).to.equal("UNAVAILABLE");
+    const issued = await requestNonce(live.app, wallet);
+    const body = verifyBody(wallet, issued.message);
+    const verify = await request(dead.app).post("/auth/verify").send(body);
+    expect(verify.status).to.equal(503);
+    expect(verify.body.error.code).to.equal("UNAVAILABLE");
+    expect(verify.body).to.not.have.property("accessToken");
+    // The outage consumed nothing: the nonce still works where Redis answers, once.
+    expect((await request(live.app).post("/auth/verify").send(body)).status).to.equal(200);
+    expect((await request(dead.app).post("/auth/verify").send(body)).status).to.equal(503);
+  });
+});
+
+describe("auth: /metrics", () => {
+  let svc: TestService;
+  before(async () => {
+    svc = await startService("metrics");
+  });
+  after(() => svc.close());
+
+  it("counts nonces and sign-in outcomes by code", async () => {
+    const wallet = newWallet();
+    const { message } = await requestNonce(svc.app, wallet);
+    expect((await request(svc.app).post("/auth/verify").send(verifyBody(wallet, message, "base58", newWallet()))).status).to.equal(401);
+    expect((await request(svc.app).post("/auth/verify").send(verifyBody(wallet, message))).status).to.equal(200);
+    const res = await request(svc.app).get("/metrics");
+    expect(res.status).to.equal(200);
+    expect(res.text).to.match(/^auth_nonces_issued_total\{service="auth"\} 1$/m);
+    expect(res.text).to.match(/^auth_sign_ins_total\{outcome="ok",service="auth"\} 1$/m);
+    expect(res.text).to.match(/^auth_sign_ins_total\{outcome="SIGNATURE_INVALID",service="auth"\} 1$/m);
+    expect(res.text).to.match(/^auth_sign_ins_total\{outcome="NONCE_REPLAYED",service="auth"\} 0$/m);
+    expect(res.text).to.match(/^http_requests_total\{method="POST",route="\/auth\/verify",status="401",service="auth"\} 1$/m);
+  });
+});
