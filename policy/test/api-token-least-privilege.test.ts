@@ -1,0 +1,96 @@
+import { expect } from "chai";
+import { apiTokenLeastPrivilege as rule } from "../policies/api-token-least-privilege";
+import { ACCOUNT_ID, TYPES, ZONE_ID, baselineToken, check } from "./harness";
+
+type TokenPolicy = { effect: string; permissionGroups: { id: string }[]; resources: string };
+
+function tokenWithPolicy(change: Partial<TokenPolicy>) {
+  const token = baselineToken();
+  const [first] = token.policies as TokenPolicy[];
+  token.policies = [{ ...first!, ...change }];
+  return token;
+}
+
+describe("policy: api-token-least-privilege", () => {
+  it("passes the baseline token on production and staging, as ApiToken and AccountToken", async () => {
+    expect(await check(rule, TYPES.apiToken, baselineToken())).to.deep.equal([]);
+    expect(await check(rule, TYPES.accountToken, { ...baselineToken(), accountId: ACCOUNT_ID })).to.deep.equal([]);
+    expect(await check(rule, TYPES.apiToken, baselineToken(), { stack: "staging" })).to.deep.equal([]);
+  });
+
+  it("accepts a zone-scoped policy and a nested account/zone scope", async () => {
+    const zone = tokenWithPolicy({ resources: JSON.stringify({ [`com.cloudflare.api.account.zone.${ZONE_ID}`]: "*" }), permissionGroups: [{ id: "28f4b596e7d643029c524985477ae49a" }] });
+    expect(await check(rule, TYPES.apiToken, zone)).to.deep.equal([]);
+    const nested = tokenWithPolicy({ resources: JSON.stringify({ [`com.cloudflare.api.account.${ACCOUNT_ID}`]: { [`com.cloudflare.api.account.zone.${ZONE_ID}`]: "*" } }) });
+    expect(await check(rule, TYPES.apiToken, nested)).to.deep.equal([]);
+  });
+
+  it("fails a wildcard account resource", async () => {
+    const messages = await check(rule, TYPES.apiToken, tokenWithPolicy({ resources: JSON.stringify({ "com.cloudflare.api.account.*": "*" }) }));
+    expect(messages).to.deep.equal([
+      'API token "twist-ci-production" policy 0 grants on "com.cloudflare.api.account.*", which is not one specific account or zone. Replace the wildcard with com.cloudflare.api.account.<accountId> or com.cloudflare.api.account.zone.<zoneId>.',
+    ]);
+  });
+
+  it("fails a wildcard zone nested under a specific account", async () => {
+    const resources = JSON.stringify({ [`com.cloudflare.api.account.${ACCOUNT_ID}`]: { "com.cloudflare.api.account.zone.*": "*" } });
+    const messages = await check(rule, TYPES.apiToken, tokenWithPolicy({ resources }));
+    expect(messages).to.have.length(1);
+    expect(messages[0]).to.contain('grants on "com.cloudflare.api.account.zone.*"');
+  });
+
+  it("does not hold a deny policy to the scope rules (it only removes rights)", async () => {
+    const token = baselineToken();
+    token.policies = [...(token.policies as TokenPolicy[]), { effect: "deny", permissionGroups: [{ id: "deadbeefdeadbeefdeadbeefdeadbeef" }], resources: JSON.stringify({ "com.cloudflare.api.account.zone.*": "*" }) }];
+    expect(await check(rule, TYPES.apiToken, token)).to.deep.equal([]);
+  });
+
+  it("fails resources that are not JSON or name nothing", async () => {
+    expect((await check(rule, TYPES.apiToken, tokenWithPolicy({ resources: "account:*" })))[0]).to.contain("has resources that are not JSON");
+    expect((await check(rule, TYPES.apiToken, tokenWithPolicy({ resources: "{}" })))[0]).to.contain("names no resources");
+  });
+
+  it("fails a token without policies", async () => {
+    expect(await check(rule, TYPES.apiToken, { ...baselineToken(), policies: [] })).to.deep.equal([
+      'API token "twist-ci-production" has no policies. Give it explicit allow policies scoped to one account or zone.',
+    ]);
+  });
+
+  it("fails a permission group outside the allow-list, and accepts it once allow-listed", async () => {
+    const apiTokensWrite = "686d18d5ac6c441c867cbf6771e58a0a";
+    const token = tokenWithPolicy({ permissionGroups: [{ id: "e086da7e2179491d91ee5f35b3ca210a" }, { id: apiTokensWrite }] });
+    const messages = await check(rule, TYPES.apiToken, token);
+    expect(messages).to.deep.equal([
+      `API token "twist-ci-production" policy 0 holds permission group ${apiTokensWrite}, which is not on the allow-list. Remove it, or add it to allowedPermissionGroupIds in the pack config after review.`,
+    ]);
+    const config = { "api-token-least-privilege": { allowedPermissionGroupIds: ["e086da7e2179491d91ee5f35b3ca210a", apiTokensWrite] } };
+    expect(await check(rule, TYPES.apiToken, token, { config })).to.deep.equal([]);
+  });
+
+  it("fails a token without expiry, with an unparseable, past or too distant expiry", async () => {
+    const { expiresOn: _unused, ...noExpiry } = baselineToken();
+    expect((await check(rule, TYPES.apiToken, noExpiry))[0]).to.match(/never expires\. Set `expiresOn`/);
+    expect((await check(rule, TYPES.apiToken, { ...baselineToken(), expiresOn: "next year" }))[0]).to.contain("is not a date");
+    expect((await check(rule, TYPES.apiToken, { ...baselineToken(), expiresOn: "2020-01-01T00:00:00Z" }))[0]).to.contain("expired on 2020-01-01T00:00:00Z");
+    const far = new Date(Date.now() + 3 * 365 * 86_400_000).toISOString();
+    expect((await check(rule, TYPES.apiToken, { ...baselineToken(), expiresOn: far }))[0]).to.contain("more than 400 days ahead");
+  });
+
+  it("requires an IP condition in production only", async () => {
+    const { condition: _unused, ...open } = baselineToken();
+    expect(await check(rule, TYPES.apiToken, open)).to.deep.equal([
+      'API token "twist-ci-production" can be used from any address. In production set `condition.requestIp.ins` to the CIDRs of the CI runners or hosts that use it.',
+    ]);
+    expect(await check(rule, TYPES.apiToken, open, { stack: "staging" })).to.deep.equal([]);
+  });
+
+  it("fails an IP condition that allows every address", async () => {
+    const token = { ...baselineToken(), condition: { requestIp: { ins: ["0.0.0.0/0", "::/0"] } } };
+    expect((await check(rule, TYPES.apiToken, token))[0]).to.contain("allows 0.0.0.0/0, ::/0, which is every address");
+  });
+
+  it("reports every problem of one token together", async () => {
+    const token = { name: "everything", policies: [{ effect: "allow", permissionGroups: [{ id: "686d18d5ac6c441c867cbf6771e58a0a" }], resources: JSON.stringify({ "com.cloudflare.api.account.*": "*" }) }] };
+    expect(await check(rule, TYPES.apiToken, token)).to.have.length(4); // wildcard, group, expiry, IP
+  });
+});
