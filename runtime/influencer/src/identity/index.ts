@@ -23,10 +23,10 @@ declare global {
 }
 
 export interface IdentityMiddlewares {
-  /** Verified JWT -> req.identity {walletAddress, userId} (user created on first use). */
-  requireIdentity: RequestHandler[];
+  /** One middleware: `router.get(path, requireIdentity, handler)`. Verified JWT -> req.identity {walletAddress, userId} (user created on first use). */
+  requireIdentity: RequestHandler;
   /** As requireIdentity, plus req.identity.influencerId, or 403 FORBIDDEN (details.reason NOT_REGISTERED). */
-  requireInfluencer: RequestHandler[];
+  requireInfluencer: RequestHandler;
 }
 
 export function notRegistered(): ApiError {
@@ -35,23 +35,30 @@ export function notRegistered(): ApiError {
 
 export function createIdentityMiddlewares(keySet: JwtKeySet, store: IdentityStore, options: { clockTimestamp?: number } = {}): IdentityMiddlewares {
   const jwt = verifyJwt(keySet, options);
-  const resolveUser = async (req: Request, _res: Response, next: NextFunction) => {
+  const resolveUser = async (req: Request): Promise<Identity> => {
     const walletAddress = req.auth!.sub;
     const mapping = await store.resolve(walletAddress);
     req.identity = { walletAddress, userId: mapping.userId, ...(mapping.influencerId ? { influencerId: mapping.influencerId } : {}) };
-    next();
+    return req.identity;
   };
-  const resolveInfluencer = async (req: Request, _res: Response, next: NextFunction) => {
-    const identity = req.identity!;
-    if (!identity.influencerId) {
-      // A cached "not registered" may predate a registration on another replica: ask Postgres.
-      const fresh = await store.load(identity.walletAddress);
-      if (!fresh.influencerId) throw notRegistered();
-      identity.influencerId = fresh.influencerId;
-    }
-    next();
+  const resolveInfluencer = async (identity: Identity): Promise<void> => {
+    if (identity.influencerId) return;
+    // A cached "not registered" may predate a registration on another replica: ask Postgres.
+    const fresh = await store.load(identity.walletAddress);
+    if (!fresh.influencerId) throw notRegistered();
+    identity.influencerId = fresh.influencerId;
   };
-  return { requireIdentity: [jwt, resolveUser], requireInfluencer: [jwt, resolveUser, resolveInfluencer] };
+  const chain =
+    (withInfluencer: boolean): RequestHandler =>
+    (req: Request, res: Response, next: NextFunction) => {
+      jwt(req, res, (err?: unknown) => {
+        if (err) return next(err);
+        resolveUser(req)
+          .then((identity) => (withInfluencer ? resolveInfluencer(identity) : undefined))
+          .then(() => next(), next);
+      });
+    };
+  return { requireIdentity: chain(false), requireInfluencer: chain(true) };
 }
 
 /** The identity set by requireIdentity (401 if a route forgot the middleware). */
