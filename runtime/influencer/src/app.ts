@@ -10,6 +10,19 @@ import { createSequelize } from "./db";
 import { createIdentityMiddlewares, IdentityStore, type IdentityMiddlewares } from "./identity";
 import { LogMailer, type Mailer } from "./mail";
 import type { OnCommissionBooked } from "./conversions/types";
+import { ClickRecorder } from "./clicks/recorder";
+import { clicksRouter } from "./clicks/router";
+import { conversionsRouter } from "./conversions/router";
+import { ConversionService } from "./conversions/service";
+import { influencersRouter } from "./influencers/router";
+import { linksRouter } from "./links/router";
+import { LinkService } from "./links/service";
+import { statsRouter } from "./stats/router";
+import { createMoneyServices } from "./ledger/wiring";
+import { meRouter } from "./me/routes";
+import { payoutsRouter } from "./payouts/routes";
+import { poolsRouter } from "./pools/routes";
+import { rewardsRouter } from "./rewards/routes";
 
 export interface AppDeps {
   logger?: Logger;
@@ -63,8 +76,10 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
   };
 
   // ---- commission hook wiring (part 2 sets its ledger handler here when deps gives none) ----
-  context.onCommissionBooked = deps.onCommissionBooked;
+  const money = createMoneyServices(config, sequelize, redis, logger);
+  context.onCommissionBooked = deps.onCommissionBooked ?? money.onCommissionBooked;
 
+  let recorder: ClickRecorder | null = null;
   const { app, obs } = createServiceApp({
     service: "influencer",
     logger,
@@ -75,7 +90,34 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
     routes: (app, obs) => {
       context.obs = obs;
       // ---- routers are mounted here: one line per router ----
+      recorder = new ClickRecorder(redis, sequelize, logger, obs.registry);
+      const links = new LinkService({
+        sequelize,
+        redis,
+        merchantDomains: config.MERCHANT_DOMAINS,
+        publicBaseUrl: config.PUBLIC_BASE_URL,
+        defaultCommissionBps: config.COMMISSION_DEFAULT_BPS,
+        now: context.now,
+      });
+      const conversions = new ConversionService({
+        sequelize,
+        model: config.ATTRIBUTION_MODEL,
+        windowDays: config.ATTRIBUTION_WINDOW_DAYS,
+        defaultCommissionBps: config.COMMISSION_DEFAULT_BPS,
+        now: context.now,
+        flushClicks: () => recorder!.flush(),
+        onCommissionBooked: context.onCommissionBooked,
+      });
+      app.use(clicksRouter(context, recorder));
+      app.use(influencersRouter(context));
+      app.use(statsRouter(context, links));
+      app.use(linksRouter(context, links));
+      app.use(conversionsRouter(context, conversions));
       // ---- part 1 routers above, part 2 routers below ----
+      app.use(rewardsRouter(money.credits, config.SERVICE_SIGNING_KEYS));
+      app.use(poolsRouter(money.pools, sequelize, identity));
+      app.use(payoutsRouter(money.payouts, money.settlementQueue, sequelize, identity, logger));
+      app.use(meRouter(money.ledger, money.pools, identity));
     },
   });
   void obs;
@@ -84,10 +126,16 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
   return {
     app,
     context,
-    flush: async () => {},
+    flush: async () => {
+      await recorder?.flush();
+    },
     close: async () => {
       if (closed) return;
       closed = true;
+      recorder?.stop();
+      // Every accepted click is already durable in Redis; write it through before going away.
+      await recorder?.flush().catch((err: unknown) => logger.error({ err }, "final click flush failed; clicks stay in the Redis stream"));
+      await money.close();
       redis.disconnect();
       await sequelize.close();
     },

@@ -76,6 +76,9 @@ const baseUnits = (allowZero = false) =>
     return BigInt(text);
   });
 
+/** Joi's typings have no bigint; defaults are not run through custom(), so the value stays a bigint. */
+const bigintDefault = (value: bigint) => value as unknown as string;
+
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 export const configSchema = Joi.object<InfluencerConfig>({
@@ -115,10 +118,10 @@ export const configSchema = Joi.object<InfluencerConfig>({
     then: Joi.string().pattern(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/).required(),
     otherwise: Joi.string().pattern(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/).optional(),
   }),
-  PAYOUT_MIN_AMOUNT: baseUnits().default(10_000_000_000n), // 10 TWIST
-  PAYOUT_FEE_FLAT: baseUnits(true).default(100_000_000n), // 0.1 TWIST
+  PAYOUT_MIN_AMOUNT: baseUnits().default(bigintDefault(10_000_000_000n)), // 10 TWIST
+  PAYOUT_FEE_FLAT: baseUnits(true).default(bigintDefault(100_000_000n)), // 0.1 TWIST
   PAYOUT_FEE_BPS: Joi.number().integer().min(0).max(1000).default(50),
-  REWARD_DAILY_CAP: baseUnits().default(1_000_000_000_000n), // 1,000 TWIST
+  REWARD_DAILY_CAP: baseUnits().default(bigintDefault(1_000_000_000_000n)), // 1,000 TWIST
   SETTLEMENT_QUEUE: Joi.string().pattern(/^[A-Za-z0-9_-]{1,64}$/).default("payout-settlement"),
   SETTLEMENT_ATTEMPTS: Joi.number().integer().min(1).max(50).default(5),
   SETTLEMENT_BACKOFF_MS: Joi.number().integer().min(10).max(3_600_000).default(5000),
