@@ -36,7 +36,7 @@ interface Rule {
   accept?: (value: string) => boolean;
 }
 
-const STOPWORDS = /test|example|sample|dummy|fake|placeholder|changeme|change-me|local|dev|redacted|xxxx|\$\{|\{\{|<[a-z_-]+>|process\.env|secrets\.|vars\./i;
+const STOPWORDS = /test|example|sample|dummy|fake|mock|placeholder|changeme|change-me|insecure|local|dev|bench|redacted|xxxx|\$\{|\{\{|<[a-z_-]+>|process\.env|secrets\.|vars\./i;
 
 /** Shannon entropy in bits per character. */
 export function entropy(value: string): number {
@@ -50,10 +50,21 @@ export function entropy(value: string): number {
   return bits;
 }
 
-const looksRandom = (value: string) => value.length >= 20 && entropy(value) >= 3.5 && /[0-9]/.test(value) && /[a-zA-Z]/.test(value) && !STOPWORDS.test(value);
+/** Values made of words ("bench-only-jwt-secret-0001", "plan-1:PLACEHOLDER-x") are labels a person wrote, not key material. */
+const looksHumanMade = (value: string) => value.split(/[-_:.]/).filter((part) => /^[a-zA-Z]{3,}$/.test(part)).length >= 2;
+
+const looksRandom = (value: string) =>
+  value.length >= 20 && entropy(value) >= 3.5 && /[0-9]/.test(value) && /[a-zA-Z]/.test(value) && !STOPWORDS.test(value) && !looksHumanMade(value);
 
 export const RULES: Rule[] = [
-  { id: "private-key", description: "PEM private key block", pattern: /-----BEGIN[ A-Z0-9]*PRIVATE KEY( BLOCK)?-----/g },
+  {
+    id: "private-key",
+    description: "PEM private key block",
+    // Header, a body of key material (64+ characters, as gitleaks requires), footer.
+    pattern: /-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----([\s\S]{64,}?)-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----/g,
+    group: 1,
+    accept: (body) => !/placeholder|example|redacted|\.\.\./i.test(body),
+  },
   { id: "aws-access-key-id", description: "AWS access key id", pattern: /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b/g },
   { id: "github-token", description: "GitHub token", pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,})\b/g },
   { id: "slack-token", description: "Slack token", pattern: /\bxox[abposr]-[0-9A-Za-z-]{10,}/g },

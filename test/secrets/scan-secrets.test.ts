@@ -11,7 +11,7 @@ const ROOT = join(__dirname, "..", "..");
 // (or gitleaks) would report. None of them is a real credential.
 const plant = {
   awsKeyId: ["AK", "IA", "QZ7RWX4T2M6PLK3N"].join(""),
-  pem: ["-----BEGIN ", "RSA PRIVATE", " KEY-----\nMIIEowIBAAKCAQEAy8Dbv8prpJ/0kKhlGeJY\n-----END ", "RSA PRIVATE KEY-----"].join(""),
+  pem: ["-----BEGIN ", "RSA PRIVATE", " KEY-----\nMIIEowIBAAKCAQEAy8Dbv8prpJ/0kKhlGeJYq3N7vQm2Zr8sLw1XcT9bH4pK6dF0gU5yR\nA7mE2nW9cV4xB1zQ8sK3jL6hT0fY5uG2rP7oI4eD9wC1bN6mX3vZ8aS5qR\n-----END ", "RSA PRIVATE KEY-----"].join(""),
   githubToken: ["gh", "p_", "Zx81Kq2Lm93Pn74Rs65Tu56Vw47Xy38Za29B"].join(""),
   signingKey: ["q8Zr2Lw", "X5nV7bT1cJ9mK4pH3sD6fG0y"].join(""),
   jwt: ["eyJhbGciOiJIUzI1NiJ9", "eyJzdWIiOiJ3YWxsZXQiLCJleHAiOjE3NjcyMjY1MDB9", "Wm9uZTF2aXNpYmxlU2lnbmF0dXJlQnl0ZXM"].join("."),
@@ -55,8 +55,11 @@ describe("secret scanning", () => {
       'JWT_KEYS="2026-01:jwt-test-secret-current-0123456789abcdef"',
       "PULUMI_CONFIG_PASSPHRASE: ${{ secrets.PULUMI_CONFIG_PASSPHRASE }}",
       'password: "aaaaaaaaaaaaaaaaaaaaaaaa"',
+      'JWT_KEYS: "bench:bench-only-jwt-secret-0000000001"',
+      'signingKeys: "ci-only-signing-key-7f3a9c2e1b"',
       "apiKey = process.env.CLOUDFLARE_API_TOKEN",
       "DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres",
+      ["-----BEGIN OPENSSH PRIVATE", " KEY-----\\nPLACEHOLDER-vmSshPrivateKey-8899aabbccddeeff\\n-----END OPENSSH PRIVATE KEY-----"].join(""),
       `secret = "${plant.signingKey}" // gitleaks:allow (documented fixture)`,
     ];
     for (const text of quiet) expect(scanText("src/x.ts", text), text).to.deep.equal([]);
@@ -72,7 +75,8 @@ describe("secret scanning", () => {
 
   it("the committed allow-list is narrow: exact files, known rules, each with a reason", () => {
     const allow = loadAllowlist(ROOT);
-    expect(allow.map((a) => a.path)).to.deep.equal(["test/vectors/jwt.json", "test/vectors/siws.json"]);
+    expect(allow.map((a) => a.path)).to.deep.equal(["test/vectors/jwt.json", "infra/offline/evaluate.ts", "test/vectors/siws.json"]);
+    for (const entry of allow) expect(entry.rules, entry.path).to.have.length(1);
     const malformed = join(dir, "scripts");
     spawnSync("mkdir", ["-p", malformed]);
     writeFileSync(join(malformed, "scan-secrets.allowlist.json"), JSON.stringify({ allow: [{ path: "test/**", rules: ["jwt"], reason: "x" }] }));
