@@ -51,6 +51,10 @@ const futureDate: Check = (v) => {
   if (t > Date.now() + 400 * 86_400_000) return "is more than 400 days away: rotate tokens at least yearly";
   return undefined;
 };
+const cidrList: Check = (v) =>
+  v.split(",").every((c) => /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-f:]+\/\d{1,3})$/i.test(c.trim()) && !["0.0.0.0/0", "::/0"].includes(c.trim()))
+    ? undefined
+    : "must be a comma-separated list of CIDR ranges (not 0.0.0.0/0)";
 const knownHostsLine: Check = (v) =>
   /^\S+ (ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) [A-Za-z0-9+/=]{40,}$/.test(v.trim())
     ? undefined
@@ -82,6 +86,8 @@ export const PLAIN_KEYS = {
   solanaRpcUrl: { check: url, when: (get) => get("settlementAdapter") === "solana" },
   twistMint: { check: matches(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, "a base58 mint address"), when: (get) => get("settlementAdapter") === "solana" },
   tokenExpiry: { check: futureDate },
+  // Where CI tokens may be used from; production requires it (a leaked token is useless elsewhere).
+  tokenAllowedCidrs: { check: cidrList, default: "" },
   commit: { check: matches(/^[0-9a-f]{7,40}(-dirty)?$/, "a git commit sha"), default: "" },
 } satisfies Record<string, PlainKey>;
 export type PlainKeyName = keyof typeof PLAIN_KEYS;
@@ -115,7 +121,7 @@ export const SECRET_KEYS = {
     purpose: "Cloudflare Tunnel secret (openssl rand -base64 32)",
   },
   solanaPayerSecretKey: {
-    check: minLength(32),
+    check: minLength(64),
     purpose: "SOLANA_PAYER_SECRET_KEY (only when settlementAdapter is solana)",
     when: (get: (k: string) => string | undefined) => get("settlementAdapter") === "solana",
   },
@@ -139,7 +145,7 @@ export interface StackConfig {
     solanaRpcUrl?: string;
     twistMint?: string;
   };
-  access: { tokenExpiry: string };
+  access: { tokenExpiry: string; allowedCidrs: string[] };
   /** Every secret, as a Pulumi secret Output; solanaPayerSecretKey only with the solana adapter. */
   secrets: Record<Exclude<SecretKeyName, "solanaPayerSecretKey">, pulumi.Output<string>> & { solanaPayerSecretKey?: pulumi.Output<string> };
 }
@@ -174,6 +180,9 @@ export function loadStackConfig(): StackConfig {
     const message = spec.check(raw);
     if (message) problems.push({ key: fq(key), message });
     else plain[key] = raw;
+  }
+  if (stack === "production" && !plain.tokenAllowedCidrs && !problems.some((p) => p.key === fq("tokenAllowedCidrs"))) {
+    problems.push({ key: fq("tokenAllowedCidrs"), message: "is required in production (CIDRs of the CI runners that use the tokens)" });
   }
   for (const host of ["edgeHostname", "authHostname", "apiHostname"] as const) {
     const h = plain[host];
@@ -248,7 +257,7 @@ export function loadStackConfig(): StackConfig {
       settlementAdapter: p.settlementAdapter as "ledger" | "solana",
       ...(p.settlementAdapter === "solana" ? { solanaRpcUrl: p.solanaRpcUrl, twistMint: p.twistMint } : {}),
     },
-    access: { tokenExpiry: p.tokenExpiry },
+    access: { tokenExpiry: p.tokenExpiry, allowedCidrs: p.tokenAllowedCidrs ? p.tokenAllowedCidrs.split(",").map((c) => c.trim()) : [] },
     secrets: secrets as StackConfig["secrets"],
   };
 }

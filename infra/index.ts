@@ -61,6 +61,7 @@ const access = new AccessTokens("access", {
   accountId: cfg.cloudflare.accountId,
   zoneId: cfg.cloudflare.zoneId,
   expiresOn: cfg.access.tokenExpiry,
+  allowedCidrs: cfg.access.allowedCidrs,
   provider: cloudflareProvider,
 });
 

@@ -15,19 +15,16 @@ export interface TokenSpec {
   zone: string[];
 }
 
-/** What each token may do. Read-only where the job only reads. */
+/**
+ * What each token may do. Pull requests from forks get no token at all: reviewers read the offline
+ * plan (npm run plan) instead of a credentialed preview.
+ */
 export const TOKENS: readonly TokenSpec[] = [
   {
     name: "ci-deploy",
     purpose: "CI deploy of the edge (Worker script, KV, R2, Queues) and its custom domain",
     account: ["Workers Scripts Write", "Workers KV Storage Write", "Workers R2 Storage Write", "Queues Write"],
     zone: ["Workers Routes Write"],
-  },
-  {
-    name: "ci-preview",
-    purpose: "pull-request previews: reads the same resources, changes nothing",
-    account: ["Workers Scripts Read", "Workers KV Storage Read", "Workers R2 Storage Read", "Queues Read", "Cloudflare Tunnel Read"],
-    zone: ["DNS Read", "Workers Routes Read"],
   },
 ];
 
@@ -37,6 +34,8 @@ export interface AccessTokensArgs {
   zoneId: string;
   /** ISO-8601 expiry shared by every token (validated to be in the future, within 400 days). */
   expiresOn: string;
+  /** When set, the tokens only work from these ranges (request IP condition). */
+  allowedCidrs: string[];
   provider: cloudflare.Provider;
 }
 
@@ -71,7 +70,13 @@ export class AccessTokens extends pulumi.ComponentResource {
       if (spec.zone.length > 0) policies.push({ effect: "allow", resources: zoneResource, permissionGroups: spec.zone.map(groupId) });
       const token = new cloudflare.ApiToken(
         `token-${spec.name}`,
-        { name: physicalName(spec.name, args.stack), policies, expiresOn: args.expiresOn, status: "active" },
+        {
+          name: physicalName(spec.name, args.stack),
+          policies,
+          expiresOn: args.expiresOn,
+          status: "active",
+          ...(args.allowedCidrs.length > 0 ? { condition: { requestIp: { ins: args.allowedCidrs } } } : {}),
+        },
         { parent: this, provider: args.provider },
       );
       this.tokens[spec.name] = token;

@@ -1,13 +1,19 @@
 // BackendHost: the services on one VM with Docker, reached over SSH. Postgres and Redis sit on an
 // internal network with no published ports; auth and influencer are reachable from the internet
 // only through a Cloudflare Tunnel (cloudflared dials out, nothing listens on the VM's public
-// interface). Secrets reach containers as environment variables built from Pulumi secret outputs,
-// so they are encrypted in state and masked in previews.
+// interface).
+//
+// Secrets reach containers as files, never as env or command-line values: each is a container
+// `uploads` entry (/run/secrets/<NAME>, mode 0400, owned by the image's runtime user) whose content
+// is the Pulumi secret, so it is encrypted in state, masked in previews and absent from
+// `docker inspect`. Postgres reads POSTGRES_PASSWORD_FILE, Redis a config file, cloudflared
+// --token-file; the Node services start through a two-line loader that exports each file as the
+// environment variable of the same name before exec'ing node, so they keep reading plain env.
 import * as cloudflare from "@pulumi/cloudflare";
 import { remote } from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { physicalName } from "../naming";
@@ -16,7 +22,8 @@ import { physicalName } from "../naming";
 export const PINNED_IMAGES = {
   postgres: "postgres:16.6-alpine",
   redis: "redis:7.4.2-alpine",
-  cloudflared: "cloudflare/cloudflared:2025.1.0",
+  // --token-file (the tunnel token as a file) needs 2025.4.0 or later.
+  cloudflared: "cloudflare/cloudflared:2025.4.0",
 } as const;
 
 export const SERVICE_PORTS = { auth: 3001, influencer: 3003 } as const;
@@ -61,7 +68,9 @@ export interface BackendHostArgs {
  */
 function sshMaterialFiles(stack: string, privateKey: pulumi.Output<string>, knownHostsLine: string): pulumi.Output<{ keyPath: string; knownHostsPath: string }> {
   const files = privateKey.apply((key) => {
-    const dir = mkdtempSync(join(tmpdir(), `twist-ssh-${stack}-`));
+    // A fixed per-stack, per-user path: the provider's inputs stay the same from run to run.
+    const dir = join(tmpdir(), `twist-ssh-${stack}-${process.getuid?.() ?? "user"}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     chmodSync(dir, 0o700);
     const keyPath = join(dir, "id");
     const knownHostsPath = join(dir, "known_hosts");
@@ -73,11 +82,32 @@ function sshMaterialFiles(stack: string, privateKey: pulumi.Output<string>, know
   return pulumi.unsecret(files);
 }
 
-/** `KEY=value` entries for a container; secret values keep the whole list secret. */
-function envList(env: Record<string, pulumi.Input<string> | undefined>): pulumi.Output<string[]> {
-  const entries = Object.entries(env).filter((e): e is [string, pulumi.Input<string>] => e[1] !== undefined);
-  return pulumi.all(entries.map(([k, v]) => pulumi.interpolate`${k}=${v}`));
+/** Plain `KEY=value` entries for a container; only non-secret values belong here. */
+function envList(env: Record<string, string | undefined>): string[] {
+  return Object.entries(env)
+    .filter((e): e is [string, string] => e[1] !== undefined)
+    .map(([k, v]) => `${k}=${v}`);
 }
+
+export const SECRETS_DIR = "/run/secrets";
+
+/** One read-only file per secret, owned by the user the image runs as. */
+function secretFiles(files: Record<string, pulumi.Input<string> | undefined>, uid: string, gid = uid): docker.types.input.ContainerUpload[] {
+  return Object.entries(files)
+    .filter((e): e is [string, pulumi.Input<string>] => e[1] !== undefined)
+    .map(([name, content]) => ({ file: `${SECRETS_DIR}/${name}`, content: pulumi.secret(content), permissions: "0400", owner: uid, group: gid }));
+}
+
+/** Exports every file of /run/secrets as the variable of the same name, then runs the command. */
+const SECRET_ENV_LOADER = [
+  "/bin/sh",
+  "-c",
+  `for f in ${SECRETS_DIR}/*; do [ -f "$f" ] && export "$(basename "$f")=$(cat "$f")"; done; exec "$@"`,
+  "twist-secrets",
+];
+
+/** Runtime users of the images (uid, gid): the files must be readable after privileges drop. */
+const IMAGE_USERS = { node: ["1000", "1000"], postgres: ["70", "70"], redis: ["999", "1000"], cloudflared: ["65532", "65532"] } as const;
 
 export class BackendHost extends pulumi.ComponentResource {
   readonly authUrl: pulumi.Output<string>;
@@ -162,7 +192,8 @@ export class BackendHost extends pulumi.ComponentResource {
       {
         name: n("postgres"),
         image: postgresImage.imageId,
-        envs: envList({ POSTGRES_USER: "twist", POSTGRES_DB: "twist", POSTGRES_PASSWORD: secrets.postgresPassword }),
+        envs: envList({ POSTGRES_USER: "twist", POSTGRES_DB: "twist", POSTGRES_PASSWORD_FILE: `${SECRETS_DIR}/POSTGRES_PASSWORD` }),
+        uploads: secretFiles({ POSTGRES_PASSWORD: secrets.postgresPassword }, ...IMAGE_USERS.postgres),
         volumes: [{ volumeName: pgData.name, containerPath: "/var/lib/postgresql/data" }],
         networksAdvanced: [{ name: dataNet.name, aliases: ["postgres"] }],
         healthcheck: { tests: ["CMD-SHELL", "pg_isready -U twist -d twist"], interval: "10s", timeout: "5s", retries: 6, startPeriod: "20s" },
@@ -179,12 +210,18 @@ export class BackendHost extends pulumi.ComponentResource {
       {
         name: n("redis"),
         image: redisImage.imageId,
-        // The password comes from the environment so it is not part of the (plaintext) command line input.
-        command: ["sh", "-c", 'exec redis-server --requirepass "$REDIS_PASSWORD" --appendonly yes --maxmemory-policy noeviction'],
-        envs: envList({ REDIS_PASSWORD: secrets.redisPassword }),
+        // requirepass lives in an uploaded config file, so the password is in no command line.
+        command: ["redis-server", `${SECRETS_DIR}/redis.conf`],
+        uploads: secretFiles(
+          {
+            "redis.conf": pulumi.interpolate`requirepass ${secrets.redisPassword}\nappendonly yes\nmaxmemory-policy noeviction\n`,
+            REDIS_PASSWORD: secrets.redisPassword,
+          },
+          ...IMAGE_USERS.redis,
+        ),
         volumes: [{ volumeName: redisData.name, containerPath: "/data" }],
         networksAdvanced: [{ name: dataNet.name, aliases: ["redis"] }],
-        healthcheck: { tests: ["CMD-SHELL", 'redis-cli --no-auth-warning -a "$REDIS_PASSWORD" ping | grep -q PONG'], interval: "10s", timeout: "5s", retries: 6 },
+        healthcheck: { tests: ["CMD-SHELL", `REDISCLI_AUTH="$(cat ${SECRETS_DIR}/REDIS_PASSWORD)" redis-cli ping | grep -q PONG`], interval: "10s", timeout: "5s", retries: 6 },
         restart: "unless-stopped",
         wait: true,
         waitTimeout: 60,
@@ -195,28 +232,27 @@ export class BackendHost extends pulumi.ComponentResource {
 
     const databaseUrl = pulumi.interpolate`postgres://twist:${secrets.postgresPassword.apply(encodeURIComponent)}@postgres:5432/twist`;
     const redisUrl = pulumi.interpolate`redis://:${secrets.redisPassword.apply(encodeURIComponent)}@redis:6379/0`;
-    const common = {
-      TWIST_ENV: stack,
-      LOG_LEVEL: "info",
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
-      JWT_KEYS: secrets.jwtKeys,
-      IP_HASH_SALT: secrets.ipHashSalt,
-      TRUSTED_PROXY_HEADER: args.settings.trustedProxyHeader,
-    };
+    const commonEnv = { TWIST_ENV: stack, LOG_LEVEL: "info", TRUSTED_PROXY_HEADER: args.settings.trustedProxyHeader };
+    const commonSecrets = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, JWT_KEYS: secrets.jwtKeys, IP_HASH_SALT: secrets.ipHashSalt };
     const influencerEnv = envList({
-      ...common,
+      ...commonEnv,
       PORT: String(SERVICE_PORTS.influencer),
       REDIS_PREFIX: "twist:influencer:",
-      SERVICE_SIGNING_KEYS: secrets.serviceSigningKeys,
-      MERCHANT_SIGNING_KEYS: secrets.merchantSigningKeys,
       MERCHANT_DOMAINS: args.settings.merchantDomains,
       PUBLIC_BASE_URL: `https://${args.apiHostname}`,
       SETTLEMENT_ADAPTER: args.settings.settlementAdapter,
       SOLANA_RPC_URL: args.settings.solanaRpcUrl,
       TWIST_MINT: args.settings.twistMint,
-      SOLANA_PAYER_SECRET_KEY: secrets.solanaPayerSecretKey,
     });
+    const influencerSecrets = secretFiles(
+      {
+        ...commonSecrets,
+        SERVICE_SIGNING_KEYS: secrets.serviceSigningKeys,
+        MERCHANT_SIGNING_KEYS: secrets.merchantSigningKeys,
+        SOLANA_PAYER_SECRET_KEY: secrets.solanaPayerSecretKey,
+      },
+      ...IMAGE_USERS.node,
+    );
 
     // One-shot migration: attach=true makes the provider wait for the container to exit; the API
     // container's inputs depend on its exit code, so a failed migration stops the deploy before the
@@ -226,8 +262,10 @@ export class BackendHost extends pulumi.ComponentResource {
       {
         name: n("migrate"),
         image: influencerImage.imageName,
+        entrypoints: SECRET_ENV_LOADER,
         command: ["node", "migrate.js"],
-        envs: envList({ TWIST_ENV: stack, LOG_LEVEL: "info", DATABASE_URL: databaseUrl }),
+        envs: envList({ TWIST_ENV: stack, LOG_LEVEL: "info" }),
+        uploads: secretFiles({ DATABASE_URL: databaseUrl }, ...IMAGE_USERS.node),
         networksAdvanced: [{ name: dataNet.name }],
         attach: true,
         logs: true,
@@ -245,7 +283,8 @@ export class BackendHost extends pulumi.ComponentResource {
     const serviceContainer = (key: "auth" | "influencer" | "settlement", spec: {
       image: pulumi.Input<string>;
       command: string[];
-      envs: pulumi.Input<string[]>;
+      envs: string[];
+      uploads: docker.types.input.ContainerUpload[];
       port?: number;
       alias: string;
       dependsOn: pulumi.Resource[];
@@ -256,8 +295,10 @@ export class BackendHost extends pulumi.ComponentResource {
         {
           name: n(key),
           image: spec.image,
+          entrypoints: SECRET_ENV_LOADER,
           command: spec.command,
           envs: spec.envs,
+          uploads: spec.uploads,
           networksAdvanced: [{ name: dataNet.name }, { name: edgeNet.name, aliases: [spec.alias] }],
           ...(spec.port
             ? {
@@ -282,13 +323,14 @@ export class BackendHost extends pulumi.ComponentResource {
       image: authImage.imageName,
       command: ["node", "main.js"],
       envs: envList({
-        ...common,
+        ...commonEnv,
         PORT: String(SERVICE_PORTS.auth),
         REDIS_PREFIX: "twist:auth:",
         SIWS_DOMAIN: args.authHostname,
         SIWS_URI: `https://${args.authHostname}`,
         SIWS_CHAIN_ID: args.settings.siwsChainId,
       }),
+      uploads: secretFiles(commonSecrets, ...IMAGE_USERS.node),
       port: SERVICE_PORTS.auth,
       alias: "auth",
       dependsOn: [this.postgres, this.redis],
@@ -297,6 +339,7 @@ export class BackendHost extends pulumi.ComponentResource {
       image: influencerImage.imageName,
       command: ["node", "main.js"],
       envs: influencerEnv,
+      uploads: influencerSecrets,
       port: SERVICE_PORTS.influencer,
       alias: "influencer",
       dependsOn: [this.migration, this.postgres, this.redis],
@@ -306,6 +349,7 @@ export class BackendHost extends pulumi.ComponentResource {
       image: influencerImage.imageName,
       command: ["node", "worker.js"],
       envs: influencerEnv,
+      uploads: influencerSecrets,
       alias: "settlement",
       dependsOn: [this.migration, this.postgres, this.redis],
       extraLabels: [{ label: "twist.migrated-by", value: migrated }],
@@ -349,8 +393,8 @@ export class BackendHost extends pulumi.ComponentResource {
       {
         name: n("cloudflared"),
         image: cloudflaredImage.imageId,
-        command: ["tunnel", "--no-autoupdate", "run"],
-        envs: envList({ TUNNEL_TOKEN: pulumi.secret(tunnelToken) }),
+        command: ["tunnel", "--no-autoupdate", "run", "--token-file", `${SECRETS_DIR}/TUNNEL_TOKEN`],
+        uploads: secretFiles({ TUNNEL_TOKEN: tunnelToken }, ...IMAGE_USERS.cloudflared),
         networksAdvanced: [{ name: edgeNet.name }],
         restart: "unless-stopped",
         labels: labels("cloudflared"),

@@ -7,6 +7,15 @@ import { PLACEHOLDER_MINTED } from "./placeholders";
 
 type State = Record<string, unknown>;
 
+/** Permission group ids as GET /user/tokens/permission_groups lists them, for the names the program asks for. */
+const PERMISSION_GROUP_IDS: Record<string, string> = {
+  "Workers Scripts Write": "e086da7e2179491d91ee5f35b3ca210a",
+  "Workers KV Storage Write": "f7f0eda5697f475c90846e879bab8666",
+  "Workers R2 Storage Write": "bf7481a1826f439697cb59a20b22293e",
+  "Queues Write": "366f57075ffc42689627bcf8242a1b6d",
+  "Workers Routes Write": "28f4b596e7d643029c524985477ae49a",
+};
+
 const computed: Record<string, (name: string, inputs: State) => State> = {
   "cloudflare:index/queue:Queue": (name) => ({ queueId: `${name}-queue-id` }),
   "cloudflare:index/apiToken:ApiToken": (name) => ({ value: PLACEHOLDER_MINTED.apiTokenValue(name) }),
@@ -24,7 +33,8 @@ export const cloudBoundaryDoubles: pulumi.runtime.Mocks = {
     switch (args.token) {
       case "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList": {
         const name = String(args.inputs.name ?? "");
-        return { results: [{ id: `permission-group:${name}`, name, category: "offline", isSelectable: true, scopes: [] }] };
+        const id = PERMISSION_GROUP_IDS[name];
+        return { results: id ? [{ id, name, category: "developer_platform", isSelectable: true, scopes: [] }] : [] };
       }
       case "cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken":
         return { accountId: args.inputs.accountId, tunnelId: args.inputs.tunnelId, token: PLACEHOLDER_MINTED.tunnelToken };
