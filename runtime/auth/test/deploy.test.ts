@@ -10,6 +10,7 @@ import { once } from "node:events";
 import { ConfigError } from "@twist/shared/config";
 import { verifyIdentityToken } from "@twist/shared/jwt";
 import { loadAuthConfig } from "../src/config";
+import { SIGN_IN_FAILURES } from "../src/signin";
 import { JWT_KEYS, newWallet, verifyBody } from "./support";
 import { TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../../../test/support/redis";
 
@@ -152,6 +153,17 @@ function healthcheckArgs(): string[] {
   expect(argv[0]).to.equal("node");
   return argv.slice(1);
 }
+
+describe("auth: documentation", () => {
+  it("docs/auth.md and docs/api/auth.yaml list every 401 code of /auth/verify", () => {
+    const guide = readFileSync(join(ROOT, "docs", "auth.md"), "utf8");
+    const openapi = readFileSync(join(ROOT, "docs", "api", "auth.yaml"), "utf8");
+    for (const code of Object.keys(SIGN_IN_FAILURES)) {
+      expect(guide, "docs/auth.md").to.contain(`| \`${code}\` |`);
+      expect(openapi, "docs/api/auth.yaml").to.match(new RegExp(`^ +- ${code}$`, "m"));
+    }
+  });
+});
 
 describe("auth: Dockerfile", () => {
   const instructions = DOCKERFILE.replace(/\\\n\s*/g, " ")

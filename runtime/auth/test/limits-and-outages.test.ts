@@ -98,6 +98,15 @@ describe("auth: Redis down", () => {
     expect((await request(live.app).post("/auth/verify").send(body)).status).to.equal(200);
     expect((await request(dead.app).post("/auth/verify").send(body)).status).to.equal(503);
   });
+
+  it("/auth/me needs no Redis: a token still verifies during the outage", async () => {
+    const wallet = newWallet();
+    const { message } = await requestNonce(live.app, wallet);
+    const { accessToken } = (await request(live.app).post("/auth/verify").send(verifyBody(wallet, message))).body as { accessToken: string };
+    const me = await request(dead.app).get("/auth/me").set("Authorization", `Bearer ${accessToken}`);
+    expect(me.status).to.equal(200);
+    expect(me.body.sub).to.equal(wallet.address);
+  });
 });
 
 describe("auth: /metrics", () => {
