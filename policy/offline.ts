@@ -10,20 +10,12 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import type { Resource } from "@pulumi/pulumi";
+import type { RecordedResource } from "../infra/offline/evaluate";
 import { enforcementFor } from "./lib/rule";
 import type { Level } from "./lib/stack";
 import { rules } from "./rules";
 
-/** A resource as the offline evaluation records it (structurally the type in infra/offline/evaluate.ts). */
-export interface RecordedResource {
-  urn: string;
-  type: string;
-  name: string;
-  inputs: Record<string, unknown>;
-  secretPaths: string[];
-  dependencies: string[];
-  parent?: string;
-}
+export type { RecordedResource };
 
 export interface Violation {
   policy: string;

@@ -1,0 +1,94 @@
+// The pack over whole programs, evaluated offline exactly as `npm run plan` does: the real infra
+// program for both stacks, and fixture programs that break the rules.
+import { expect } from "chai";
+import { join } from "node:path";
+import { evaluateProgram } from "../../infra/offline/evaluate";
+import { type Violation, evaluatePolicies, formatViolation } from "../offline";
+
+const fixture = (name: string) => join(__dirname, "fixtures", `${name}.ts`);
+
+async function violationsOf(stack: string, program?: string): Promise<Violation[]> {
+  const { resources } = await evaluateProgram({ stack, ...(program ? { program } : {}) });
+  return evaluatePolicies(resources, { stack });
+}
+
+const pairs = (violations: Violation[]) => violations.map((v) => `${v.policy} ${v.name}`);
+const mandatory = (violations: Violation[]) => violations.filter((v) => v.enforcementLevel === "mandatory");
+
+describe("policy: the real program", () => {
+  for (const stack of ["staging", "production"]) {
+    it(`${stack} passes with zero mandatory violations`, async () => {
+      const found = mandatory(await violationsOf(stack));
+      expect(found.map(formatViolation).join("\n"), `mandatory violations on ${stack}`).to.equal("");
+    });
+  }
+});
+
+describe("policy: fixture programs that break the rules", () => {
+  let edge: Violation[];
+  let backend: Violation[];
+
+  before(async () => {
+    edge = await violationsOf("production", fixture("insecure-edge"));
+    backend = await violationsOf("production", fixture("insecure-backend"));
+  });
+
+  it("catches every Cloudflare rule in one program, reporting all violations", () => {
+    expect(pairs(edge)).to.have.members([
+      "no-plaintext-secrets vau",
+      "no-plaintext-secrets vau",
+      "api-token-least-privilege god-token", // wildcard resource
+      "api-token-least-privilege god-token", // permission group off the allow-list
+      "api-token-least-privilege god-token", // no expiry
+      "api-token-least-privilege god-token", // no IP condition (production)
+      "r2-no-public-access exports-public",
+      "worker-compatibility-date vau",
+      "worker-durable-object-migrations vau",
+      "queue-consumer-bounded-retries other-consumer", // maxRetries unset
+      "queue-consumer-bounded-retries other-consumer", // no dead-letter queue
+      "queue-producers-have-consumers vau",
+      "production-audit-bucket production",
+    ]);
+  });
+
+  it("catches every container rule in one program, reporting all violations", () => {
+    expect(pairs(backend)).to.have.members([
+      "no-plaintext-secrets postgres",
+      "no-plaintext-secrets bootstrap",
+      "datastore-no-host-ports postgres",
+      "container-no-host-privileges agent", // privileged
+      "container-no-host-privileges agent", // host network
+      "container-no-host-privileges agent", // host PID
+      "container-no-host-privileges agent", // Docker socket
+      "images-pinned postgres",
+      "images-pinned postgres-image",
+      "production-audit-bucket production",
+    ]);
+  });
+
+  it("gives every violation a resource, a policy and a message that says how to fix it", () => {
+    for (const v of [...edge, ...backend]) {
+      expect(v.message, formatViolation(v)).to.match(/\. [A-Z].+/);
+      if (v.policy !== "production-audit-bucket") {
+        expect(v.urn, formatViolation(v)).to.match(/^urn:pulumi:production::twist::/);
+        expect(v.type).to.contain(":");
+      }
+    }
+  });
+
+  it("marks staging-advisory rules advisory on staging and keeps the rest mandatory", async () => {
+    const staging = await violationsOf("staging", fixture("insecure-edge"));
+    const levels = new Map(staging.map((v) => [v.policy, v.enforcementLevel]));
+    expect(levels.get("worker-compatibility-date")).to.equal("advisory");
+    expect(levels.get("queue-consumer-bounded-retries")).to.equal("advisory");
+    expect(levels.get("queue-producers-have-consumers")).to.equal("advisory");
+    expect(levels.get("no-plaintext-secrets")).to.equal("mandatory");
+    expect(levels.get("api-token-least-privilege")).to.equal("mandatory");
+    expect(levels.has("production-audit-bucket"), "the audit bucket rule is production-only").to.equal(false);
+    expect(staging.filter((v) => v.policy === "api-token-least-privilege")).to.have.length(3); // no IP rule on staging
+  });
+
+  it("reports nothing for a program that follows every rule", async () => {
+    expect((await violationsOf("production", fixture("compliant"))).map(formatViolation)).to.deep.equal([]);
+  });
+});
