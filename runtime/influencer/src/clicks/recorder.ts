@@ -1,0 +1,190 @@
+// Click recording that never loses an accepted click and never holds up the redirect on Postgres.
+//
+// accept(): one Redis round trip (a Lua script) that dedupes the visitor per link for an hour and
+// XADDs the click to a Redis stream. The redirect is answered only after Redis acknowledged it, so
+// an accepted click survives a crash of this process.
+// flush(): reads the stream through a consumer group in batches, inserts into Postgres with
+// ON CONFLICT (id) DO NOTHING (a batch retried after a crash cannot double-count), then XACK+XDEL.
+// Entries delivered to a consumer that died are reclaimed (XAUTOCLAIM) after a minute of idleness.
+import { hostname } from "node:os";
+import type Redis from "ioredis";
+import { Counter, type Registry } from "prom-client";
+import type { Sequelize } from "sequelize";
+import type { Logger } from "@twist/shared/logger";
+
+export const CLICK_STREAM = "clicks:stream";
+const GROUP = "recorder";
+export const DEDUPE_WINDOW_SECONDS = 3600;
+
+// KEYS[1] dedupe key, KEYS[2] stream. ARGV: click id, dedupe ttl, link id, visitor hash, ip hash, occurredAt ms.
+// Returns {1, id} when accepted as a new click, {0, id-of-the-earlier-click} for a repeat.
+const ACCEPT = `
+local existing = redis.call('GET', KEYS[1])
+if existing then return {0, existing} end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
+redis.call('XADD', KEYS[2], '*', 'id', ARGV[1], 'link', ARGV[3], 'visitor', ARGV[4], 'ip', ARGV[5], 'at', ARGV[6])
+return {1, ARGV[1]}`;
+
+export interface ClickInput {
+  id: string;
+  linkId: string;
+  visitorHash: string;
+  ipHash: string;
+  occurredAt: Date;
+}
+
+interface StreamClick {
+  entryId: string;
+  click: ClickInput;
+}
+
+type StreamEntries = [string, string[]][];
+
+export class ClickRecorder {
+  private readonly consumer = `${hostname()}:${process.pid}`;
+  private groupReady: Promise<void> | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly accepted: Counter;
+  private readonly recorded: Counter;
+  private readonly duplicates: Counter;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly sequelize: Sequelize,
+    private readonly logger: Logger,
+    registry: Registry,
+    private readonly options: { batchSize?: number; intervalMs?: number; reclaimIdleMs?: number } = {},
+  ) {
+    this.accepted = new Counter({ name: "clicks_accepted_total", help: "Clicks accepted into the stream", registers: [registry] });
+    this.recorded = new Counter({ name: "clicks_recorded_total", help: "Clicks written to Postgres", registers: [registry] });
+    this.duplicates = new Counter({ name: "clicks_duplicate_total", help: "Repeat clicks within the dedupe window", registers: [registry] });
+  }
+
+  /** Accepts a click (durable in Redis when this resolves). Returns the click id to hand to the merchant. */
+  async accept(click: ClickInput): Promise<{ clickId: string; duplicate: boolean }> {
+    const [isNew, id] = (await this.redis.eval(
+      ACCEPT,
+      2,
+      `clicks:seen:${click.linkId}:${click.visitorHash}`,
+      CLICK_STREAM,
+      click.id,
+      String(DEDUPE_WINDOW_SECONDS),
+      click.linkId,
+      click.visitorHash,
+      click.ipHash,
+      String(click.occurredAt.getTime()),
+    )) as [number, string];
+    if (isNew === 1) this.accepted.inc();
+    else this.duplicates.inc();
+    return { clickId: id, duplicate: isNew !== 1 };
+  }
+
+  /** Starts the background flusher. */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      this.flush().catch((err: unknown) => this.logger.warn({ err }, "click flush failed; will retry"));
+    }, this.options.intervalMs ?? 200);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Writes every click accepted so far into Postgres; resolves with how many it wrote. Serialised. */
+  flush(): Promise<number> {
+    const run = this.chain.then(() => this.drain());
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async drain(): Promise<number> {
+    await this.ensureGroup();
+    let total = 0;
+    // Own pending entries first (a batch whose insert failed), then orphans, then new entries.
+    for (;;) {
+      const batch = (await this.readPending()) ?? (await this.reclaim()) ?? (await this.readNew());
+      if (!batch) return total;
+      total += await this.write(batch);
+    }
+  }
+
+  private async ensureGroup(): Promise<void> {
+    this.groupReady ??= this.redis
+      .xgroup("CREATE", CLICK_STREAM, GROUP, "0", "MKSTREAM")
+      .then(() => undefined)
+      .catch((err: Error) => {
+        if (!/BUSYGROUP/.test(err.message)) {
+          this.groupReady = null;
+          throw err;
+        }
+      });
+    return this.groupReady;
+  }
+
+  private async readPending(): Promise<StreamClick[] | null> {
+    return this.read("0");
+  }
+
+  private async readNew(): Promise<StreamClick[] | null> {
+    return this.read(">");
+  }
+
+  private async read(from: "0" | ">"): Promise<StreamClick[] | null> {
+    const count = this.options.batchSize ?? 1000;
+    const reply = (await this.redis.xreadgroup("GROUP", GROUP, this.consumer, "COUNT", count, "STREAMS", CLICK_STREAM, from)) as
+      | [string, StreamEntries][]
+      | null;
+    const entries = reply?.[0]?.[1] ?? [];
+    return entries.length ? parseEntries(entries) : null;
+  }
+
+  private async reclaim(): Promise<StreamClick[] | null> {
+    const reply = (await this.redis.xautoclaim(
+      CLICK_STREAM,
+      GROUP,
+      this.consumer,
+      this.options.reclaimIdleMs ?? 60_000,
+      "0",
+      "COUNT",
+      this.options.batchSize ?? 1000,
+    )) as [string, StreamEntries, string[]?];
+    const entries = (reply[1] ?? []).filter((e) => Array.isArray(e[1]));
+    return entries.length ? parseEntries(entries) : null;
+  }
+
+  private async write(batch: StreamClick[]): Promise<number> {
+    const valid = batch.filter((b) => b.click.id && b.click.linkId);
+    if (valid.length) {
+      const values: string[] = [];
+      const bind: unknown[] = [];
+      for (const { click } of valid) {
+        const n = bind.length;
+        values.push(`($${n + 1}::uuid, $${n + 2}::uuid, $${n + 3}, $${n + 4}, $${n + 5}::timestamptz)`);
+        bind.push(click.id, click.linkId, click.visitorHash, click.ipHash, click.occurredAt.toISOString());
+      }
+      await this.sequelize.query(
+        `INSERT INTO clicks (id, link_id, visitor_hash, ip_hash, occurred_at) VALUES ${values.join(",")} ON CONFLICT (id) DO NOTHING`,
+        { bind },
+      );
+    }
+    const ids = batch.map((b) => b.entryId);
+    await this.redis.multi().xack(CLICK_STREAM, GROUP, ...ids).xdel(CLICK_STREAM, ...ids).exec();
+    this.recorded.inc(valid.length);
+    return valid.length;
+  }
+}
+
+function parseEntries(entries: StreamEntries): StreamClick[] {
+  return entries.map(([entryId, flat]) => {
+    const f: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!;
+    return {
+      entryId,
+      click: { id: f.id ?? "", linkId: f.link ?? "", visitorHash: f.visitor ?? "", ipHash: f.ip ?? "", occurredAt: new Date(Number(f.at)) },
+    };
+  });
+}

@@ -1,0 +1,63 @@
+// /api/v1/influencers: register, own profile, email verification, public profile.
+import { Router } from "express";
+import { rateLimit, validate } from "@twist/service";
+import type { AppContext } from "../app";
+import { identityOf, influencerIdOf } from "../identity";
+import { registerBody, updateBody, usernameParams, verifyEmailBody, type RegisterInput } from "./schemas";
+import { InfluencerService } from "./service";
+
+export function influencersRouter(ctx: AppContext): Router {
+  const { requireIdentity, requireInfluencer } = ctx.identity;
+  const service = new InfluencerService({
+    sequelize: ctx.sequelize,
+    mailer: ctx.mailer,
+    publicBaseUrl: ctx.config.PUBLIC_BASE_URL,
+    tokenTtlMinutes: ctx.config.EMAIL_TOKEN_TTL_MINUTES,
+    now: ctx.now,
+  });
+  const router = Router();
+
+  router.post("/api/v1/influencers", requireIdentity, async (req, res) => {
+    const input = validate<RegisterInput>(registerBody, req.body);
+    const identity = identityOf(req);
+    const profile = await service.register(identity.userId, input);
+    await ctx.identityStore.invalidate(identity.walletAddress);
+    res.status(201).json(profile);
+  });
+
+  router.get("/api/v1/influencers/me", requireInfluencer, async (req, res) => {
+    res.json(await service.getOwn(influencerIdOf(req)));
+  });
+
+  router.patch("/api/v1/influencers/me", requireInfluencer, async (req, res) => {
+    const input = validate<{ displayName?: string; email?: string }>(updateBody, req.body);
+    res.json(await service.update(influencerIdOf(req), input));
+  });
+
+  router.post(
+    "/api/v1/influencers/me/email-verification",
+    requireInfluencer,
+    rateLimit(ctx.redis, { name: "email-verification", limit: 5, windowSeconds: 3600 }, (req) => influencerIdOf(req)),
+    async (req, res) => {
+      await service.resendVerification(influencerIdOf(req));
+      res.status(202).json({ status: "sent" });
+    },
+  );
+
+  // The token is the credential: it arrives by email and works once.
+  router.post(
+    "/api/v1/influencers/verify-email",
+    rateLimit(ctx.redis, { name: "verify-email-ip", limit: 30, windowSeconds: 600 }, (req) => req.socket.remoteAddress ?? "unknown"),
+    async (req, res) => {
+      const { token } = validate<{ token: string }>(verifyEmailBody, req.body);
+      res.json(await service.verifyEmail(token));
+    },
+  );
+
+  router.get("/api/v1/influencers/:username", async (req, res) => {
+    const { username } = validate<{ username: string }>(usernameParams, req.params);
+    res.json(await service.getPublic(username));
+  });
+
+  return router;
+}
