@@ -11,7 +11,7 @@ import { Keypair, PublicKey, Transaction, TransactionInstruction, type Connectio
 import bs58 from "bs58";
 import { PermanentSettlementError, type PayoutToSettle, type SettlementAdapter, type SettlementHooks, type SettlementResult } from "./adapter";
 
-export const MEMO_PROGRAM_ID = new PublicKey("MemoSq4gqABAXKb96qnH8TuAdsjQGLfcbqTXS1iVW8");
+export const MEMO_PROGRAM_ID = new PublicKey("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr");
 const U64_MAX = (1n << 64n) - 1n;
 
 /** The part of @solana/web3.js Connection the adapter uses (the real Connection satisfies it). */
