@@ -2,7 +2,7 @@
 // child process against local Redis under a bench prefix, drives complete sign-ins (POST /auth/nonce,
 // sign, POST /auth/verify) from a bounded concurrent loop, and prints sign-ins/s with p50/p95/p99
 // next to the raw ed25519 verifications/s of node:crypto and tweetnacl measured in the same run.
-//   npx tsx bench/auth/run.ts          (BENCH_SECONDS=10 BENCH_CONCURRENCY=32 to change the load)
+//   npx tsx bench/auth/run.ts          (BENCH_SECONDS=10 BENCH_CONCURRENCY=8 to change the load)
 // The client signs with node:crypto (tens of microseconds) so it is not the bottleneck. Bounded in
 // time; deletes its Redis keys and stops the service whatever happens.
 import { spawn, spawnSync } from "node:child_process";
@@ -17,7 +17,7 @@ import { TEST_REDIS_URL, deleteRedisPrefix } from "../../test/support/redis";
 
 const ROOT = join(__dirname, "..", "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const WALLETS = 256;
 
 interface Wallet {
