@@ -113,8 +113,10 @@ export class ClickRecorder {
   }
 
   private async ensureGroup(): Promise<void> {
+    // ioredis does not apply keyPrefix to XGROUP (its key follows a subcommand): prefix it here.
+    const stream = `${this.redis.options.keyPrefix ?? ""}${CLICK_STREAM}`;
     this.groupReady ??= this.redis
-      .xgroup("CREATE", CLICK_STREAM, GROUP, "0", "MKSTREAM")
+      .xgroup("CREATE", stream, GROUP, "0", "MKSTREAM")
       .then(() => undefined)
       .catch((err: Error) => {
         if (!/BUSYGROUP/.test(err.message)) {
