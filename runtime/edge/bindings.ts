@@ -52,7 +52,7 @@ export interface DurableObjectDecl {
 }
 
 export const kvNamespaces: readonly KvNamespaceDecl[] = [
-  { binding: "DEVICES", title: "devices", purpose: "device history for trust scores; cache of seen VAU ids" },
+  { binding: "DEVICES", title: "devices", purpose: "device history for trust scores" },
 ];
 
 export const r2Buckets: readonly R2BucketDecl[] = [
@@ -102,8 +102,8 @@ export const optionalVars = {
   VAU_MAX_SKEW_SECONDS: "60",
   /** Base of the consumer's exponential backoff: delay = base * 2^(attempts-1), capped at 12 h. */
   RETRY_BASE_DELAY_SECONDS: "30",
-  /** How long an audit batch collects entries before one object is written to R2. */
-  AUDIT_FLUSH_MS: "1000",
+  /** How long audit entries and hourly totals are collected in the isolate before one write. */
+  BATCH_FLUSH_MS: "1000",
   /** Comma-separated origins allowed by CORS, or "*". */
   CORS_ALLOWED_ORIGINS: "*",
 } as const;

@@ -1,7 +1,7 @@
-// Audit log to R2. Each request adds one entry to an in-isolate buffer and hands a flush to
-// waitUntil; the flush waits AUDIT_FLUSH_MS so entries from concurrent requests share one object,
-// then writes everything buffered as JSON lines. Only allow-listed headers are recorded: never
+// Audit log to R2, batched through waitUntil (batcher.ts): entries of requests that arrive within
+// BATCH_FLUSH_MS share one JSON-lines object. Only allow-listed headers are recorded: never
 // Authorization, cookies, signatures or bodies.
+import { Batcher } from "./batcher";
 
 /** The only request headers an audit entry may carry. */
 export const AUDIT_HEADER_ALLOW_LIST = [
@@ -46,30 +46,19 @@ export function allowedHeaders(headers: Headers): Record<string, string> {
   return out;
 }
 
-const MAX_BATCH = 500;
-let buffer: AuditEntry[] = [];
+const batcher = new Batcher<AuditEntry>("audit", 500);
 
-/** Queues an entry and returns the flush promise for waitUntil. */
+/** Queues an entry; returns the flush promise for waitUntil. */
 export function audit(bucket: R2Bucket, entry: AuditEntry, flushMs: number): Promise<void> {
-  buffer.push(entry);
-  if (buffer.length >= MAX_BATCH) return flush(bucket);
-  return new Promise<void>((resolve) => setTimeout(resolve, flushMs)).then(() => flush(bucket));
+  return batcher.add(entry, flushMs, (entries) => writeObject(bucket, entries));
 }
 
-/** Writes whatever is buffered as one object; a flush that finds the buffer empty does nothing. */
-async function flush(bucket: R2Bucket): Promise<void> {
-  if (buffer.length === 0) return;
-  const entries = buffer;
-  buffer = [];
+/** One JSON-lines object per batch at audit/YYYY/MM/DD/HH/<first entry time>-<uuid>.jsonl. */
+function writeObject(bucket: R2Bucket, entries: AuditEntry[]): Promise<unknown> {
   const first = entries[0]!.at;
-  // audit/YYYY/MM/DD/HH/<first entry time>-<random>.jsonl: listable by hour, unique per batch.
   const key = `audit/${first.slice(0, 4)}/${first.slice(5, 7)}/${first.slice(8, 10)}/${first.slice(11, 13)}/${first}-${crypto.randomUUID()}.jsonl`;
-  try {
-    await bucket.put(key, entries.map((e) => JSON.stringify(e)).join("\n") + "\n", {
-      httpMetadata: { contentType: "application/x-ndjson" },
-      customMetadata: { entries: String(entries.length) },
-    });
-  } catch (err) {
-    console.error(JSON.stringify({ level: "error", msg: "audit write failed", entries: entries.length, error: String(err) }));
-  }
+  return bucket.put(key, entries.map((e) => JSON.stringify(e)).join("\n") + "\n", {
+    httpMetadata: { contentType: "application/x-ndjson" },
+    customMetadata: { entries: String(entries.length) },
+  });
 }

@@ -17,7 +17,7 @@ export interface EdgeConfig {
   maxSkewMs: number;
   maxEarnedPerVau: bigint;
   retryBaseDelaySeconds: number;
-  auditFlushMs: number;
+  batchFlushMs: number;
   corsOrigins: "*" | string[];
   jwtKeys: JwtKeySet;
   /** Empty only in development, where the signature check is skipped. */
@@ -83,7 +83,7 @@ export function parseConfig(env: Env): ConfigResult {
   const serviceSigningKeys = need("SERVICE_SIGNING_KEYS", parseSigningKeys);
   const maxSkewSeconds = optional("VAU_MAX_SKEW_SECONDS", nonNegativeInt);
   const retryBaseDelaySeconds = optional("RETRY_BASE_DELAY_SECONDS", nonNegativeInt);
-  const auditFlushMs = optional("AUDIT_FLUSH_MS", nonNegativeInt);
+  const batchFlushMs = optional("BATCH_FLUSH_MS", nonNegativeInt);
   const corsOrigins = optional("CORS_ALLOWED_ORIGINS", (raw) => {
     if (raw === "*") return "*" as const;
     const origins = raw.split(",").map((o) => o.trim());
@@ -103,7 +103,7 @@ export function parseConfig(env: Env): ConfigResult {
       maxSkewMs: maxSkewSeconds! * 1000,
       maxEarnedPerVau: maxEarnedPerVau!,
       retryBaseDelaySeconds: retryBaseDelaySeconds!,
-      auditFlushMs: auditFlushMs!,
+      batchFlushMs: batchFlushMs!,
       corsOrigins: corsOrigins!,
       jwtKeys: jwtKeys!,
       vauSigningKeys: vauSigningKeys!,

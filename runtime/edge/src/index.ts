@@ -96,7 +96,7 @@ export default {
             headers: allowedHeaders(request.headers),
             items: trace.items,
           },
-          loaded.ok ? loaded.config.auditFlushMs : 1000,
+          loaded.ok ? loaded.config.batchFlushMs : 1000,
         ),
       );
     }

@@ -11,15 +11,17 @@ import { AGGREGATOR_NAME, callObject, type HourEvent, type TakeResult } from "./
 import { earnedFor, parseHistory, recordActivity, trustScore, vauIdOf, type DeviceHistory } from "./scoring";
 import type { AuditItem } from "./audit";
 import { inc } from "./metrics";
+import { Batcher } from "./batcher";
 
 export const MAX_VAU_BODY_BYTES = 8 * 1024;
 export const MAX_BATCH_BODY_BYTES = 512 * 1024;
 export const MAX_BATCH_ITEMS = MAX_DELIVERY_BATCH;
 export const MAX_ACTIVE_MS = 3_600_000;
 export const MAX_PAYLOAD_BYTES = 2048;
+/** Dedupe shards: the first two hex digits of the vauId, 256 Durable Objects. */
 const DEDUPE_SHARD_HEX_DIGITS = 2;
-/** KV expiry of the seen-VAU cache (KV's minimum TTL is 60 s). */
-const SEEN_CACHE_MIN_TTL_SECONDS = 60;
+const dedupeShard = (vauId: string) => `shard:${vauId.slice(0, DEDUPE_SHARD_HEX_DIGITS)}`;
+const hourly = new Batcher<HourEvent>("hourly totals", 1000);
 
 export interface VauInput {
   deviceId: string;
@@ -195,28 +197,26 @@ export async function ingest(
   const ids = await Promise.all(vaus.map((v) => vauIdOf(wallet, v.deviceId, v.siteId, v.timestamp)));
   const results: (ItemResult | undefined)[] = vaus.map(() => undefined);
 
-  // Rate limits: the wallet bucket, then one bucket per device, consulted in parallel per device.
+  // Rate limits: every valid VAU counts against its wallet's and its device's window, asked in
+  // parallel; an item goes ahead only when both granted it.
   const partial = vaus.length > 1;
-  const walletTake = await callObject<TakeResult>(env.RATE_LIMITER, `wallet:${wallet}`, "/take", { limit: config.walletPerMinute, cost: vaus.length, partial });
   const byDevice = new Map<string, number[]>();
-  vaus.forEach((v, i) => {
-    if (i >= walletTake.granted) return;
-    byDevice.set(v.deviceId, [...(byDevice.get(v.deviceId) ?? []), i]);
-  });
-  const deviceTakes = await Promise.all(
-    [...byDevice].map(async ([deviceId, indexes]) => ({
-      indexes,
-      take: await callObject<TakeResult>(env.RATE_LIMITER, `device:${deviceId}`, "/take", { limit: config.devicePerMinute, cost: indexes.length, partial }),
-    })),
-  );
-  let tightest: TakeResult = walletTake;
-  let retryAfterMs = walletTake.granted < vaus.length ? walletTake.retryAfterMs : 0;
+  vaus.forEach((v, i) => byDevice.set(v.deviceId, [...(byDevice.get(v.deviceId) ?? []), i]));
+  const [walletTake, ...deviceTakes] = await Promise.all([
+    callObject<TakeResult>(env.RATE_LIMITER, `wallet:${wallet}`, "/take", { limit: config.walletPerMinute, cost: vaus.length, partial }),
+    ...[...byDevice].map(([deviceId, indexes]) =>
+      callObject<TakeResult>(env.RATE_LIMITER, `device:${deviceId}`, "/take", { limit: config.devicePerMinute, cost: indexes.length, partial }),
+    ),
+  ]);
+  let tightest: TakeResult = walletTake!;
+  let retryAfterMs = walletTake!.granted < vaus.length ? walletTake!.retryAfterMs : 0;
   const allowed = new Set<number>();
-  for (const { indexes, take } of deviceTakes) {
+  [...byDevice.values()].forEach((indexes, d) => {
+    const take = deviceTakes[d]!;
     if (take.remaining < tightest.remaining) tightest = take;
-    indexes.forEach((i, n) => (n < take.granted ? allowed.add(i) : undefined));
+    indexes.forEach((i, n) => (n < take.granted && i < walletTake!.granted ? allowed.add(i) : undefined));
     if (take.granted < indexes.length) retryAfterMs = Math.max(retryAfterMs, take.retryAfterMs);
-  }
+  });
   vaus.forEach((_, i) => {
     if (!allowed.has(i)) {
       inc("twist_edge_vau_total", { outcome: "rate_limited" });
@@ -224,14 +224,14 @@ export async function ingest(
     }
   });
 
-  // Dedupe: KV is a fast negative cache; the Durable Object shard of the id is the authority.
+  // Dedupe: the Durable Object shard of the id is the authority; claims expire once the timestamp
+  // could no longer pass validation.
   const ttlMs = config.maxAgeMs + config.maxSkewMs + 60_000;
   const claimed: number[] = [];
   await Promise.all(
     [...allowed].map(async (i) => {
       const id = ids[i]!;
-      const cached = await env.DEVICES.get(`seen:${id}`);
-      const claim = cached ? { claimed: false } : await callObject<{ claimed: boolean }>(env.DEDUPE, `shard:${id.slice(0, DEDUPE_SHARD_HEX_DIGITS)}`, "/claim", { id, ttlMs });
+      const claim = await callObject<{ claimed: boolean }>(env.DEDUPE, dedupeShard(id), "/claim", { id, ttlMs });
       if (claim.claimed) claimed.push(i);
       else {
         inc("twist_edge_vau_total", { outcome: "duplicate" });
@@ -281,7 +281,7 @@ export async function ingest(
       await env.REWARDS.sendBatch(messages.map((body) => ({ body, contentType: "json" as const })));
     } catch (err) {
       // Nothing was queued: release the claims so the client's retry is not a duplicate.
-      await Promise.allSettled(claimed.map((i) => callObject(env.DEDUPE, `shard:${ids[i]!.slice(0, DEDUPE_SHARD_HEX_DIGITS)}`, "/release", { id: ids[i] })));
+      await Promise.allSettled(claimed.map((i) => callObject(env.DEDUPE, dedupeShard(ids[i]!), "/release", { id: ids[i] })));
       console.error(JSON.stringify({ level: "error", msg: "reward queue send failed", error: String(err) }));
       throw unavailable("the reward queue is unavailable; retry later");
     }
@@ -291,17 +291,15 @@ export async function ingest(
   for (const { i, result } of accepted) results[i] = result;
   inc("twist_edge_vau_total", { outcome: "accepted" }, accepted.length);
 
-  // Side effects that need not delay the answer.
-  const seenTtl = Math.max(SEEN_CACHE_MIN_TTL_SECONDS, Math.ceil(ttlMs / 1000));
+  // Side effects that need not delay the answer: device history, hourly totals (batched).
   rc.waitUntil(
-    Promise.allSettled([
-      ...devices.map((d) => env.DEVICES.put(`device:${d}`, JSON.stringify(histories.get(d)))),
-      ...claimed.map((i) => env.DEVICES.put(`seen:${ids[i]}`, "1", { expirationTtl: seenTtl })),
-      events.length ? callObject(env.AGGREGATOR, AGGREGATOR_NAME, "/record", { events }) : Promise.resolve(),
-    ]).then((settled) => {
-      for (const s of settled) if (s.status === "rejected") console.error(JSON.stringify({ level: "error", msg: "ingest side effect failed", error: String(s.reason) }));
+    Promise.allSettled(devices.map((d) => env.DEVICES.put(`device:${d}`, JSON.stringify(histories.get(d))))).then((settled) => {
+      for (const s of settled) if (s.status === "rejected") console.error(JSON.stringify({ level: "error", msg: "device history write failed", error: String(s.reason) }));
     }),
   );
+  for (const event of events) {
+    rc.waitUntil(hourly.add(event, config.batchFlushMs, (batch) => callObject(env.AGGREGATOR, AGGREGATOR_NAME, "/record", { events: batch })));
+  }
   return {
     results: results as ItemResult[],
     rateLimit: { limit: tightest.limit, remaining: tightest.remaining, resetAt: tightest.resetAt },

@@ -28,7 +28,7 @@ describe("edge ingest (workerd)", function () {
         RATE_LIMIT_DEVICE_PER_MINUTE: String(DEVICE_LIMIT),
         VAU_MAX_AGE_SECONDS: String(3 * 3600),
         MAX_EARNED_PER_VAU: "5000000",
-        AUDIT_FLUSH_MS: "50",
+        BATCH_FLUSH_MS: "50",
       },
       consumerOverrides: { rewards: { maxBatchTimeoutSeconds: 0 } },
     });

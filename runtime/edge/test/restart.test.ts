@@ -53,10 +53,11 @@ describe("edge state across a restart (workerd)", function () {
     expect((await errorOf(over)).code).to.equal("RATE_LIMITED");
     const other = await send(edge, vauBody(), { token });
     expect(other.status).to.equal(200);
-    // Without the KV cache entry, the Durable Object shard alone must still know the VAU.
-    await (await edge.mf.getKVNamespace("DEVICES")).delete(`seen:${vauId}`);
+    // The dedupe shard (a Durable Object; there is no other seen-VAU store) remembers it.
     const again = await send(edge, seen, { token });
     expect(again.status).to.equal(409);
-    expect((await errorOf(again)).code).to.equal("DUPLICATE_VAU");
+    const err = await errorOf(again);
+    expect(err.code).to.equal("DUPLICATE_VAU");
+    expect(err.details.vauId).to.equal(vauId);
   });
 });
