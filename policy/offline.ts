@@ -4,6 +4,7 @@
 // every resource and stack policy (it never stops at the first).
 import type {
   PolicyResource,
+  PolicyResourceOptions,
   ResourceValidation,
   ResourceValidationArgs,
   ResourceValidationPolicy,
@@ -64,6 +65,9 @@ function configFor(policyName: string, opts: EvaluateOptions): () => any {
   return () => ({ ...(opts.config?.[policyName] ?? {}), stack: opts.stack });
 }
 
+/** The engine's defaults for resource options (the recorded program does not carry them). */
+const resourceOptions = (): PolicyResourceOptions => ({ protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] });
+
 const notApplicable = (reason?: string): never => {
   throw new NotApplicable(reason);
 };
@@ -84,7 +88,7 @@ export async function runResourcePolicy(
       props: structuredClone(resource.inputs),
       urn: resource.urn,
       name: resource.name,
-      opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [], ...(resource.parent ? { parent: resource.parent } : {}) },
+      opts: { ...resourceOptions(), ...(resource.parent ? { parent: resource.parent } : {}) },
       stackTags: new Map(),
       isType: (cls) => isTypeOf(resource.type, cls),
       asType: ((cls: ResourceClass) => (isTypeOf(resource.type, cls) ? args.props : undefined)) as ResourceValidationArgs["asType"],
@@ -109,7 +113,7 @@ export function toPolicyResources(resources: readonly RecordedResource[]): Polic
       props: structuredClone(r.inputs),
       urn: r.urn,
       name: r.name,
-      opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+      opts: resourceOptions(),
       dependencies: [],
       propertyDependencies: {},
       isType: (cls) => isTypeOf(r.type, cls),
