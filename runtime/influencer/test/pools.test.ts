@@ -6,7 +6,7 @@ import request from "supertest";
 import { twist } from "@twist/shared/amount";
 import { account } from "../src/ledger";
 import { splitCommission, tierFor, effectiveShareBps } from "../src/pools/tiers";
-import { expectEnvelope, newInfluencer, newUser, startHarness, type Harness, type User } from "./part1-helpers";
+import { click, expectEnvelope, merchantPost, newInfluencer, newLink, newUser, startHarness, type Harness, type User } from "./part1-helpers";
 import { balanceOf, expectLedgerConsistent, fund, moneyPost } from "./money-helpers";
 
 describe("commission split rule (pure)", () => {
@@ -303,6 +303,23 @@ describe("pools API", () => {
 
       const read = await request(h.app).get(`/api/v1/pools/${pool.id}`);
       expect(BigInt(read.body.pool.apyBps) > 0n).to.equal(true);
+    });
+
+    it("a conversion booked through part 1's merchant route distributes its commission through the wired hook", async () => {
+      const { owner, pool } = await newPool("1", 5000);
+      const s = await newUser();
+      await fund(h, s.wallet, 500n);
+      expect((await stake(s, pool.id, "500")).status).to.equal(200);
+      const link = await newLink(h, owner);
+      const clickId = await click(h, link.code, { ip: "198.51.100.77" });
+      const res = await merchantPost(h, "/api/v1/conversions", { orderId: `order-${randomUUID()}`, clickId, amount: "1000001", currency: "TWIST" });
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      const commission = BigInt(res.body.commission);
+      expect(commission > 0n).to.equal(true);
+      const stakerShare = await balanceOf(h, account.poolRewards(s.wallet, pool.id).key);
+      const influencerShare = await balanceOf(h, account.available(owner.wallet).key);
+      expect(stakerShare).to.equal((commission * 1000n) / 10_000n);
+      expect(stakerShare + influencerShare).to.equal(commission);
     });
 
     it("another user's stakes are not theirs to move: unstake or claim from a pool they are not in is 409", async () => {
