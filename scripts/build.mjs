@@ -72,6 +72,11 @@ export async function buildAll({ only } = {}) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const only = process.argv.slice(2);
-  const files = await buildAll({ only: only.length ? only : undefined });
-  for (const f of files) console.log(`built ${f}`);
+  buildAll({ only: only.length ? only : undefined }).then(
+    (files) => files.forEach((f) => console.log(`built ${f}`)),
+    (err) => {
+      console.error(err.message);
+      process.exit(1);
+    },
+  );
 }

@@ -1,0 +1,111 @@
+// The whole TWIST platform on one machine, from the same bundles that deploy: the edge Worker in
+// workerd (Miniflare, bindings from runtime/edge/bindings.ts), the auth service, the migration job,
+// then the influencer API and its settlement worker, against PostgreSQL and Redis.
+// `npm start` (scripts/start.ts) and the end-to-end test (test/e2e) both start it through here.
+import { join } from "node:path";
+import { startEdge, type RunningEdge } from "../../runtime/edge/local/miniflare";
+import { devKeys, type DevKeys } from "./dev-keys";
+import { ensureDatabase } from "./postgres";
+import { runJob, startProcess, waitUntilReady, type ServiceProcess } from "./process";
+import { ensureRedis } from "./redis";
+
+const ROOT = join(__dirname, "..", "..");
+const bundle = (service: string, file: string) => join(ROOT, "dist", service, file);
+
+export interface PlatformOptions {
+  databaseUrl: string;
+  redisUrl: string;
+  /** Namespaces every Redis key (and the settlement queue) of this platform instance. */
+  redisPrefix: string;
+  ports: { edge: number; auth: number; influencer: number };
+  /** Edge KV/R2/DO state folder; in-memory when omitted. */
+  edgePersistDir?: string;
+  /** Merchant hostnames referral links may point at. */
+  merchantDomains: string[];
+  keys?: DevKeys;
+  /** Every line the services print, prefixed by service name; silent when omitted. */
+  log?: (line: string) => void;
+  /** Extra environment for the Node services (e.g. LOG_LEVEL). */
+  env?: Record<string, string>;
+  /** Edge queue consumer overrides, by queue: tests shorten the batch timeout. */
+  edgeConsumerBatchTimeoutSeconds?: number;
+}
+
+export interface Platform {
+  urls: { edge: string; auth: string; influencer: string };
+  keys: DevKeys;
+  stop(): Promise<void>;
+}
+
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const keys = options.keys ?? devKeys();
+  const log = options.log;
+  const host = "127.0.0.1";
+  const urls = {
+    edge: `http://${host}:${options.ports.edge}`,
+    auth: `http://${host}:${options.ports.auth}`,
+    influencer: `http://${host}:${options.ports.influencer}`,
+  };
+  await Promise.all([ensureDatabase(options.databaseUrl), ensureRedis(options.redisUrl)]);
+
+  const common = { TWIST_ENV: "development", LOG_LEVEL: "info", REDIS_URL: options.redisUrl, JWT_KEYS: keys.JWT_KEYS, ...options.env };
+  const influencerEnv = {
+    ...common,
+    PORT: String(options.ports.influencer),
+    DATABASE_URL: options.databaseUrl,
+    REDIS_PREFIX: `${options.redisPrefix}influencer:`,
+    SETTLEMENT_QUEUE: `${options.redisPrefix.replace(/[^A-Za-z0-9_-]/g, "_")}settlement`,
+    SERVICE_SIGNING_KEYS: keys.SERVICE_SIGNING_KEYS,
+    MERCHANT_SIGNING_KEYS: keys.MERCHANT_SIGNING_KEYS,
+    IP_HASH_SALT: keys.IP_HASH_SALT,
+    MERCHANT_DOMAINS: options.merchantDomains.join(","),
+    PUBLIC_BASE_URL: urls.influencer,
+  };
+  const lineFor = (name: string) => (log ? (line: string) => log(`[${name}] ${line}`) : undefined);
+
+  const started: ServiceProcess[] = [];
+  let edge: RunningEdge | undefined;
+  const stop = async () => {
+    await Promise.all([...started.map((s) => s.stop()), edge?.stop()]);
+  };
+  try {
+    await runJob("migrate", bundle("influencer", "migrate.js"), influencerEnv, lineFor("migrate"));
+
+    const auth = startProcess("auth", bundle("auth", "main.js"), {
+      ...common,
+      PORT: String(options.ports.auth),
+      REDIS_PREFIX: `${options.redisPrefix}auth:`,
+      SIWS_DOMAIN: `localhost:${options.ports.auth}`,
+      SIWS_URI: urls.auth,
+      SIWS_CHAIN_ID: "localnet",
+    }, lineFor("auth"));
+    started.push(auth);
+    const influencer = startProcess("influencer", bundle("influencer", "main.js"), influencerEnv, lineFor("influencer"));
+    started.push(influencer);
+    const worker = startProcess("settlement", bundle("influencer", "worker.js"), influencerEnv, lineFor("settlement"));
+    started.push(worker);
+
+    edge = await startEdge({
+      port: options.ports.edge,
+      persistDir: options.edgePersistDir,
+      env: {},
+      vars: {
+        ENVIRONMENT: "development",
+        BACKEND_URL: urls.influencer,
+        JWT_KEYS: keys.JWT_KEYS,
+        VAU_SIGNING_KEYS: keys.VAU_SIGNING_KEYS,
+        SERVICE_SIGNING_KEYS: keys.SERVICE_SIGNING_KEYS,
+        RETRY_BASE_DELAY_SECONDS: "1",
+      },
+      ...(options.edgeConsumerBatchTimeoutSeconds !== undefined
+        ? { consumerOverrides: { rewards: { maxBatchTimeoutSeconds: options.edgeConsumerBatchTimeoutSeconds } } }
+        : {}),
+    });
+
+    await Promise.all([waitUntilReady(`${urls.auth}/ready`, auth), waitUntilReady(`${urls.influencer}/ready`, influencer)]);
+    return { urls, keys, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

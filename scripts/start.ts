@@ -1,0 +1,60 @@
+// `npm start`: builds the bundles and runs the whole platform locally until Ctrl-C.
+// Configuration (all optional): DATABASE_URL, REDIS_URL, EDGE_PORT, AUTH_PORT, INFLUENCER_PORT,
+// MERCHANT_DOMAINS, and the development keys of scripts/platform/dev-keys.ts.
+import { join } from "node:path";
+import { buildAll } from "./build.mjs";
+import { DEV_KEY_DEFAULTS } from "./platform/dev-keys";
+import { startPlatform } from "./platform";
+
+const env = process.env;
+const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
+
+async function main() {
+  console.log("building bundles (dist/) ...");
+  await buildAll();
+  const platform = await startPlatform({
+    databaseUrl: env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/twist",
+    redisUrl: env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    redisPrefix: "twist:local:",
+    ports: { edge: port("EDGE_PORT", 8787), auth: port("AUTH_PORT", 3001), influencer: port("INFLUENCER_PORT", 3003) },
+    edgePersistDir: join(__dirname, "..", ".local", "edge"),
+    merchantDomains: (env.MERCHANT_DOMAINS ?? "shop.example,localhost").split(","),
+    log: (line) => console.log(line),
+    edgeConsumerBatchTimeoutSeconds: 1,
+  });
+
+  const k = platform.keys;
+  const source = (name: keyof typeof DEV_KEY_DEFAULTS) => (env[name] ? "from environment" : "development default");
+  console.log(`
+TWIST is running locally.
+  edge (Worker in workerd)  ${platform.urls.edge}    POST /api/v1/vau, /api/v1/vau/batch, GET /health, /metrics
+  auth                      ${platform.urls.auth}    POST /auth/nonce, /auth/verify, GET /auth/me
+  influencer API            ${platform.urls.influencer}    /api/v1/..., GET /l/:code, /internal/v1/rewards
+
+Development keys (every signature and token is enforced; sign with these):
+  JWT_KEYS=${k.JWT_KEYS}    (${source("JWT_KEYS")})
+  VAU_SIGNING_KEYS=${k.VAU_SIGNING_KEYS}    (${source("VAU_SIGNING_KEYS")}; clients -> edge)
+  SERVICE_SIGNING_KEYS=${k.SERVICE_SIGNING_KEYS}    (${source("SERVICE_SIGNING_KEYS")}; edge consumer -> backend)
+  MERCHANT_SIGNING_KEYS=${k.MERCHANT_SIGNING_KEYS}    (${source("MERCHANT_SIGNING_KEYS")}; merchant -> POST /api/v1/conversions)
+  IP_HASH_SALT=${k.IP_HASH_SALT}    (${source("IP_HASH_SALT")})
+
+Try it: npm run smoke -- --target local
+Ctrl-C stops everything.`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("\nstopping ...");
+    await platform.stop();
+    console.log("stopped.");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop());
+  process.on("SIGTERM", () => void stop());
+}
+
+main().catch((err) => {
+  console.error(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
