@@ -39,8 +39,3 @@ export async function attribute(sequelize: Sequelize, q: AttributionQuery, trans
   );
   return row ? { clickId: row.click_id, linkId: row.link_id, linkCode: row.code, influencerId: row.influencer_id, linkCommissionBps: row.commission_bps } : null;
 }
-
-export async function clickExists(sequelize: Sequelize, clickId: string): Promise<boolean> {
-  const rows = await sequelize.query(`SELECT 1 FROM clicks WHERE id = :clickId`, { replacements: { clickId }, type: QueryTypes.SELECT });
-  return rows.length > 0;
-}

@@ -6,7 +6,7 @@ import { ApiError, conflict } from "@twist/shared/errors";
 import { formatAmount } from "@twist/shared/amount";
 import type { AttributionModel } from "../config";
 import { toBigInt } from "../db";
-import { attribute, clickExists } from "./attribution";
+import { attribute } from "./attribution";
 import { commissionRate, computeCommission } from "./commission";
 import type { OnCommissionBooked } from "./types";
 
@@ -90,7 +90,9 @@ export class ConversionService {
     if (earlier) return { conversion: this.replay(earlier, hash), replayed: true };
 
     const { sequelize } = this.o;
-    if (input.clickId && !(await clickExists(sequelize, input.clickId))) await this.o.flushClicks();
+    // Clicks accepted before this request may still sit in the Redis stream: write them through so
+    // attribution sees every one of them (cheap when the stream is empty).
+    await this.o.flushClicks();
     const at = this.o.now();
     const booked = await sequelize.transaction(async (transaction) => {
       const hit = await attribute(sequelize, { clickId: input.clickId, linkCode: input.linkCode, at, model: this.o.model, windowDays: this.o.windowDays }, transaction);
