@@ -11,10 +11,10 @@ export const DEV_KEY_DEFAULTS = {
   IP_HASH_SALT: "twist-dev-ip-hash-salt-000001",
 } as const;
 
-export type DevKeys = { [K in keyof typeof DEV_KEY_DEFAULTS]: string };
+export type DevKeys = { -readonly [K in keyof typeof DEV_KEY_DEFAULTS]: string };
 
 export function devKeys(env: Record<string, string | undefined> = process.env): DevKeys {
-  const keys = { ...DEV_KEY_DEFAULTS } as DevKeys;
+  const keys: DevKeys = { ...DEV_KEY_DEFAULTS };
   for (const name of Object.keys(DEV_KEY_DEFAULTS) as (keyof DevKeys)[]) {
     const value = env[name];
     if (value) keys[name] = value;
