@@ -3,7 +3,7 @@
 import type { Express } from "express";
 import type Redis from "ioredis";
 import type { Sequelize } from "sequelize";
-import { createRedis, createServiceApp, type Observability } from "@twist/service";
+import { createRedis, createServiceApp, redisOp, type Observability } from "@twist/service";
 import { createLogger, type Logger } from "@twist/shared/logger";
 import type { InfluencerConfig } from "./config";
 import { createSequelize } from "./db";
@@ -105,7 +105,8 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
         windowDays: config.ATTRIBUTION_WINDOW_DAYS,
         defaultCommissionBps: config.COMMISSION_DEFAULT_BPS,
         now: context.now,
-        flushClicks: () => recorder!.flush(),
+        // Redis (or Postgres) down while flushing: 503, and the merchant retries.
+        flushClicks: () => redisOp(() => recorder!.flush()),
         onCommissionBooked: context.onCommissionBooked,
       });
       app.use(clicksRouter(context, recorder));

@@ -13,7 +13,8 @@ async function main(): Promise<void> {
     config = loadInfluencerConfig(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
-      logger.fatal({ problems: err.problems }, err.message);
+      // One line on stderr naming every bad variable (never their values).
+      process.stderr.write(`influencer: ${err.problems.map((p) => `${p.name}: ${p.message}`).join("; ")}\n`);
       process.exit(1);
     }
     throw err;
