@@ -1,0 +1,261 @@
+// The deployable: configuration, migrations (empty database, re-runnable, indexes), /health /ready
+// /metrics and outages, the esbuild bundles run alone as in the image, and the Dockerfile's rules.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { Client } from "pg";
+import request from "supertest";
+import { ConfigError } from "@twist/shared/config";
+import { createLogger } from "@twist/shared/logger";
+import { createTestDatabase } from "../../../test/support/postgres";
+import { DEAD_REDIS_URL, TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../../../test/support/redis";
+import { createApp } from "../src/app";
+import { loadInfluencerConfig } from "../src/config";
+import { createSequelize } from "../src/db";
+import { migrations, revertAllMigrations, runMigrations } from "../src/migrations";
+import { MERCHANT_KEY, JWT_KEYS_TEXT, SERVICE_KEY, baseEnv, expectEnvelope, merchantPost, newInfluencer, newLink, startHarness, type Harness } from "./part1-helpers";
+
+const ROOT = join(__dirname, "..", "..", "..");
+const DOCKERFILE = readFileSync(join(ROOT, "runtime", "influencer", "Dockerfile"), "utf8");
+const REQUIRED = {
+  DATABASE_URL: "postgres://postgres@127.0.0.1:5432/x",
+  REDIS_URL: TEST_REDIS_URL,
+  JWT_KEYS: JWT_KEYS_TEXT,
+  SERVICE_SIGNING_KEYS: SERVICE_KEY,
+  MERCHANT_SIGNING_KEYS: MERCHANT_KEY,
+  IP_HASH_SALT: "a-salt-of-sixteen-chars",
+  MERCHANT_DOMAINS: "shop.example.com",
+  PUBLIC_BASE_URL: "https://twist.test",
+};
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadInfluencerConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map((p) => p.name).sort();
+    throw err;
+  }
+  return [];
+}
+
+describe("influencer part 1: configuration", () => {
+  it("applies the documented defaults", () => {
+    const c = loadInfluencerConfig(REQUIRED);
+    expect(c).to.include({ PORT: 3003, TWIST_ENV: "development", REDIS_PREFIX: "twist:influencer:", COMMISSION_DEFAULT_BPS: 1000, ATTRIBUTION_MODEL: "last-click", ATTRIBUTION_WINDOW_DAYS: 30 });
+    expect(c.CONVERSION_CURRENCIES).to.deep.equal(["TWIST"]);
+    expect(c.MERCHANT_DOMAINS).to.deep.equal(["shop.example.com"]);
+  });
+
+  it("names every missing variable; secrets have no default", () => {
+    expect(problems({})).to.include.members(["DATABASE_URL", "IP_HASH_SALT", "JWT_KEYS", "MERCHANT_DOMAINS", "MERCHANT_SIGNING_KEYS", "PUBLIC_BASE_URL", "REDIS_URL", "SERVICE_SIGNING_KEYS"]);
+  });
+
+  it("names every malformed variable", () => {
+    const bad = { ...REQUIRED, PORT: "0", DATABASE_URL: "mysql://x", IP_HASH_SALT: "short", MERCHANT_DOMAINS: "https://shop.example.com/", CONVERSION_CURRENCIES: "twist,$$", ATTRIBUTION_MODEL: "linear", COMMISSION_DEFAULT_BPS: "10001" };
+    expect(problems(bad)).to.deep.equal(["ATTRIBUTION_MODEL", "COMMISSION_DEFAULT_BPS", "CONVERSION_CURRENCIES", "DATABASE_URL", "IP_HASH_SALT", "MERCHANT_DOMAINS", "PORT"]);
+  });
+});
+
+describe("influencer part 1: migrations", () => {
+  it("run from an empty database, are re-runnable, create the hot-path indexes and revert", async () => {
+    const db = await createTestDatabase("p1mig");
+    const sequelize = createSequelize(db.url, { poolMax: 4 });
+    try {
+      const [a, b] = await Promise.all([runMigrations(sequelize), runMigrations(sequelize)]);
+      expect([...a, ...b].sort()).to.deep.equal(migrations.map((m) => m.name).sort());
+      expect(await runMigrations(sequelize)).to.deep.equal([]);
+      const [rows] = await sequelize.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = 'public'`);
+      const defs = (rows as { indexdef: string }[]).map((r) => r.indexdef).join("\n");
+      for (const expected of [
+        /ON public\.users USING btree \(wallet_address\)/,
+        /ON public\.influencers USING btree \(user_id\)/,
+        /ON public\.influencers USING btree \(username\)/,
+        /ON public\.links USING btree \(code\)/,
+        /ON public\.links USING btree \(influencer_id, created_at DESC\)/,
+        /ON public\.clicks USING btree \(link_id, occurred_at\)/,
+        /ON public\.clicks USING btree \(visitor_hash, occurred_at\)/,
+        /ON public\.conversions USING btree \(order_id\)/,
+        /ON public\.conversions USING btree \(link_id, occurred_at\)/,
+        /ON public\.conversions USING btree \(click_id\)/,
+        /ON public\.conversions USING btree \(influencer_id\)/,
+        /ON public\.email_verifications USING btree \(influencer_id\)/,
+      ]) {
+        expect(defs).to.match(expected);
+      }
+      expect(await revertAllMigrations(sequelize)).to.have.length(migrations.length);
+      expect(await runMigrations(sequelize)).to.have.length(migrations.length);
+    } finally {
+      await sequelize.close();
+      await db.drop();
+    }
+  });
+});
+
+describe("influencer part 1: health, readiness, metrics, outages", () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness("p1ops");
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it("/health, /ready and /metrics answer, with request ids", async () => {
+    expect((await request(h.app).get("/health")).status).to.equal(200);
+    const ready = await request(h.app).get("/ready").set("X-Request-Id", "ops-check-1");
+    expect(ready.status).to.equal(200);
+    expect(ready.body.checks).to.deep.include({ postgres: "ok", redis: "ok" });
+    expect(ready.headers["x-request-id"]).to.equal("ops-check-1");
+    const metrics = await request(h.app).get("/metrics");
+    expect(metrics.text).to.include("clicks_accepted_total").and.include("http_requests_total");
+  });
+
+  it("Redis down: /ready 503, redirects and conversions 503 (never 500), nothing half-written", async () => {
+    const db = await createTestDatabase("p1opsredis");
+    const sequelize = createSequelize(db.url, { poolMax: 2 });
+    await runMigrations(sequelize);
+    await sequelize.close();
+    const prefix = testRedisPrefix("p1opsredis");
+    const service = createApp(loadInfluencerConfig(baseEnv(db, prefix, { REDIS_URL: DEAD_REDIS_URL })), { logger: createLogger("t", { level: "silent" }) });
+    try {
+      const ready = await request(service.app).get("/ready");
+      expect(ready.status).to.equal(503);
+      expectEnvelope(ready.body, "UNAVAILABLE");
+      const redirect = await request(service.app).get("/l/AAAAAAAAAA").set("User-Agent", "Mozilla/5.0");
+      expect(redirect.status).to.equal(503);
+      expectEnvelope(redirect.body, "UNAVAILABLE");
+      const conversion = await merchantPost({ app: service.app } as Harness, "/api/v1/conversions", { orderId: "o-redis-down", linkCode: "AAAAAAAAAA", amount: "10", currency: "TWIST" });
+      expect(conversion.status).to.equal(503);
+      const client = new Client({ connectionString: db.url });
+      await client.connect();
+      const { rows } = await client.query("SELECT count(*)::int AS n FROM conversions");
+      await client.end();
+      expect(rows[0].n).to.equal(0);
+    } finally {
+      await service.close();
+      await db.drop();
+      await deleteRedisPrefix(prefix);
+    }
+  });
+
+  it("Postgres down: /ready 503", async () => {
+    const prefix = testRedisPrefix("p1opspg");
+    const env = { ...REQUIRED, DATABASE_URL: "postgres://postgres@127.0.0.1:1/none", REDIS_PREFIX: prefix, LOG_LEVEL: "silent" };
+    const service = createApp(loadInfluencerConfig(env), { logger: createLogger("t", { level: "silent" }) });
+    try {
+      const ready = await request(service.app).get("/ready");
+      expect(ready.status).to.equal(503);
+      expect(ready.body.error.message).to.include("postgres");
+    } finally {
+      await service.close();
+      await deleteRedisPrefix(prefix);
+    }
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, "close");
+  return port;
+}
+
+function run(file: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [file], { cwd: join(file, ".."), env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+}
+
+async function output(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d) => (stdout += d));
+  child.stderr!.on("data", (d) => (stderr += d));
+  const [code] = (await once(child, "exit")) as [number | null];
+  return { code, stdout, stderr };
+}
+
+describe("influencer part 1: the bundles, run alone as in the image", function () {
+  this.timeout(60_000);
+  let dir: string;
+  const prefix = testRedisPrefix("p1bundle");
+
+  before(() => {
+    const build = spawnSync(process.execPath, ["scripts/build.mjs", "influencer"], { cwd: ROOT, encoding: "utf8" });
+    expect(build.status, build.stderr).to.equal(0);
+    // Only what the Dockerfile copies, outside the repository: no node_modules to fall back on.
+    dir = mkdtempSync(join(tmpdir(), "twist-influencer-bundle-"));
+    for (const file of ["main.js", "main.js.map", "migrate.js", "migrate.js.map"]) copyFileSync(join(ROOT, "dist", "influencer", file), join(dir, file));
+  });
+  after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await deleteRedisPrefix(prefix);
+  });
+
+  it("main.js exits 1 naming each missing variable", async () => {
+    const result = await output(run(join(dir, "main.js"), {}));
+    expect(result.code).to.equal(1);
+    for (const name of ["DATABASE_URL", "REDIS_URL", "JWT_KEYS", "IP_HASH_SALT", "MERCHANT_SIGNING_KEYS"]) expect(result.stderr).to.contain(name);
+  });
+
+  it("migrate.js migrates an empty database (twice: re-runnable); main.js serves, passes the HEALTHCHECK and flushes clicks on SIGTERM", async () => {
+    const db = await createTestDatabase("p1bundle");
+    try {
+      expect((await output(run(join(dir, "migrate.js"), {}))).code).to.equal(1);
+      for (let i = 0; i < 2; i++) {
+        const migrated = await output(run(join(dir, "migrate.js"), { DATABASE_URL: db.url }));
+        expect(migrated.code, migrated.stderr + migrated.stdout).to.equal(0);
+      }
+      const port = await freePort();
+      const env = { ...baseEnv(db, prefix), PORT: String(port), LOG_LEVEL: "info" };
+      const child = run(join(dir, "main.js"), env);
+      const exited = output(child);
+      const base = `http://127.0.0.1:${port}`;
+      let ready = 0;
+      for (let i = 0; i < 100 && ready !== 200; i++) {
+        ready = await fetch(`${base}/ready`).then((r) => r.status, () => 0);
+        if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(ready).to.equal(200);
+      const healthcheck = /CMD \["node", "-e", "(.*)"\]\n\nCMD/s.exec(DOCKERFILE)![1]!.replace(/\\"/g, '"');
+      const hc = spawnSync(process.execPath, ["-e", healthcheck], { env: { PORT: String(port) } });
+      expect(hc.status).to.equal(0);
+
+      // A click accepted right before SIGTERM reaches Postgres before the process exits.
+      const harnessLike = { app: base } as unknown as Harness;
+      const inf = await newInfluencer(harnessLike);
+      const link = await newLink(harnessLike, inf);
+      const res = await fetch(`${base}/l/${link.code}`, { redirect: "manual", headers: { "User-Agent": "Mozilla/5.0", "X-Forwarded-For": "192.0.2.1" } });
+      expect(res.status).to.equal(302);
+      child.kill("SIGTERM");
+      const result = await exited;
+      expect(result.code).to.equal(0);
+      expect(result.stdout).to.not.match(/Bearer|IP_HASH_SALT|influencer-test-jwt/);
+      const client = new Client({ connectionString: db.url });
+      await client.connect();
+      const { rows } = await client.query("SELECT count(*)::int AS n FROM clicks");
+      await client.end();
+      expect(rows[0].n).to.equal(1);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+describe("influencer part 1: Dockerfile", () => {
+  it("follows the image rules", () => {
+    expect(DOCKERFILE).to.match(/^FROM node:22\.\d+\.\d+-bookworm-slim$/m);
+    expect(DOCKERFILE).to.match(/^USER node$/m);
+    expect(DOCKERFILE).to.match(/^EXPOSE 3003$/m);
+    expect(DOCKERFILE).to.match(/^HEALTHCHECK /m);
+    expect(DOCKERFILE).to.match(/^CMD \["node", "main\.js"\]$/m);
+    const copies = DOCKERFILE.match(/^COPY .*$/gm) ?? [];
+    expect(copies).to.have.length(1);
+    expect(copies[0]).to.match(/^COPY dist\/influencer\/\S+ dist\/influencer\/\S+ \.\/$/);
+  });
+});
