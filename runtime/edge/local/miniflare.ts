@@ -3,6 +3,7 @@
 // dist/edge/index.js. `npm start` and the tests both use it.
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import type { Readable } from "node:stream";
 import { Miniflare, type MiniflareOptions, type WorkerOptions } from "miniflare";
 import {
   durableObjects,
@@ -39,8 +40,8 @@ export interface EdgeRunnerOptions {
   vars?: Partial<Record<VarName | SecretName | keyof typeof optionalVars, string>>;
   /** Folder for KV, R2, Durable Object and queue state; in-memory when omitted. */
   persistDir?: string;
-  /** Listen on this port (0 = any free port); when omitted Miniflare picks one. */
-  port?: number;
+  /** true: listen on DEFAULT_EDGE_PORT (8787); a number: that port; omitted: any free port (tests). */
+  listen?: boolean | number;
   host?: string;
   /** Per-queue consumer settings overriding bindings.ts, by logical queue name (tests: short timeouts). */
   consumerOverrides?: Record<string, Partial<QueueConsumerDecl>>;
@@ -106,7 +107,7 @@ export function edgeMiniflareOptions(options: EdgeRunnerOptions = {}): Miniflare
   };
   return {
     workers: [worker, ...(options.extraWorkers ?? [])],
-    ...(options.port !== undefined ? { port: options.port } : {}),
+    port: options.listen === true ? DEFAULT_EDGE_PORT : typeof options.listen === "number" ? options.listen : 0,
     host: options.host ?? "127.0.0.1",
     ...(persist
       ? {
@@ -116,7 +117,8 @@ export function edgeMiniflareOptions(options: EdgeRunnerOptions = {}): Miniflare
           cachePersist: join(persist, "cache"),
         }
       : {}),
-    ...(options.verbose ? {} : { handleRuntimeStdio: () => {} }),
+    // Quiet mode still drains workerd's output so a full pipe can never stall it.
+    ...(options.verbose ? {} : { handleRuntimeStdio: (stdout: Readable, stderr: Readable) => void (stdout.resume(), stderr.resume()) }),
   } as MiniflareOptions;
 }
 
@@ -147,4 +149,21 @@ export async function startEdge(options: EdgeRunnerOptions = {}): Promise<Runnin
       await mf.dispose();
     },
   };
+}
+
+// `npx tsx runtime/edge/local/miniflare.ts`: the Worker on 127.0.0.1:8787 with state kept in
+// .local/edge (git-ignored; EDGE_PERSIST_DIR overrides), vars and secrets from the environment.
+if (require.main === module) {
+  startEdge({ listen: Number(process.env.EDGE_PORT ?? DEFAULT_EDGE_PORT), persistDir: process.env.EDGE_PERSIST_DIR ?? join(REPO_ROOT, ".local", "edge"), verbose: true }).then(
+    (edge) => {
+      console.log(`edge Worker listening on ${edge.url.href}`);
+      const stop = () => void edge.stop().then(() => process.exit(0));
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    },
+    (err: Error) => {
+      console.error(err.message);
+      process.exit(1);
+    },
+  );
 }
