@@ -86,7 +86,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     started.push(worker);
 
     edge = await startEdge({
-      port: options.ports.edge,
+      listen: options.ports.edge,
       persistDir: options.edgePersistDir,
       env: {},
       vars: {

@@ -1,0 +1,40 @@
+// `npm run smoke -- --target local|<edgeUrl>,<authUrl>,<influencerUrl>`
+// Runs the critical path (scripts/smoke/flow.ts) and prints each step with its latency; exits 1 at
+// the first failure with the response it got. Signing keys: VAU_SIGNING_KEYS and
+// MERCHANT_SIGNING_KEYS from the environment (first key signs), else the local development keys.
+import { devKeys } from "./platform/dev-keys";
+import { runSmoke, type SmokeTarget } from "./smoke/flow";
+
+export function parseTarget(value: string | undefined): SmokeTarget {
+  if (!value || value === "local") {
+    return { edge: "http://127.0.0.1:8787", auth: "http://127.0.0.1:3001", influencer: "http://127.0.0.1:3003" };
+  }
+  const urls = value.split(",").map((u) => u.trim().replace(/\/+$/, ""));
+  if (urls.length !== 3 || urls.some((u) => !/^https?:\/\/[^\s]+$/.test(u))) {
+    throw new Error("--target must be `local` or `<edgeUrl>,<authUrl>,<influencerUrl>`");
+  }
+  const [edge, auth, influencer] = urls as [string, string, string];
+  return { edge, auth, influencer };
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const at = args.indexOf("--target");
+  const target = parseTarget(at >= 0 ? args[at + 1] : args.find((a) => a.startsWith("--target="))?.slice(9));
+  const keys = devKeys();
+  console.log(`smoke test against edge ${target.edge}, auth ${target.auth}, influencer ${target.influencer}`);
+  const started = performance.now();
+  await runSmoke(
+    target,
+    { vauSigningKey: keys.VAU_SIGNING_KEYS.split(",")[0]!, merchantSigningKey: keys.MERCHANT_SIGNING_KEYS.split(",")[0]! },
+    (s) => console.log(`  ok  ${s.name.padEnd(42)} ${s.ms.toFixed(0).padStart(6)} ms  ${s.detail}`),
+  );
+  console.log(`smoke test passed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(`  FAIL ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}
