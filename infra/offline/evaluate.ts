@@ -168,28 +168,44 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
   };
 
   const cachedBefore = new Set(Object.keys(require.cache));
-  const onRejection = (reason: unknown) => failures.push(reason instanceof Error ? reason : new Error(String(reason)));
+  // A failed apply (e.g. a malformed secret) never resolves the outputs that depend on it; the
+  // SDK reports it as an unhandled rejection, which ends the run here as it ends `pulumi up`.
+  let abort: (err: Error) => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => (abort = reject));
+  const onRejection = (reason: unknown) => {
+    const err = reason instanceof Error ? reason : new Error(String(reason));
+    failures.push(err);
+    abort(err);
+  };
   process.on("unhandledRejection", onRejection);
   try {
-    await pulumi.runtime.runInPulumiStack(async () => {
+    const program$ = pulumi.runtime.runInPulumiStack(async () => {
       const mod = require(program);
       return typeof mod?.default === "function" ? await mod.default() : mod;
     });
+    await Promise.race([program$, aborted]);
     // Outstanding registrations (exported by the SDK's runtime, though not in its typings).
-    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    await Promise.race([(pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs(), aborted]);
     // Let rejected applies surface before judging the run.
     await new Promise((r) => setImmediate(r));
   } catch (err) {
-    failures.unshift(err instanceof Error ? err : new Error(String(err)));
+    if (!failures.includes(err as Error)) failures.unshift(err instanceof Error ? err : new Error(String(err)));
   } finally {
+    // A failed run leaves rejections that surface a turn later; they belong to this run, not the next.
+    if (failures.length > 0) for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 0));
     process.off("unhandledRejection", onRejection);
+    aborted.catch(() => undefined);
     for (const key of Object.keys(require.cache)) {
       if (!cachedBefore.has(key) && !key.includes("/node_modules/")) delete require.cache[key];
     }
     // The entry itself may have been cached by an earlier import of the caller's; run it afresh next time.
     delete require.cache[program];
   }
-  if (failures.length > 0) throw programError(failures);
+  if (failures.length > 0) {
+    // Reset the runtime so the abandoned run's pending outputs are not reported as leaks at exit.
+    await pulumi.runtime.setMocks(cloudBoundaryDoubles, project, opts.stack, true);
+    throw programError(failures);
+  }
 
   const outputSecrets: string[] = [];
   const outputs = plain(stackOutputs, "", outputSecrets) as Record<string, unknown>;
@@ -206,10 +222,11 @@ function maskPath(root: Record<string, unknown>, path: string): void {
   if (node && last !== undefined) node[last] = "[secret]";
 }
 
-/** The first real cause, unwrapped from the SDK's "resource registration failed" wrappers. */
+/** The first real cause, unwrapped from the SDK's "error serializing property" wrappers. */
 function programError(failures: Error[]): Error {
-  const primary = failures.find((f) => /StackConfigError|invalid stack configuration|does not exist|required/.test(`${f.name} ${f.message}`)) ?? failures[0]!;
-  const err = new Error(primary.message);
+  const primary = failures.find((f) => f.message.includes("invalid stack configuration:")) ?? failures[0]!;
+  const message = primary.message.slice(Math.max(0, primary.message.indexOf("invalid stack configuration:")));
+  const err = new Error(message);
   err.name = primary.name;
   return err;
 }

@@ -1,0 +1,193 @@
+import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as decl from "../../runtime/edge/bindings";
+import { edgeMiniflareOptions } from "../../runtime/edge/local/miniflare";
+import { PINNED_IMAGES } from "../components/backend";
+import { REPO_ROOT } from "../offline/evaluate";
+import { dependencyOrder } from "../../scripts/plan";
+import { type DetailedResource, type Evaluation } from "../offline/evaluate";
+import { STACKS, T, evaluated, only } from "./helpers";
+
+type Binding = { type: string; name: string; text?: string; namespaceId?: string; bucketName?: string; queueName?: string; className?: string };
+
+for (const stack of STACKS) {
+  describe(`infra graph (${stack})`, () => {
+    let ev: Evaluation;
+    let resources: DetailedResource[];
+    const get = (type: string, name: string) => only(resources, type, name);
+    before(async () => {
+      ev = await evaluated(stack);
+      resources = ev.resources;
+    });
+
+    it("declares every resource with a stack-specific physical name", () => {
+      const expected: [string, string, string, string][] = [
+        [T.kv, "kv-devices", "title", `twist-devices-${stack}`],
+        [T.r2, "r2-audit", "name", `twist-audit-${stack}`],
+        [T.queue, "queue-rewards", "queueName", `twist-rewards-${stack}`],
+        [T.queue, "queue-rewards-dlq", "queueName", `twist-rewards-dlq-${stack}`],
+        [T.script, "worker", "scriptName", `twist-vau-${stack}`],
+        [T.tunnel, "tunnel", "name", `twist-tunnel-${stack}`],
+        [T.network, "net-data", "name", `twist-data-${stack}`],
+        [T.network, "net-edge", "name", `twist-edge-${stack}`],
+        [T.volume, "vol-pgdata", "name", `twist-pgdata-${stack}`],
+        [T.volume, "vol-redisdata", "name", `twist-redisdata-${stack}`],
+        [T.apiToken, "token-ci-deploy", "name", `twist-ci-deploy-${stack}`],
+      ];
+      for (const name of ["postgres", "redis", "migrate", "auth", "influencer", "settlement", "cloudflared"]) {
+        expected.push([T.container, name, "name", `twist-${name}-${stack}`]);
+      }
+      for (const [type, name, field, value] of expected) expect(get(type, name).inputs[field], `${name}.${field}`).to.equal(value);
+      for (const [type, name] of [
+        [T.r2Lifecycle, "r2-audit-lifecycle"],
+        [T.r2Public, "r2-audit-public-access"],
+        [T.consumer, "queue-rewards-consumer"],
+        [T.domain, "worker-domain"],
+        [T.tunnelConfig, "tunnel-config"],
+        [T.dns, "dns-auth"],
+        [T.dns, "dns-api"],
+        [T.cfProvider, "cloudflare"],
+        [T.dockerProvider, "docker"],
+        [T.image, "image-auth"],
+        [T.image, "image-influencer"],
+        [T.command, "prepare-host"],
+      ] as const) {
+        expect(() => get(type, name), `${type} ${name}`).not.to.throw();
+      }
+      // Every URN is unique and carries the stack.
+      expect(new Set(resources.map((r) => r.urn)).size).to.equal(resources.length);
+      for (const r of resources) expect(r.urn).to.match(new RegExp(`^urn:pulumi:${stack}::twist::`));
+    });
+
+    it("gives the WorkersScript exactly the bindings the Worker runs with under Miniflare", () => {
+      const script = get(T.script, "worker");
+      const bindings = script.inputs.bindings as Binding[];
+      const local = edgeMiniflareOptions({ vars: { JWT_KEYS: "k:0123456789abcdef", VAU_SIGNING_KEYS: "0123456789abcdef", SERVICE_SIGNING_KEYS: "0123456789abcdef" } });
+      const worker = (local as { workers: Record<string, any>[] }).workers[0]!;
+      const byType = (type: string) => bindings.filter((b) => b.type === type).map((b) => b.name).sort();
+      expect(byType("kv_namespace")).to.deep.equal(Object.keys(worker.kvNamespaces).sort());
+      expect(byType("r2_bucket")).to.deep.equal(Object.keys(worker.r2Buckets).sort());
+      expect(byType("queue")).to.deep.equal(Object.keys(worker.queueProducers).sort());
+      expect(byType("durable_object_namespace")).to.deep.equal(Object.keys(worker.durableObjects).sort());
+      // Plain vars the stack sets plus the secrets: the same names Miniflare binds as text.
+      const textNames = [...byType("plain_text"), ...byType("secret_text")].sort();
+      const localText = Object.keys(worker.bindings);
+      for (const name of localText) expect(textNames, `text binding ${name}`).to.include(name);
+      for (const name of textNames) expect([...localText, ...Object.keys(decl.optionalVars)], `declared ${name}`).to.include(name);
+      expect(byType("secret_text")).to.deep.equal([...decl.secrets].sort());
+      expect(byType("plain_text")).to.include.members([...decl.vars]);
+
+      // Each binding points at this stack's resource.
+      const kvId = (b: Binding) => b.namespaceId;
+      expect(kvId(bindings.find((b) => b.name === "DEVICES")!)).to.equal("kv-devices-id");
+      expect(bindings.find((b) => b.name === "AUDIT")!.bucketName).to.equal(`twist-audit-${stack}`);
+      expect(bindings.find((b) => b.name === "REWARDS")!.queueName).to.equal(`twist-rewards-${stack}`);
+      for (const d of decl.durableObjects) expect(bindings.find((b) => b.name === d.binding)!.className).to.equal(d.className);
+      expect(bindings.find((b) => b.name === "ENVIRONMENT")!.text).to.equal(stack);
+      expect(script.dependencies).to.include.members(["kv-devices", "r2-audit", "queue-rewards"].map((n) => resources.find((r) => r.name === n)!.urn));
+    });
+
+    it("deploys the built bundle as an ES module with SQLite Durable Object migrations", () => {
+      const script = get(T.script, "worker");
+      expect(script.inputs.content).to.equal(readFileSync(join(REPO_ROOT, "dist", "edge", "index.js"), "utf8"));
+      expect(script.inputs.mainModule).to.equal(decl.WORKER.mainModule);
+      expect(script.inputs.compatibilityDate).to.equal(decl.WORKER.compatibilityDate);
+      const migrations = script.inputs.migrations as { newTag: string; newSqliteClasses?: string[]; newClasses?: string[] };
+      expect(migrations.newClasses).to.equal(undefined);
+      expect(migrations.newSqliteClasses).to.have.members(decl.durableObjects.map((d) => d.className));
+      expect(migrations.newTag).to.equal(decl.migrations[decl.migrations.length - 1]!.tag);
+    });
+
+    it("points the queue consumer at the Worker and the dead-letter queue", () => {
+      const consumer = get(T.consumer, "queue-rewards-consumer");
+      const declared = decl.queues.find((q) => q.consumer)!.consumer!;
+      expect(consumer.inputs).to.include({ type: "worker", scriptName: `twist-vau-${stack}`, queueId: "queue-rewards-queue-id" });
+      expect(consumer.inputs.deadLetterQueue).to.equal(`twist-${declared.deadLetterQueue}-${stack}`);
+      expect(consumer.inputs.settings).to.deep.equal({
+        batchSize: declared.maxBatchSize,
+        maxRetries: declared.maxRetries,
+        maxWaitTimeMs: declared.maxBatchTimeoutSeconds * 1000,
+        retryDelay: declared.retryDelaySeconds,
+      });
+      expect(consumer.dependencies).to.include.members([get(T.queue, "queue-rewards-dlq").urn, get(T.queue, "queue-rewards").urn, get(T.script, "worker").urn]);
+    });
+
+    it("keeps the audit bucket private with an expiry lifecycle rule", () => {
+      expect(get(T.r2Public, "r2-audit-public-access").inputs.enabled).to.equal(false);
+      const rules = get(T.r2Lifecycle, "r2-audit-lifecycle").inputs.rules as { enabled: boolean; deleteObjectsTransition: { condition: { type: string; maxAge: number } } }[];
+      expect(rules).to.have.length(1);
+      expect(rules[0]!.enabled).to.equal(true);
+      expect(rules[0]!.deleteObjectsTransition.condition).to.deep.equal({ type: "Age", maxAge: decl.r2Buckets[0]!.retentionDays * 86_400 });
+    });
+
+    it("runs the migration to completion before the API and the settlement worker start", () => {
+      const migrate = get(T.container, "migrate");
+      expect(migrate.inputs).to.include({ attach: true, mustRun: false, restart: "no" });
+      expect(migrate.inputs.command).to.deep.equal(["node", "migrate.js"]);
+      for (const name of ["influencer", "settlement"]) {
+        const api = get(T.container, name);
+        expect(api.dependencies, name).to.include(migrate.urn);
+        const order = dependencyOrder(resources).map((r) => r.name);
+        expect(order.indexOf("migrate"), name).to.be.lessThan(order.indexOf(name));
+      }
+      expect(get(T.container, "influencer").inputs.command).to.deep.equal(["node", "main.js"]);
+      expect(get(T.container, "settlement").inputs.command).to.deep.equal(["node", "worker.js"]);
+      expect(migrate.dependencies).to.include(get(T.container, "postgres").urn);
+    });
+
+    it("publishes no host port for Postgres, Redis or any service; data stays on an internal network", () => {
+      for (const r of resources.filter((x) => x.type === T.container)) {
+        expect(r.inputs.ports ?? [], `${r.name} ports`).to.deep.equal([]);
+        expect(r.inputs.publishAllPorts ?? false, `${r.name} publishAllPorts`).to.equal(false);
+        expect(r.inputs.networkMode ?? "bridge", `${r.name} networkMode`).not.to.equal("host");
+      }
+      expect(get(T.network, "net-data").inputs.internal).to.equal(true);
+      for (const name of ["postgres", "redis"]) {
+        const c = get(T.container, name);
+        expect((c.inputs.networksAdvanced as { name: string }[]).map((n) => n.name), name).to.deep.equal([`twist-data-${stack}`]);
+        expect(c.inputs.healthcheck, `${name} healthcheck`).to.have.property("tests").that.is.not.empty;
+        expect(c.inputs.restart).to.equal("unless-stopped");
+      }
+      const ingress = (get(T.tunnelConfig, "tunnel-config").inputs.config as { ingresses: { service: string }[] }).ingresses.map((i) => i.service);
+      expect(ingress.some((s) => /postgres|redis|5432|6379/.test(s))).to.equal(false);
+    });
+
+    it("pins third-party images and tags service images with the commit", () => {
+      expect(get(T.remoteImage, "image-postgres").inputs.name).to.equal(PINNED_IMAGES.postgres);
+      for (const r of resources.filter((x) => x.type === T.remoteImage)) expect(r.inputs.name).to.match(/^[\w./-]+:\d[\w.-]*$/);
+      for (const service of ["auth", "influencer"]) {
+        const image = get(T.image, `image-${service}`);
+        expect(image.inputs.imageName).to.equal(`twist-${service}:${ev.outputs.commit}`);
+        expect(image.inputs.build).to.deep.include({ context: REPO_ROOT, dockerfile: join(REPO_ROOT, "runtime", service, "Dockerfile") });
+      }
+    });
+
+    it("reaches the VM over ssh with host-key checking", () => {
+      const provider = get(T.dockerProvider, "docker");
+      expect(provider.inputs.host).to.match(/^ssh:\/\/twist@[\w.:[\]-]+:22$/);
+      expect(String(provider.inputs.sshOpts)).to.contain("StrictHostKeyChecking=yes");
+      expect(provider.dependencies).to.include(get(T.command, "prepare-host").urn);
+    });
+
+    it("issues CI tokens scoped to the one account and zone, with an expiry", () => {
+      const token = get(T.apiToken, "token-ci-deploy");
+      expect(token.inputs.expiresOn).to.match(/^\d{4}-\d{2}-\d{2}T/);
+      const policies = token.inputs.policies as { resources: string; permissionGroups: { id: string }[] }[];
+      const scopes = policies.map((p) => Object.keys(JSON.parse(p.resources)));
+      for (const keys of scopes) {
+        expect(keys).to.have.length(1);
+        expect(keys[0]).to.match(/^com\.cloudflare\.api\.account\.(zone\.)?[0-9a-f]{32}$/);
+      }
+      if (stack === "production") expect(token.inputs.condition).to.have.nested.property("requestIp.ins").that.is.not.empty;
+    });
+
+    it("exports the edge URL, backend URLs, Worker name, image tags and the commit", () => {
+      expect(ev.outputs.workerName).to.equal(`twist-vau-${stack}`);
+      expect(ev.outputs.edgeUrl).to.match(/^https:\/\/vau/);
+      expect(ev.outputs.backendUrls).to.have.keys(["auth", "influencer"]);
+      expect(ev.outputs.commit).to.be.a("string").and.match(/^[0-9a-f]{7,40}/);
+      expect(ev.outputs.imageTags).to.deep.equal({ auth: `twist-auth:${ev.outputs.commit}`, influencer: `twist-influencer:${ev.outputs.commit}` });
+    });
+  });
+}

@@ -1,0 +1,81 @@
+import { expect } from "chai";
+import { join } from "node:path";
+import { SECRET_KEYS } from "../config";
+import { evaluateProgram, type DetailedResource, type Evaluation } from "../offline/evaluate";
+import { PLACEHOLDER_SECRETS, placeholderNeedles } from "../offline/placeholders";
+import { STACKS, T, evaluated, leaves, only } from "./helpers";
+
+const isUnder = (path: string, secretLeaves: string[]) => secretLeaves.some((s) => path === s || path.startsWith(`${s}.`) || path.startsWith(`${s}[`));
+
+for (const stack of STACKS) {
+  describe(`infra secrets (${stack})`, () => {
+    let ev: Evaluation;
+    let resources: DetailedResource[];
+    const get = (type: string, name: string) => only(resources, type, name);
+    before(async () => {
+      ev = await evaluated(stack);
+      resources = ev.resources;
+    });
+
+    it("reads every secret config key with requireSecret: each one is a Pulumi secret", async () => {
+      const { outputs } = await evaluateProgram({ stack, program: join(__dirname, "fixtures", "config-secretness.ts") });
+      const secretness = outputs.secretness as Record<string, boolean>;
+      const expectedKeys = Object.keys(SECRET_KEYS).filter((k) => k !== "solanaPayerSecretKey");
+      expect(Object.keys(secretness).sort()).to.deep.equal(expectedKeys.sort());
+      for (const [key, secret] of Object.entries(secretness)) expect(secret, key).to.equal(true);
+    });
+
+    it("passes every secret as a secret input (JWT and signing keys, passwords, SSH key, API and tunnel tokens)", () => {
+      expect(get(T.cfProvider, "cloudflare").secretLeaves).to.include("apiToken");
+      expect(get(T.command, "prepare-host").secretLeaves).to.include("connection");
+      expect(get(T.tunnel, "tunnel").secretLeaves).to.include("tunnelSecret");
+      const bindings = get(T.script, "worker").inputs.bindings as { type: string; name: string }[];
+      const script = get(T.script, "worker");
+      for (const [i, b] of bindings.entries()) {
+        expect(script.secretLeaves.includes(`bindings[${i}].text`), `${b.name}`).to.equal(b.type === "secret_text");
+      }
+      for (const r of resources.filter((x) => x.type === T.container)) {
+        const uploads = (r.inputs.uploads ?? []) as { file: string }[];
+        expect(uploads.length, `${r.name} has secret files`).to.be.greaterThan(0);
+        for (const [i, u] of uploads.entries()) {
+          expect(u.file, r.name).to.match(/^\/run\/secrets\//);
+          expect(r.secretLeaves, `${r.name} ${u.file}`).to.include(`uploads[${i}].content`);
+        }
+        expect(r.secretPaths, r.name).to.include("uploads");
+      }
+      const files = (name: string) => (get(T.container, name).inputs.uploads as { file: string }[]).map((u) => u.file.replace("/run/secrets/", ""));
+      expect(files("influencer")).to.include.members(["DATABASE_URL", "REDIS_URL", "JWT_KEYS", "SERVICE_SIGNING_KEYS", "MERCHANT_SIGNING_KEYS", "IP_HASH_SALT"]);
+      expect(files("auth")).to.include.members(["DATABASE_URL", "REDIS_URL", "JWT_KEYS", "IP_HASH_SALT"]);
+      expect(files("cloudflared")).to.deep.equal(["TUNNEL_TOKEN"]);
+      expect(ev.outputs.ciTokens).to.equal("[secret]");
+    });
+
+    it("puts no secret value into any plaintext input of any resource", () => {
+      const needles = placeholderNeedles();
+      expect(needles).to.include(PLACEHOLDER_SECRETS.postgresPassword);
+      const leaks: string[] = [];
+      let scanned = 0;
+      for (const r of resources) {
+        for (const [path, value] of leaves(r.inputs)) {
+          if (typeof value !== "string" || isUnder(path, r.secretLeaves)) continue;
+          scanned++;
+          for (const needle of needles) if (value.includes(needle)) leaks.push(`${r.type} ${r.name} ${path}`);
+          if (/PLACEHOLDER/.test(value)) leaks.push(`${r.type} ${r.name} ${path} (marker)`);
+        }
+      }
+      expect(scanned).to.be.greaterThan(100);
+      expect(leaks).to.deep.equal([]);
+      // The scan does see secrets where they belong.
+      const worker = get(T.script, "worker");
+      expect(JSON.stringify(worker.inputs)).to.contain(PLACEHOLDER_SECRETS.jwtKeys);
+    });
+
+    it("keeps container env and command lines free of secrets", () => {
+      for (const r of resources.filter((x) => x.type === T.container)) {
+        const plain = JSON.stringify([r.inputs.envs ?? [], r.inputs.command ?? [], r.inputs.entrypoints ?? []]);
+        expect(plain, r.name).not.to.match(/PLACEHOLDER|password=|:\/\/[^"]*:[^"]*@/i);
+        expect(r.secretPaths, r.name).not.to.include("envs");
+      }
+    });
+  });
+}
