@@ -1,0 +1,156 @@
+// Redirect throughput of GET /l/:code: builds and starts the real bundle (dist/influencer/main.js)
+// as a child process on a fresh, migrated database and a bench Redis prefix, then drives it with
+// autocannon next to a bare Express app answering 302 (also a child process) in the same run.
+// Every request comes from a distinct visitor (X-Forwarded-For, the trusted proxy header here), so
+// every redirect is a counted click: the worst case for the recorder. Prints req/s, p50/p95/p99 for
+// both, and clicks recorded in Postgres (after SIGTERM's flush) vs clicks accepted (/metrics).
+//   npx tsx bench/clicks/run.ts          (BENCH_SECONDS=10 BENCH_CONNECTIONS=50 to change the load)
+// Bounded in time; drops its database and Redis keys and stops both servers whatever happens.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { Client } from "pg";
+import { signIdentityToken } from "@twist/shared/jwt";
+import { parseJwtKeySet } from "@twist/shared/keys";
+import { createTestDatabase } from "../../test/support/postgres";
+import { TEST_REDIS_URL, deleteRedisPrefix } from "../../test/support/redis";
+
+const ROOT = join(__dirname, "..", "..");
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const JWT_KEYS = "bench:bench-jwt-secret-0123456789abcdef";
+const UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36";
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+}
+
+async function waitReady(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await fetch(url).then((r) => r.status, () => 0)) === 200) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${url} never became ready`);
+}
+
+interface Run {
+  result: autocannon.Result;
+  /** Per-response latencies (ms), for exact percentiles (autocannon reports p90/p97.5, not p95). */
+  latencies: number[];
+}
+
+async function load(url: string): Promise<Run> {
+  let n = 0;
+  const latencies: number[] = [];
+  const instance = autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    requests: [
+      {
+        method: "GET",
+        setupRequest: (req) => {
+          n++;
+          return { ...req, headers: { ...req.headers, "user-agent": UA, "x-forwarded-for": `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` } };
+        },
+      },
+    ],
+  });
+  // Without a callback autocannon returns a promise that is also its event emitter.
+  (instance as unknown as import("node:events").EventEmitter).on("response", (_client: unknown, _status: number, _bytes: number, ms: number) => latencies.push(ms));
+  const result = await instance;
+  latencies.sort((x, y) => x - y);
+  return { result, latencies };
+}
+
+const pct = (sorted: number[], p: number) => (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN).toFixed(1);
+
+function line(name: string, { result: r, latencies: l }: Run): string {
+  const redirects = r["3xx"];
+  return `${name.padEnd(22)} ${r.requests.average.toFixed(0).padStart(7)} req/s   p50 ${pct(l, 50)} ms  p95 ${pct(l, 95)} ms  p99 ${pct(l, 99)} ms   302s ${redirects}  other ${r.non2xx - redirects}  errors ${r.errors}`;
+}
+
+async function main(): Promise<void> {
+  const build = spawnSync(process.execPath, ["scripts/build.mjs", "influencer"], { cwd: ROOT, encoding: "utf8" });
+  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+  const db = await createTestDatabase("bench_clicks");
+  const prefix = `twist-bench:clicks:${process.pid}:`;
+  const children: ChildProcess[] = [];
+  try {
+    const migrate = spawnSync(process.execPath, [join(ROOT, "dist", "influencer", "migrate.js")], { env: { PATH: process.env.PATH ?? "", DATABASE_URL: db.url, LOG_LEVEL: "warn" } });
+    if (migrate.status !== 0) throw new Error(`migrate failed: ${migrate.stderr}`);
+
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const service = spawn(process.execPath, [join(ROOT, "dist", "influencer", "main.js")], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        PORT: String(port),
+        LOG_LEVEL: "warn",
+        DATABASE_URL: db.url,
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_PREFIX: prefix,
+        JWT_KEYS,
+        SERVICE_SIGNING_KEYS: "bench-service-signing-key-000001",
+        MERCHANT_SIGNING_KEYS: "bench-merchant-signing-key-00001",
+        IP_HASH_SALT: "bench-ip-hash-salt-0001",
+        MERCHANT_DOMAINS: "shop.example.com",
+        PUBLIC_BASE_URL: "https://twist.example",
+        TRUSTED_PROXY_HEADER: "X-Forwarded-For",
+        CLICK_RATE_LIMIT_PER_MINUTE: "1000000",
+      },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    children.push(service);
+    const barePort = await freePort();
+    const bare = spawn(
+      process.execPath,
+      ["-e", `const app = require("express")(); app.get("/l/:code", (req, res) => res.redirect(302, "https://shop.example.com/p/1?ref=bench&twist_click=" + req.params.code)); app.get("/health", (_q, s) => s.send("ok")); app.listen(${barePort}, "127.0.0.1");`],
+      { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] },
+    );
+    children.push(bare);
+    await waitReady(`${base}/ready`);
+    await waitReady(`http://127.0.0.1:${barePort}/health`);
+
+    const { token } = await signIdentityToken("9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin", parseJwtKeySet(JWT_KEYS));
+    const auth = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
+    const reg = await fetch(`${base}/api/v1/influencers`, { method: "POST", headers: auth, body: JSON.stringify({ username: "bench", displayName: "Bench", email: "bench@example.com" }) });
+    if (reg.status !== 201) throw new Error(`register: ${reg.status}`);
+    const link = (await (await fetch(`${base}/api/v1/links`, { method: "POST", headers: auth, body: JSON.stringify({ targetUrl: "https://shop.example.com/p/1?ref=bench" }) })).json()) as { code: string };
+
+    console.log(`GET /l/:code, ${CONNECTIONS} connections, ${SECONDS} s each, every request a new visitor (counted click)`);
+    const bareResult = await load(`http://127.0.0.1:${barePort}/l/${link.code}`);
+    const twistResult = await load(`${base}/l/${link.code}`);
+    console.log(line("bare Express 302", bareResult));
+    console.log(line("influencer /l/:code", twistResult));
+    console.log(`ratio: influencer redirect throughput = ${((twistResult.result.requests.average / bareResult.result.requests.average) * 100).toFixed(1)} % of bare Express`);
+
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const accepted = Number(/^clicks_accepted_total\{[^}]*\} (\d+)/m.exec(metrics)?.[1] ?? NaN);
+    service.kill("SIGTERM");
+    const [code] = (await once(service, "exit")) as [number | null];
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    const { rows } = await client.query("SELECT count(*)::int AS n FROM clicks");
+    await client.end();
+    console.log(`clicks: accepted ${accepted}, recorded in Postgres after SIGTERM flush ${rows[0].n} (service exit ${code}), 302 answers counted by autocannon ${twistResult.result["3xx"]} (requests still in flight when the window closed are accepted but not counted there)`);
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+    await db.drop();
+    await deleteRedisPrefix(prefix);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
