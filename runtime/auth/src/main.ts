@@ -22,7 +22,8 @@ async function main(): Promise<void> {
   const app = createApp(config, { redis, logger });
   const running = await listen(app, config.PORT);
   logger.info({ port: running.port, env: config.TWIST_ENV, chainId: config.SIWS_CHAIN_ID, domain: config.SIWS_DOMAIN }, "auth listening");
-  shutdownOnSignals(running, logger, async () => {
+  shutdownOnSignals(logger, async () => {
+    await running.close();
     await redis.quit().catch(() => redis.disconnect());
   });
 }

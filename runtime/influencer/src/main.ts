@@ -23,7 +23,10 @@ async function main(): Promise<void> {
   const service = createApp(config, { logger });
   const running = await listen(service.app, config.PORT);
   logger.info({ port: running.port, env: config.TWIST_ENV }, "influencer API listening");
-  shutdownOnSignals(running, logger, () => service.close());
+  shutdownOnSignals(logger, async () => {
+    await running.close();
+    await service.close();
+  });
 }
 
 main().catch((err: unknown) => {

@@ -1,6 +1,6 @@
 // The settlement worker process (`node worker.js` in the influencer image): consumes the payout
 // settlement queue, posts or voids payouts through the configured adapter, sweeps stale pending ones.
-import { shutdownOnSignals, type Running } from "@twist/service";
+import { shutdownOnSignals } from "@twist/service";
 import { ConfigError } from "@twist/shared/config";
 import { createLogger } from "@twist/shared/logger";
 import { loadInfluencerConfig } from "./config";
@@ -8,8 +8,6 @@ import { createSequelize } from "./db";
 import { Ledger } from "./ledger";
 import { createPayoutService } from "./ledger/wiring";
 import { createSettlementAdapter, settlementQueueOptions, startSettlementWorker } from "./settlement";
-
-const noServer = { server: undefined as unknown as Running["server"], port: 0, close: async () => {} } satisfies Running;
 
 function main(): void {
   const logger = createLogger("influencer-worker");
@@ -30,9 +28,8 @@ function main(): void {
   const running = startSettlementWorker(settlementQueueOptions(config), payouts, adapter, logger);
   void running.sweep().catch((err: unknown) => logger.warn({ err }, "initial settlement sweep failed"));
   logger.info({ adapter: adapter.name, queue: config.SETTLEMENT_QUEUE }, "settlement worker running");
-  // No HTTP server here: the kit's shutdown runs with a no-op listener close, then stops the worker
-  // (it finishes the job in hand) and closes Postgres.
-  shutdownOnSignals(noServer, logger, async () => {
+  // Stop the worker (it finishes the job in hand), then close Postgres.
+  shutdownOnSignals(logger, async () => {
     await running.close();
     await sequelize.close();
   });

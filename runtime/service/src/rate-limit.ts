@@ -25,18 +25,32 @@ export interface RateLimitResult {
   resetSeconds: number;
 }
 
+type WithRateLimitCommand = Redis & { twistRateLimit(key: string, windowMs: string): Promise<[number, number]> };
+
+/** Registers the script once per client; ioredis then calls it by SHA (EVALSHA) instead of sending its text. */
+function withCommand(redis: Redis): WithRateLimitCommand {
+  if (!("twistRateLimit" in redis)) redis.defineCommand("twistRateLimit", { numberOfKeys: 1, lua: SCRIPT });
+  return redis as WithRateLimitCommand;
+}
+
 export async function hitRateLimit(redis: Redis, rule: RateLimitRule, subject: string): Promise<RateLimitResult> {
-  const [count, ttl] = (await redisOp(() => redis.eval(SCRIPT, 1, `rl:${rule.name}:${subject}`, String(rule.windowSeconds * 1000)))) as [number, number];
+  const [count, ttl] = await redisOp(() => withCommand(redis).twistRateLimit(`rl:${rule.name}:${subject}`, String(rule.windowSeconds * 1000)));
   const resetSeconds = Math.max(1, Math.ceil((ttl > 0 ? ttl : rule.windowSeconds * 1000) / 1000));
   return { allowed: count <= rule.limit, limit: rule.limit, remaining: Math.max(0, rule.limit - count), resetSeconds };
 }
 
-/** Sets X-RateLimit-* headers and throws 429 (with Retry-After) when the subject is over the limit. */
+/**
+ * Sets X-RateLimit-* headers and throws 429 (with Retry-After) when the subject is over the limit.
+ * When a request passes several limits, the headers describe the tightest one (least remaining).
+ */
 export async function enforceRateLimit(redis: Redis, rule: RateLimitRule, subject: string, res: Response): Promise<void> {
   const result = await hitRateLimit(redis, rule, subject);
-  res.setHeader("X-RateLimit-Limit", String(result.limit));
-  res.setHeader("X-RateLimit-Remaining", String(result.remaining));
-  res.setHeader("X-RateLimit-Reset", String(result.resetSeconds));
+  const shown = res.getHeader("X-RateLimit-Remaining");
+  if (shown === undefined || result.remaining < Number(shown)) {
+    res.setHeader("X-RateLimit-Limit", String(result.limit));
+    res.setHeader("X-RateLimit-Remaining", String(result.remaining));
+    res.setHeader("X-RateLimit-Reset", String(result.resetSeconds));
+  }
   if (!result.allowed) throw rateLimited(result.resetSeconds, `rate limit ${rule.name} exceeded`);
 }
 

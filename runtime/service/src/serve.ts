@@ -1,5 +1,5 @@
-// Listens and shuts down cleanly: on SIGTERM/SIGINT stop accepting connections, let in-flight
-// requests finish, then run the service's own shutdown (flush buffers, close pools).
+// Listens and shuts down cleanly: on SIGTERM/SIGINT the process runs its stop steps in order (stop
+// accepting connections and let in-flight requests finish, then flush buffers, close pools).
 import type { Server } from "node:http";
 import type { Express } from "express";
 import type { Logger } from "@twist/shared/logger";
@@ -26,9 +26,10 @@ export async function listen(app: Express, port: number, host = "0.0.0.0"): Prom
   };
 }
 
-export function shutdownOnSignals(running: Running, logger: Logger, onShutdown: () => Promise<void>, graceMs = 10_000): void {
+/** Runs `stop` once on SIGTERM or SIGINT, then exits 0 (1 if it fails or exceeds `graceMs`). */
+export function shutdownOnSignals(logger: Logger, stop: () => Promise<void>, graceMs = 10_000): void {
   let stopping = false;
-  const stop = async (signal: string) => {
+  const onSignal = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down");
@@ -38,8 +39,7 @@ export function shutdownOnSignals(running: Running, logger: Logger, onShutdown: 
     }, graceMs);
     force.unref();
     try {
-      await running.close();
-      await onShutdown();
+      await stop();
       logger.info("stopped");
       process.exit(0);
     } catch (err) {
@@ -47,6 +47,6 @@ export function shutdownOnSignals(running: Running, logger: Logger, onShutdown: 
       process.exit(1);
     }
   };
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void onSignal("SIGTERM"));
+  process.on("SIGINT", () => void onSignal("SIGINT"));
 }

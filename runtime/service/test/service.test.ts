@@ -37,6 +37,12 @@ describe("service kit", () => {
       a.get("/limited", rateLimit(redis, { name: "kit", limit: 2, windowSeconds: 60 }, (req) => clientIp(req, "x-real-client")), (_req, res) => {
         res.json({ ok: true });
       });
+      a.get("/two-limits", async (_req, res) => {
+        await enforceRateLimit(redis, { name: "wide", limit: 100, windowSeconds: 60 }, "s", res);
+        await enforceRateLimit(redis, { name: "narrow", limit: 3, windowSeconds: 60 }, "s", res);
+        await enforceRateLimit(redis, { name: "wider", limit: 1000, windowSeconds: 60 }, "s", res);
+        res.json({ ok: true });
+      });
       a.get("/boom", () => {
         throw new Error("database password hunter2 leaked in message");
       });
@@ -117,6 +123,13 @@ describe("service kit", () => {
     expect(Number(third.headers["retry-after"])).to.be.within(1, 60);
     const otherClient = await request(app).get("/limited").set("X-Real-Client", "203.0.113.8");
     expect(otherClient.status).to.equal(200);
+  });
+
+  it("shows the tightest of several limits in the X-RateLimit headers", async () => {
+    const res = await request(app).get("/two-limits");
+    expect(res.status).to.equal(200);
+    expect(res.headers["x-ratelimit-limit"]).to.equal("3");
+    expect(res.headers["x-ratelimit-remaining"]).to.equal("2");
   });
 
   it("trusts only the configured proxy header for the client IP", async () => {
