@@ -9,7 +9,7 @@ import { createLogger } from "@twist/shared/logger";
 import { Registry } from "prom-client";
 import { TEST_REDIS_URL } from "../../../test/support/redis";
 import { CLICK_STREAM, ClickRecorder } from "../src/clicks/recorder";
-import { click, countRows, expectEnvelope, newInfluencer, newLink, startHarness, type Harness } from "./part1-helpers";
+import { click, countRows, countRowsAt, expectEnvelope, newInfluencer, newLink, startHarness, type Harness } from "./part1-helpers";
 
 const BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 Safari/605.1.15";
 
@@ -182,15 +182,7 @@ describe("influencer part 1: clicks", () => {
       await Promise.all(Array.from({ length: 20 }, (_, i) => click(other, code, { ip: `192.0.2.${i + 1}` })));
       dbUrl = other.db.url;
       await other.service.close();
-      const { Client } = await import("pg");
-      const client = new Client({ connectionString: dbUrl });
-      await client.connect();
-      try {
-        const { rows } = await client.query("SELECT count(*)::int AS n FROM clicks");
-        expect(rows[0].n).to.equal(20);
-      } finally {
-        await client.end();
-      }
+      expect(await countRowsAt(dbUrl, "clicks")).to.equal(20);
     } finally {
       await other.close();
     }

@@ -7,7 +7,6 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { Client } from "pg";
 import request from "supertest";
 import { ConfigError } from "@twist/shared/config";
 import { createLogger } from "@twist/shared/logger";
@@ -17,7 +16,7 @@ import { createApp } from "../src/app";
 import { loadInfluencerConfig } from "../src/config";
 import { createSequelize } from "../src/db";
 import { migrations, revertAllMigrations, runMigrations } from "../src/migrations";
-import { MERCHANT_KEY, JWT_KEYS_TEXT, SERVICE_KEY, baseEnv, expectEnvelope, merchantPost, newInfluencer, newLink, startHarness, type Harness } from "./part1-helpers";
+import { countRowsAt, MERCHANT_KEY, JWT_KEYS_TEXT, SERVICE_KEY, baseEnv, expectEnvelope, merchantPost, newInfluencer, newLink, startHarness, type Harness } from "./part1-helpers";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const DOCKERFILE = readFileSync(join(ROOT, "runtime", "influencer", "Dockerfile"), "utf8");
@@ -130,11 +129,7 @@ describe("influencer part 1: health, readiness, metrics, outages", () => {
       expectEnvelope(redirect.body, "UNAVAILABLE");
       const conversion = await merchantPost({ app: service.app } as Harness, "/api/v1/conversions", { orderId: "o-redis-down", linkCode: "AAAAAAAAAA", amount: "10", currency: "TWIST" });
       expect(conversion.status).to.equal(503);
-      const client = new Client({ connectionString: db.url });
-      await client.connect();
-      const { rows } = await client.query("SELECT count(*)::int AS n FROM conversions");
-      await client.end();
-      expect(rows[0].n).to.equal(0);
+      expect(await countRowsAt(db.url, "conversions")).to.equal(0);
     } finally {
       await service.close();
       await db.drop();
@@ -236,11 +231,7 @@ describe("influencer part 1: the bundles, run alone as in the image", function (
       const result = await exited;
       expect(result.code).to.equal(0);
       expect(result.stdout).to.not.match(/Bearer|IP_HASH_SALT|influencer-test-jwt/);
-      const client = new Client({ connectionString: db.url });
-      await client.connect();
-      const { rows } = await client.query("SELECT count(*)::int AS n FROM clicks");
-      await client.end();
-      expect(rows[0].n).to.equal(1);
+      expect(await countRowsAt(db.url, "clicks")).to.equal(1);
     } finally {
       await db.drop();
     }

@@ -2,6 +2,7 @@
 // tokens minted by the real auth code, merchant requests signed with contract 3.
 import { randomBytes } from "node:crypto";
 import bs58 from "bs58";
+import { Client } from "pg";
 import request from "supertest";
 import { signIdentityToken } from "@twist/shared/jwt";
 import { parseJwtKeySet } from "@twist/shared/keys";
@@ -161,6 +162,18 @@ export async function click(h: Harness, code: string, visitor: { ip?: string; ua
 export async function countRows(h: Harness, table: string, where = "TRUE"): Promise<number> {
   const [rows] = await h.service.context.sequelize.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`);
   return (rows as { n: number }[])[0]!.n;
+}
+
+/** Rows in a table of a database the harness may have closed already (own short-lived connection). */
+export async function countRowsAt(databaseUrl: string, table: string): Promise<number> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query(`SELECT count(*)::int AS n FROM ${table}`);
+    return rows[0].n as number;
+  } finally {
+    await client.end();
+  }
 }
 
 export function expectEnvelope(body: any, code: string): void {
