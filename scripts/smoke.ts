@@ -2,8 +2,9 @@
 // Runs the critical path (scripts/smoke/flow.ts) and prints each step with its latency; exits 1 at
 // the first failure with the response it got. Signing keys: VAU_SIGNING_KEYS and
 // MERCHANT_SIGNING_KEYS from the environment (first key signs), else the local development keys.
+// SMOKE_MERCHANT_URL: the referral target, on one of the target's merchant domains.
 import { devKeys } from "./platform/dev-keys";
-import { runSmoke, type SmokeTarget } from "./smoke/flow";
+import { DEFAULT_MERCHANT_URL, runSmoke, type SmokeTarget } from "./smoke/flow";
 
 export function parseTarget(value: string | undefined): SmokeTarget {
   if (!value || value === "local") {
@@ -28,6 +29,7 @@ async function main() {
     target,
     { vauSigningKey: keys.VAU_SIGNING_KEYS.split(",")[0]!, merchantSigningKey: keys.MERCHANT_SIGNING_KEYS.split(",")[0]! },
     (s) => console.log(`  ok  ${s.name.padEnd(42)} ${s.ms.toFixed(0).padStart(6)} ms  ${s.detail}`),
+    process.env.SMOKE_MERCHANT_URL ?? DEFAULT_MERCHANT_URL,
   );
   console.log(`smoke test passed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
