@@ -14,6 +14,7 @@ import bs58 from "bs58";
 import nacl from "tweetnacl";
 import { verifyEd25519 } from "../../runtime/auth/src/signature";
 import { TEST_REDIS_URL, deleteRedisPrefix } from "../../test/support/redis";
+import { report } from "../report";
 
 const ROOT = join(__dirname, "..", "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -152,6 +153,18 @@ async function main(): Promise<void> {
     console.log(`  tweetnacl            ${raw.tweetnacl.toFixed(0)}`);
     console.log(`  chosen: ${chosen} (${(raw.node / raw.tweetnacl).toFixed(0)}x tweetnacl)`);
     console.log(`ratio sign-ins/s : raw ${chosen} verifies/s = ${(perSecond / Math.max(raw.node, raw.tweetnacl)).toFixed(3)}`);
+    report("auth", [
+      {
+        metric: `sign-ins (nonce + verify), ${CONCURRENCY} clients`,
+        perSecond,
+        p50Ms: percentile(latencies, 50),
+        p95Ms: percentile(latencies, 95),
+        p99Ms: percentile(latencies, 99),
+        note: `${errors} errors; ratio to raw ${chosen} verifies ${(perSecond / Math.max(raw.node, raw.tweetnacl)).toFixed(3)}`,
+      },
+      { metric: "raw ed25519 verify, node:crypto (chosen)", perSecond: raw.node },
+      { metric: "raw ed25519 verify, tweetnacl", perSecond: raw.tweetnacl, note: `node:crypto is ${(raw.node / raw.tweetnacl).toFixed(0)}x faster` },
+    ]);
     if (errors > 0) process.exitCode = 1;
   } finally {
     service.kill("SIGTERM");

@@ -16,6 +16,7 @@ import { createSequelize } from "../../runtime/influencer/src/db";
 import { runMigrations } from "../../runtime/influencer/src/migrations";
 import { account, checkLedgerInvariants, Ledger, type TransferInput } from "../../runtime/influencer/src/ledger";
 import { listen } from "@twist/service";
+import { report } from "../report";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -89,6 +90,15 @@ async function main(): Promise<void> {
       ],
     });
     const ok = result["2xx"];
+    report("ledger", [
+      {
+        metric: `HTTP stake endpoint, ${CONCURRENCY} connections, one pool`,
+        perSecond: ok / SECONDS,
+        p50Ms: result.latency.p50,
+        p99Ms: result.latency.p99,
+        note: `${result.non2xx} non-2xx; stakes to one pool serialise on its row lock`,
+      },
+    ]);
     console.log(
       `HTTP stake endpoint: ${(ok / SECONDS).toFixed(0)} transfers/s (${ok} ok, ${result.non2xx} non-2xx, ${CONCURRENCY} connections, one pool), latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`,
     );
@@ -107,6 +117,7 @@ async function main(): Promise<void> {
         }
       }),
     );
+    report("ledger", [{ metric: `ledger module transfers, ${CONCURRENCY} concurrent transactions`, perSecond: moved / SECONDS }]);
     console.log(`ledger module: ${(moved / SECONDS).toFixed(0)} transfers/s (${CONCURRENCY} concurrent transactions, Sequelize pool of 10)`);
 
     // 3. One commission to STAKERS stakers.
@@ -125,10 +136,11 @@ async function main(): Promise<void> {
     );
     const ms = performance.now() - started;
     const stakerCount = (await seq.query(`SELECT count(*)::int AS n FROM ledger_accounts WHERE kind = 'stake' AND ref = $1 AND balance > 0`, { bind: [poolId] }))[0] as { n: number }[];
+    report("ledger", [{ metric: `distribute one commission to ${stakerCount[0]!.n} stakers`, note: `${ms.toFixed(0)} ms, one transaction` }]);
     console.log(`distribution: one commission to ${stakerCount[0]!.n} stakers in ${ms.toFixed(0)} ms (one transaction, ${stakerCount[0]!.n + 1} transfers)`);
 
-    const report = await checkLedgerInvariants(seq);
-    console.log(`ledger invariants after the run: ${report.violations.length ? report.violations.join("; ") : "hold (sum 0, no negative user account, no drift)"}`);
+    const invariants = await checkLedgerInvariants(seq);
+    console.log(`ledger invariants after the run: ${invariants.violations.length ? invariants.violations.join("; ") : "hold (sum 0, no negative user account, no drift)"}`);
   } finally {
     await running.close();
     await service.close();

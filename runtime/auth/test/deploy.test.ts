@@ -1,12 +1,11 @@
 // The deployable: configuration at start-up, the esbuild bundle run on its own (as in the image),
 // and the Dockerfile's rules, its HEALTHCHECK command run against the live bundle.
 import { expect } from "chai";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { freePort } from "../../../test/support/ports";
+import { isolatedBundle, output, run } from "../../../test/support/bundle";
+import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { once } from "node:events";
 import { ConfigError } from "@twist/shared/config";
 import { verifyIdentityToken } from "@twist/shared/jwt";
 import { loadAuthConfig } from "../src/config";
@@ -57,40 +56,14 @@ describe("auth: configuration", () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
-}
-
-function run(file: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [file], { cwd: join(file, ".."), env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-}
-
-async function output(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (d) => (stdout += d));
-  child.stderr!.on("data", (d) => (stderr += d));
-  const [code] = (await once(child, "exit")) as [number | null];
-  return { code, stdout, stderr };
-}
-
 describe("auth: the bundle, run alone as in the image", function () {
   this.timeout(60_000);
   let dir: string;
   const prefix = testRedisPrefix("auth-bundle");
 
   before(() => {
-    const build = spawnSync(process.execPath, ["scripts/build.mjs", "auth"], { cwd: ROOT, encoding: "utf8" });
-    expect(build.status, build.stderr).to.equal(0);
     // Only what the Dockerfile copies, outside the repository: no node_modules to fall back on.
-    dir = mkdtempSync(join(tmpdir(), "twist-auth-bundle-"));
-    for (const file of ["main.js", "main.js.map"]) copyFileSync(join(ROOT, "dist", "auth", file), join(dir, file));
+    dir = isolatedBundle("auth", ["main.js", "main.js.map"]);
   });
   after(async () => {
     rmSync(dir, { recursive: true, force: true });

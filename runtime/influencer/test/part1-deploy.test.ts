@@ -1,12 +1,11 @@
 // The deployable: configuration, migrations (empty database, re-runnable, indexes), /health /ready
 // /metrics and outages, the esbuild bundles run alone as in the image, and the Dockerfile's rules.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
+import { freePort } from "../../../test/support/ports";
+import { isolatedBundle, output, run } from "../../../test/support/bundle";
 import request from "supertest";
 import { ConfigError } from "@twist/shared/config";
 import { createLogger } from "@twist/shared/logger";
@@ -152,40 +151,14 @@ describe("influencer part 1: health, readiness, metrics, outages", () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
-}
-
-function run(file: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [file], { cwd: join(file, ".."), env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-}
-
-async function output(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (d) => (stdout += d));
-  child.stderr!.on("data", (d) => (stderr += d));
-  const [code] = (await once(child, "exit")) as [number | null];
-  return { code, stdout, stderr };
-}
-
 describe("influencer part 1: the bundles, run alone as in the image", function () {
   this.timeout(60_000);
   let dir: string;
   const prefix = testRedisPrefix("p1bundle");
 
   before(() => {
-    const build = spawnSync(process.execPath, ["scripts/build.mjs", "influencer"], { cwd: ROOT, encoding: "utf8" });
-    expect(build.status, build.stderr).to.equal(0);
     // Only what the Dockerfile copies, outside the repository: no node_modules to fall back on.
-    dir = mkdtempSync(join(tmpdir(), "twist-influencer-bundle-"));
-    for (const file of ["main.js", "main.js.map", "migrate.js", "migrate.js.map"]) copyFileSync(join(ROOT, "dist", "influencer", file), join(dir, file));
+    dir = isolatedBundle("influencer", ["main.js", "main.js.map", "migrate.js", "migrate.js.map"]);
   });
   after(async () => {
     rmSync(dir, { recursive: true, force: true });
