@@ -81,10 +81,16 @@ describe("edge queue consumer (workerd)", function () {
 
   it("retries a batch the backend answered with 503, then acks it", async () => {
     backend.failWholeRequests.push(503);
-    const id = await ingest("credit.example");
-    await waitFor("a second delivery", () => (backend.timesDelivered(id) >= 2 ? true : undefined));
-    expect(backend.failWholeRequests).to.have.length(0);
-    expect(inDlq(id)).to.equal(0);
+    await ingest("credit.example");
+    const refused = await waitFor("a delivery answered 503", () => backend.deliveries.find((d) => d.status === 503));
+    const ids = refused.messages.map((m) => String(m.id));
+    await waitFor("every refused message delivered again", () => (ids.every((id) => backend.timesDelivered(id) >= 2) ? true : undefined));
+    const marker = await ingest("fail.example");
+    await waitFor("a later retry cycle", () => (backend.timesDelivered(marker) >= 2 ? true : undefined));
+    for (const id of ids) {
+      expect(backend.timesDelivered(id), "one refused delivery, one credited").to.equal(2);
+      expect(inDlq(id)).to.equal(0);
+    }
   });
 
   it("acks credited and duplicate items once, signing every delivery with the service key", async () => {

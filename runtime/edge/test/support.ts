@@ -83,6 +83,8 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 }
 
 export interface Delivery {
+  /** HTTP status the double answered with. */
+  status: number;
   signatureOk: boolean;
   signatureReason?: string;
   messages: Record<string, unknown>[];
@@ -138,10 +140,11 @@ export class BackendDouble {
     );
     const { messages } = JSON.parse(raw.toString("utf8")) as { messages: Record<string, unknown>[] };
     const seen = new Map(messages.map((m) => [m.id, this.timesDelivered(String(m.id))]));
-    this.deliveries.push({ signatureOk: check.ok, ...(check.ok ? {} : { signatureReason: check.reason }), messages });
-    if (!check.ok) return { status: 401, body: { error: { code: "UNAUTHORIZED", message: check.message, requestId: "backend" } } };
-    const whole = this.failWholeRequests.shift();
-    if (whole !== undefined) return { status: whole, body: { error: { code: "UNAVAILABLE", message: "down", requestId: "backend" } } };
+    const whole = check.ok ? this.failWholeRequests.shift() : undefined;
+    const status = !check.ok ? 401 : (whole ?? 200);
+    this.deliveries.push({ status, signatureOk: check.ok, ...(check.ok ? {} : { signatureReason: check.reason }), messages });
+    if (!check.ok) return { status, body: { error: { code: "UNAUTHORIZED", message: check.message, requestId: "backend" } } };
+    if (whole !== undefined) return { status, body: { error: { code: "UNAVAILABLE", message: "down", requestId: "backend" } } };
     return { status: 200, body: { results: messages.map((m) => ({ id: m.id, status: this.decide(m, seen.get(m.id) ?? 0) })) } };
   }
 }
