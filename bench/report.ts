@@ -20,3 +20,8 @@ export function report(bench: string, figures: Figure[]): void {
   if (!file) return;
   for (const f of figures) appendFileSync(file, `${JSON.stringify({ bench, ...f })}\n`);
 }
+
+/** Nearest-rank percentile of ascending latencies (ms). */
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}

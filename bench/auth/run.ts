@@ -8,13 +8,13 @@
 import { spawn, spawnSync } from "node:child_process";
 import { generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import bs58 from "bs58";
 import nacl from "tweetnacl";
 import { verifyEd25519 } from "../../runtime/auth/src/signature";
 import { TEST_REDIS_URL, deleteRedisPrefix } from "../../test/support/redis";
-import { report } from "../report";
+import { percentile, report } from "../report";
+import { freePort } from "../../test/support/ports";
 
 const ROOT = join(__dirname, "..", "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -52,18 +52,6 @@ function rawVerifyRates() {
     node: rate(() => verifyEd25519(message, signature, pair.publicKey), 1500),
     tweetnacl: rate(() => nacl.sign.detached.verify(message, signature, pair.publicKey), 1500),
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 async function main(): Promise<void> {

@@ -8,7 +8,6 @@
 // Bounded in time; drops its database and Redis keys and stops both servers whatever happens.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { Client } from "pg";
@@ -16,20 +15,14 @@ import { signIdentityToken } from "@twist/shared/jwt";
 import { parseJwtKeySet } from "@twist/shared/keys";
 import { createTestDatabase } from "../../test/support/postgres";
 import { TEST_REDIS_URL, deleteRedisPrefix } from "../../test/support/redis";
+import { freePort } from "../../test/support/ports";
+import { percentile, report } from "../report";
 
 const ROOT = join(__dirname, "..", "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const JWT_KEYS = "bench:bench-jwt-secret-0123456789abcdef";
 const UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36";
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
 
 async function waitReady(url: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -69,7 +62,7 @@ async function load(url: string): Promise<Run> {
   return { result, latencies };
 }
 
-const pct = (sorted: number[], p: number) => (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN).toFixed(1);
+const pct = (sorted: number[], p: number) => percentile(sorted, p).toFixed(1);
 
 function line(name: string, { result: r, latencies: l }: Run): string {
   const redirects = r["3xx"];
@@ -139,6 +132,20 @@ async function main(): Promise<void> {
     await client.connect();
     const { rows } = await client.query("SELECT count(*)::int AS n FROM clicks");
     await client.end();
+    const figures = (name: string, { result: r, latencies: l }: Run) => ({
+      metric: `${name}, ${CONNECTIONS} connections`,
+      perSecond: r.requests.average,
+      p50Ms: percentile(l, 50),
+      p95Ms: percentile(l, 95),
+      p99Ms: percentile(l, 99),
+    });
+    report("clicks", [
+      figures("bare Express 302 (the limit)", bareResult),
+      {
+        ...figures("GET /l/:code redirect + counted click", twistResult),
+        note: `${((twistResult.result.requests.average / bareResult.result.requests.average) * 100).toFixed(1)} % of bare Express; clicks recorded ${rows[0].n} of ${accepted} accepted`,
+      },
+    ]);
     console.log(`clicks: accepted ${accepted}, recorded in Postgres after SIGTERM flush ${rows[0].n} (service exit ${code}), 302 answers counted by autocannon ${twistResult.result["3xx"]} (requests still in flight when the window closed are accepted but not counted there)`);
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");

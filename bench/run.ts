@@ -1,0 +1,69 @@
+// Runs every benchmark (bench/<name>/run.ts) one after another, shows their output, and writes one
+// table of their headline figures, with the machine they ran on, to docs/performance.md.
+//   bench/run [auth clicks edge ledger]     (or: npm run bench -- ...)
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { cpus, freemem, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import type { Figure } from "./report";
+
+const ROOT = join(__dirname, "..");
+const all = readdirSync(__dirname, { withFileTypes: true })
+  .filter((d) => d.isDirectory() && existsSync(join(__dirname, d.name, "run.ts")))
+  .map((d) => d.name)
+  .sort();
+const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
+const unknown = chosen.filter((n) => !all.includes(n));
+if (unknown.length) {
+  console.error(`unknown benchmark(s): ${unknown.join(", ")}; available: ${all.join(", ")}`);
+  process.exit(2);
+}
+
+const reportFile = join(mkdtempSync(join(tmpdir(), "twist-bench-")), "figures.jsonl");
+const failed: string[] = [];
+for (const name of chosen) {
+  console.log(`\n=== bench/${name}`);
+  const run = spawnSync(process.execPath, ["--import", "tsx", join("bench", name, "run.ts")], {
+    cwd: ROOT,
+    stdio: "inherit",
+    env: { ...process.env, BENCH_REPORT: reportFile },
+  });
+  if (run.status !== 0) failed.push(name);
+}
+
+const figures = existsSync(reportFile)
+  ? readFileSync(reportFile, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Figure & { bench: string })
+  : [];
+const num = (v: number | undefined, digits: number) => (v === undefined || Number.isNaN(v) ? "" : v.toFixed(digits));
+const cpu = cpus();
+const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM (${(freemem() / 2 ** 30).toFixed(0)} GiB free at the end), Node ${process.version}, ${process.platform}`;
+const rows = figures.map(
+  (f) => `| ${f.bench} | ${f.metric} | ${num(f.perSecond, 0)} | ${num(f.p50Ms, 1)} | ${num(f.p95Ms, 1)} | ${num(f.p99Ms, 1)} | ${f.note ?? ""} |`,
+);
+const doc = `# Performance
+
+Written by \`bench/run\` on ${new Date().toISOString().slice(0, 10)}: every figure below comes from one run of the
+benchmarks on one machine, local loopback only. They are local figures, not edge or production
+numbers: the load generator shares the machine's cores with the system under test.
+
+Machine: ${machine}.
+${failed.length ? `\n**Benchmarks that failed in this run:** ${failed.join(", ")}.\n` : ""}
+| bench | what | per second | p50 ms | p95 ms | p99 ms | notes |
+|---|---|---:|---:|---:|---:|---|
+${rows.join("\n")}
+
+Re-run with \`bench/run\` (all) or \`bench/run edge auth\` (some). Each benchmark also runs alone:
+\`npx tsx bench/<name>/run.ts\`; its full output explains each figure. What each one drives:
+
+- \`bench/edge\`: VAU ingest through the real Worker bundle in workerd (JWT, signature, rate limit,
+  dedupe Durable Object, KV, queue, audit), next to an empty Worker returning 200 in the same run.
+- \`bench/auth\`: sign-ins (nonce + ed25519-signed verify) against the auth bundle, and raw ed25519
+  verifications per second of node:crypto and tweetnacl in the same process.
+- \`bench/clicks\`: \`GET /l/:code\` redirects with every request a new visitor (a counted click),
+  next to a bare Express 302, and the clicks recorded in Postgres against those accepted.
+- \`bench/ledger\`: stake transfers through HTTP and through the ledger module, and one commission
+  distributed to 10,000 stakers.
+`;
+writeFileSync(join(ROOT, "docs", "performance.md"), doc);
+console.log(`\nwrote docs/performance.md (${figures.length} figures from ${chosen.length - failed.length}/${chosen.length} benchmarks)`);
+process.exit(failed.length ? 1 : 0);
