@@ -22,6 +22,21 @@ export const MAX_PAYLOAD_BYTES = 2048;
 const DEDUPE_SHARD_HEX_DIGITS = 2;
 const dedupeShard = (vauId: string) => `shard:${vauId.slice(0, DEDUPE_SHARD_HEX_DIGITS)}`;
 const hourly = new Batcher<HourEvent>("hourly totals", 1000);
+/** Device histories accepted in this isolate but not yet written to KV; reads prefer them. */
+const pendingHistory = new Map<string, DeviceHistory>();
+const historyWrites = new Batcher<string>("device history", 1000);
+
+async function writeHistories(kv: KVNamespace, deviceIds: string[]): Promise<void> {
+  await Promise.all(
+    [...new Set(deviceIds)].map(async (d) => {
+      const history = pendingHistory.get(d);
+      if (!history) return;
+      await kv.put(`device:${d}`, JSON.stringify(history));
+      // A newer history accepted during the write stays pending for the next flush.
+      if (pendingHistory.get(d) === history) pendingHistory.delete(d);
+    }),
+  );
+}
 
 export interface VauInput {
   deviceId: string;
@@ -244,7 +259,7 @@ export async function ingest(
   // Scoring from device history before these VAUs; items of one device see each other in order.
   const devices = [...new Set(claimed.map((i) => vaus[i]!.deviceId))];
   const histories = new Map<string, DeviceHistory | null>(
-    await Promise.all(devices.map(async (d) => [d, parseHistory(await env.DEVICES.get(`device:${d}`, "json"))] as const)),
+    await Promise.all(devices.map(async (d) => [d, pendingHistory.get(d) ?? parseHistory(await env.DEVICES.get(`device:${d}`, "json"))] as const)),
   );
   const messages: RewardMessageV1[] = [];
   const events: HourEvent[] = [];
@@ -291,12 +306,13 @@ export async function ingest(
   for (const { i, result } of accepted) results[i] = result;
   inc("twist_edge_vau_total", { outcome: "accepted" }, accepted.length);
 
-  // Side effects that need not delay the answer: device history, hourly totals (batched).
-  rc.waitUntil(
-    Promise.allSettled(devices.map((d) => env.DEVICES.put(`device:${d}`, JSON.stringify(histories.get(d))))).then((settled) => {
-      for (const s of settled) if (s.status === "rejected") console.error(JSON.stringify({ level: "error", msg: "device history write failed", error: String(s.reason) }));
-    }),
-  );
+  // Side effects that need not delay the answer, batched in the isolate: device histories (the
+  // latest per device, at most one KV write per device per flush: KV allows about one write per
+  // second per key) and hourly totals.
+  for (const d of devices) {
+    pendingHistory.set(d, histories.get(d)!);
+    rc.waitUntil(historyWrites.add(d, config.batchFlushMs, (batch) => writeHistories(env.DEVICES, batch)));
+  }
   for (const event of events) {
     rc.waitUntil(hourly.add(event, config.batchFlushMs, (batch) => callObject(env.AGGREGATOR, AGGREGATOR_NAME, "/record", { events: batch })));
   }
