@@ -72,8 +72,8 @@ export function parseConfig(env: Env): ConfigResult {
     if (environment === "production" && url.protocol !== "https:") throw new Error("must be https in production");
     return url;
   });
-  const walletPerMinute = need("RATE_LIMIT_WALLET_PER_MINUTE", positiveInt);
-  const devicePerMinute = need("RATE_LIMIT_DEVICE_PER_MINUTE", positiveInt);
+  const walletPerMinute = need("RATE_LIMIT_WALLET_PER_MINUTE", rateLimit);
+  const devicePerMinute = need("RATE_LIMIT_DEVICE_PER_MINUTE", rateLimit);
   const maxAgeSeconds = need("VAU_MAX_AGE_SECONDS", positiveInt);
   const maxEarnedPerVau = need("MAX_EARNED_PER_VAU", (raw) => parseAmount(raw));
   const jwtKeys = need("JWT_KEYS", parseJwtKeySet);
@@ -115,6 +115,15 @@ export function parseConfig(env: Env): ConfigResult {
 function positiveInt(raw: string): number {
   if (!/^[1-9][0-9]{0,8}$/.test(raw)) throw new Error("must be a positive integer");
   return Number(raw);
+}
+
+/** The sliding-window log keeps one entry per allowed request, so limits stay in the hundreds. */
+export const MAX_RATE_LIMIT_PER_MINUTE = 1000;
+
+function rateLimit(raw: string): number {
+  const n = positiveInt(raw);
+  if (n > MAX_RATE_LIMIT_PER_MINUTE) throw new Error(`must be at most ${MAX_RATE_LIMIT_PER_MINUTE}`);
+  return n;
 }
 
 function nonNegativeInt(raw: string): number {

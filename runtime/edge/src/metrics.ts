@@ -10,7 +10,7 @@ const durations = new Map<string, { counts: number[]; sum: number; count: number
 
 const HELP: Record<string, string> = {
   twist_edge_requests_total: "HTTP requests by route and status",
-  twist_edge_vau_total: "VAU outcomes (accepted, duplicate, rate_limited, invalid, unauthorized)",
+  twist_edge_vau_total: "VAU outcomes (accepted, duplicate, rate_limited, invalid)",
   twist_edge_earned_base_units_total: "Base units of TWIST put on the reward queue",
   twist_edge_reward_messages_total: "Reward messages sent to the queue",
   twist_edge_consumer_messages_total: "Queue consumer outcomes per message (acked, retried, dead_lettered)",

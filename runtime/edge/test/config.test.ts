@@ -10,7 +10,7 @@ describe("edge configuration (workerd)", function () {
   before(async () => {
     edge = await startEdge({
       env: {},
-      vars: { ENVIRONMENT: "staging", JWT_KEYS, SERVICE_SIGNING_KEYS: SERVICE_KEY, RATE_LIMIT_DEVICE_PER_MINUTE: "lots", MAX_EARNED_PER_VAU: "1.5" },
+      vars: { ENVIRONMENT: "staging", JWT_KEYS, SERVICE_SIGNING_KEYS: SERVICE_KEY, RATE_LIMIT_DEVICE_PER_MINUTE: "lots", RATE_LIMIT_WALLET_PER_MINUTE: "5000", MAX_EARNED_PER_VAU: "1.5" },
     });
   });
   after(async () => {
@@ -22,7 +22,7 @@ describe("edge configuration (workerd)", function () {
     expect(res.status).to.equal(503);
     const err = await errorOf(res);
     expect(err.code).to.equal("UNAVAILABLE");
-    for (const name of ["VAU_SIGNING_KEYS", "RATE_LIMIT_DEVICE_PER_MINUTE", "MAX_EARNED_PER_VAU"]) expect(err.message).to.include(name);
+    for (const name of ["VAU_SIGNING_KEYS", "RATE_LIMIT_DEVICE_PER_MINUTE", "RATE_LIMIT_WALLET_PER_MINUTE", "MAX_EARNED_PER_VAU"]) expect(err.message).to.include(name);
     expect(err.message).to.not.include(JWT_KEYS.split(":")[1]!);
   });
 
