@@ -22,6 +22,7 @@ import { parseJwtKeySet } from "@twist/shared/keys";
 import { signedHeaders } from "@twist/shared/signed-request";
 import { WORKER } from "../../runtime/edge/bindings";
 import { REPO_ROOT, startEdge } from "../../runtime/edge/local/miniflare";
+import { percentile, report, type Figure } from "../report";
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -49,11 +50,6 @@ interface Figures {
   p50: number;
   p95: number;
   p99: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 async function load(name: string, url: string, method: "GET" | "POST", path: string, pool: Prepared[] | null, connections: number, amount = REQUESTS): Promise<Figures> {
@@ -162,12 +158,17 @@ async function main(): Promise<void> {
     const row = (r: Figures, c: number) =>
       console.log([r.name.padEnd(26), String(c).padStart(5), r.rps.toFixed(0).padStart(8), r.p50.toFixed(1).padStart(8), r.p95.toFixed(1).padStart(8), r.p99.toFixed(1).padStart(8), String(r.non2xx).padStart(8)].join(" "));
     const summary: string[] = [];
+    const figures: Figure[] = [];
     for (const connections of CONNECTION_LEVELS) {
       // The empty Worker gets ten times the requests: a run must last well over a second to measure.
       const baseline = await load("empty Worker (200)", emptyUrl.href, "GET", "/", null, connections, REQUESTS * 10);
       const ingest = await load("VAU ingest, all checks", edge.url.href, "POST", "/api/v1/vau", await preparePool(), connections);
       row(baseline, connections);
       row(ingest, connections);
+      for (const r of [baseline, ingest]) {
+        figures.push({ metric: `${r.name}, ${connections} connections`, perSecond: r.rps, p50Ms: r.p50, p95Ms: r.p95, p99Ms: r.p99, note: `${r.non2xx} non-2xx` });
+      }
+      figures[figures.length - 1]!.note += `; ${(ingest.rps / baseline.rps).toFixed(3)} of the empty Worker's throughput; NFR p95 < ${NFR_P95_MS} ms ${ingest.p95 < NFR_P95_MS ? "met" : "not met"} locally`;
       summary.push(
         `${String(connections).padStart(3)} conns: ingest/empty throughput ${(ingest.rps / baseline.rps).toFixed(3)}, p95 ${(ingest.p95 / Math.max(0.1, baseline.p95)).toFixed(1)}x; ` +
           `NFR p95 < ${NFR_P95_MS} ms ${ingest.p95 < NFR_P95_MS ? "met" : "NOT met"} (${ingest.p95.toFixed(1)} ms)` +
@@ -175,6 +176,7 @@ async function main(): Promise<void> {
       );
     }
     console.log(`\n${summary.join("\n")}`);
+    report("edge", figures);
   } finally {
     await edge.stop();
     await empty.dispose();
