@@ -1,6 +1,6 @@
 // Benchmarks print their own readable output; each also hands its headline figures to `report`, which
 // bench/run collects into docs/performance.md. Run alone, a bench just prints.
-import { appendFileSync } from "node:fs";
+import { appendFileSync, readFileSync, readdirSync } from "node:fs";
 
 export interface Figure {
   /** What was measured, e.g. "sign-ins (nonce + verify)". */
@@ -10,6 +10,8 @@ export interface Figure {
   p50Ms?: number;
   p95Ms?: number;
   p99Ms?: number;
+  /** Peak resident memory of the system under test (the service process, or workerd). */
+  peakRssMiB?: number;
   /** Anything else worth a column: a ratio, a count, a duration. */
   note?: string;
 }
@@ -24,4 +26,37 @@ export function report(bench: string, figures: Figure[]): void {
 /** Nearest-rank percentile of ascending latencies (ms). */
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** Peak resident set size (VmHWM) of a live process in MiB, from /proc; undefined where unavailable. */
+export function peakRssMiB(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kb ? Number(kb) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Live descendants of this process whose command name is `comm` (e.g. the workerd Miniflare starts). */
+export function descendantPids(comm: string, root = process.pid): number[] {
+  const parents = new Map<number, number>();
+  const names = new Map<number, string>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const close = stat.lastIndexOf(")");
+      names.set(Number(entry), stat.slice(stat.indexOf("(") + 1, close));
+      parents.set(Number(entry), Number(stat.slice(close + 2).split(" ")[1]));
+    } catch {
+      // exited while we looked
+    }
+  }
+  const isDescendant = (pid: number): boolean => {
+    for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) if (p === root) return true;
+    return false;
+  };
+  return [...names].filter(([pid, name]) => name === comm && isDescendant(pid)).map(([pid]) => pid);
 }

@@ -38,7 +38,7 @@ const num = (v: number | undefined, digits: number) => (v === undefined || Numbe
 const cpu = cpus();
 const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM (${(freemem() / 2 ** 30).toFixed(0)} GiB free at the end), Node ${process.version}, ${process.platform}`;
 const rows = figures.map(
-  (f) => `| ${f.bench} | ${f.metric} | ${num(f.perSecond, 0)} | ${num(f.p50Ms, 1)} | ${num(f.p95Ms, 1)} | ${num(f.p99Ms, 1)} | ${f.note ?? ""} |`,
+  (f) => `| ${f.bench} | ${f.metric} | ${num(f.perSecond, 0)} | ${num(f.p50Ms, 1)} | ${num(f.p95Ms, 1)} | ${num(f.p99Ms, 1)} | ${num(f.peakRssMiB, 0)} | ${f.note ?? ""} |`,
 );
 const doc = `# Performance
 
@@ -47,9 +47,11 @@ benchmarks on one machine, local loopback only. They are local figures, not edge
 numbers: the load generator shares the machine's cores with the system under test.
 
 Machine: ${machine}.
+Peak RSS is the resident memory high-water mark of the system under test: the service process
+(auth, clicks), workerd (edge), or the benchmark process holding the ledger module (ledger).
 ${failed.length ? `\n**Benchmarks that failed in this run:** ${failed.join(", ")}.\n` : ""}
-| bench | what | per second | p50 ms | p95 ms | p99 ms | notes |
-|---|---|---:|---:|---:|---:|---|
+| bench | what | per second | p50 ms | p95 ms | p99 ms | peak RSS MiB | notes |
+|---|---|---:|---:|---:|---:|---:|---|
 ${rows.join("\n")}
 
 Re-run with \`bench/run\` (all) or \`bench/run edge auth\` (some). Each benchmark also runs alone:

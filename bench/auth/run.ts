@@ -13,7 +13,7 @@ import bs58 from "bs58";
 import nacl from "tweetnacl";
 import { verifyEd25519 } from "../../runtime/auth/src/signature";
 import { TEST_REDIS_URL, deleteRedisPrefix } from "../../test/support/redis";
-import { percentile, report } from "../report";
+import { peakRssMiB, percentile, report } from "../report";
 import { freePort } from "../../test/support/ports";
 
 const ROOT = join(__dirname, "..", "..");
@@ -141,9 +141,12 @@ async function main(): Promise<void> {
     console.log(`  tweetnacl            ${raw.tweetnacl.toFixed(0)}`);
     console.log(`  chosen: ${chosen} (${(raw.node / raw.tweetnacl).toFixed(0)}x tweetnacl)`);
     console.log(`ratio sign-ins/s : raw ${chosen} verifies/s = ${(perSecond / Math.max(raw.node, raw.tweetnacl)).toFixed(3)}`);
+    const rss = peakRssMiB(service.pid);
+    console.log(`  service peak RSS     ${rss?.toFixed(0) ?? "n/a"} MiB`);
     report("auth", [
       {
         metric: `sign-ins (nonce + verify), ${CONCURRENCY} clients`,
+        peakRssMiB: rss,
         perSecond,
         p50Ms: percentile(latencies, 50),
         p95Ms: percentile(latencies, 95),

@@ -16,7 +16,7 @@ import { parseJwtKeySet } from "@twist/shared/keys";
 import { createTestDatabase } from "../../test/support/postgres";
 import { TEST_REDIS_URL, deleteRedisPrefix } from "../../test/support/redis";
 import { freePort } from "../../test/support/ports";
-import { percentile, report } from "../report";
+import { peakRssMiB, percentile, report } from "../report";
 
 const ROOT = join(__dirname, "..", "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -126,6 +126,8 @@ async function main(): Promise<void> {
 
     const metrics = await (await fetch(`${base}/metrics`)).text();
     const accepted = Number(/^clicks_accepted_total\{[^}]*\} (\d+)/m.exec(metrics)?.[1] ?? NaN);
+    const rss = peakRssMiB(service.pid);
+    console.log(`influencer service peak RSS ${rss?.toFixed(0) ?? "n/a"} MiB`);
     service.kill("SIGTERM");
     const [code] = (await once(service, "exit")) as [number | null];
     const client = new Client({ connectionString: db.url });
@@ -143,6 +145,7 @@ async function main(): Promise<void> {
       figures("bare Express 302 (the limit)", bareResult),
       {
         ...figures("GET /l/:code redirect + counted click", twistResult),
+        peakRssMiB: rss,
         note: `${((twistResult.result.requests.average / bareResult.result.requests.average) * 100).toFixed(1)} % of bare Express; clicks recorded ${rows[0].n} of ${accepted} accepted`,
       },
     ]);

@@ -22,7 +22,7 @@ import { parseJwtKeySet } from "@twist/shared/keys";
 import { signedHeaders } from "@twist/shared/signed-request";
 import { WORKER } from "../../runtime/edge/bindings";
 import { REPO_ROOT, startEdge } from "../../runtime/edge/local/miniflare";
-import { percentile, report, type Figure } from "../report";
+import { descendantPids, peakRssMiB, percentile, report, type Figure } from "../report";
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -115,6 +115,7 @@ async function main(): Promise<void> {
     handleRuntimeStdio: (stdout: Readable, stderr: Readable) => void (stdout.resume(), stderr.resume()),
   });
   const emptyUrl = await empty.ready;
+  const otherWorkerd = new Set(descendantPids("workerd"));
   const edge = await startEdge({
     env: {},
     vars: {
@@ -129,6 +130,8 @@ async function main(): Promise<void> {
     },
   });
 
+  /** The edge's own workerd process: the one started after the empty Worker's. */
+  const edgeWorkerd = descendantPids("workerd").find((pid) => !otherWorkerd.has(pid));
   try {
     const keySet = parseJwtKeySet(JWT_KEYS);
     const tokens = await Promise.all(
@@ -168,6 +171,8 @@ async function main(): Promise<void> {
       for (const r of [baseline, ingest]) {
         figures.push({ metric: `${r.name}, ${connections} connections`, perSecond: r.rps, p50Ms: r.p50, p95Ms: r.p95, p99Ms: r.p99, note: `${r.non2xx} non-2xx` });
       }
+      // workerd's high-water mark so far: every level up to this one.
+      figures[figures.length - 1]!.peakRssMiB = peakRssMiB(edgeWorkerd);
       figures[figures.length - 1]!.note += `; ${(ingest.rps / baseline.rps).toFixed(3)} of the empty Worker's throughput; NFR p95 < ${NFR_P95_MS} ms ${ingest.p95 < NFR_P95_MS ? "met" : "not met"} locally`;
       summary.push(
         `${String(connections).padStart(3)} conns: ingest/empty throughput ${(ingest.rps / baseline.rps).toFixed(3)}, p95 ${(ingest.p95 / Math.max(0.1, baseline.p95)).toFixed(1)}x; ` +
@@ -176,6 +181,7 @@ async function main(): Promise<void> {
       );
     }
     console.log(`\n${summary.join("\n")}`);
+    console.log(`edge workerd peak RSS ${peakRssMiB(edgeWorkerd)?.toFixed(0) ?? "n/a"} MiB`);
     report("edge", figures);
   } finally {
     await edge.stop();

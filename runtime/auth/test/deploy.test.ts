@@ -1,12 +1,12 @@
 // The deployable: configuration at start-up, the esbuild bundle run on its own (as in the image),
 // and the Dockerfile's rules, its HEALTHCHECK command run against the live bundle.
 import { expect } from "chai";
+import { configProblems } from "../../../test/support/config";
 import { freePort } from "../../../test/support/ports";
 import { isolatedBundle, output, run } from "../../../test/support/bundle";
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError } from "@twist/shared/config";
 import { verifyIdentityToken } from "@twist/shared/jwt";
 import { loadAuthConfig } from "../src/config";
 import { SIGN_IN_FAILURES } from "../src/signin";
@@ -18,15 +18,7 @@ const DOCKERFILE = readFileSync(join(ROOT, "runtime", "auth", "Dockerfile"), "ut
 
 const REQUIRED = { REDIS_URL: TEST_REDIS_URL, JWT_KEYS, SIWS_DOMAIN: "app.twist.test", SIWS_URI: "https://app.twist.test", SIWS_CHAIN_ID: "mainnet" };
 
-function configProblems(env: Record<string, string>): string[] {
-  try {
-    loadAuthConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map((p) => p.name).sort();
-    throw err;
-  }
-  return [];
-}
+const problems = (env: Record<string, string>) => configProblems(loadAuthConfig, env);
 
 describe("auth: configuration", () => {
   it("applies the defaults", () => {
@@ -37,7 +29,7 @@ describe("auth: configuration", () => {
   });
 
   it("names every missing variable; secrets have no default", () => {
-    expect(configProblems({})).to.deep.equal(["JWT_KEYS", "REDIS_URL", "SIWS_CHAIN_ID", "SIWS_DOMAIN", "SIWS_URI"]);
+    expect(problems({})).to.deep.equal(["JWT_KEYS", "REDIS_URL", "SIWS_CHAIN_ID", "SIWS_DOMAIN", "SIWS_URI"]);
   });
 
   it("names every malformed variable", () => {
@@ -52,7 +44,7 @@ describe("auth: configuration", () => {
       TRUSTED_PROXY_HEADER: "X Forwarded",
       RATE_LIMIT_PER_IP: "0",
     };
-    expect(configProblems(bad)).to.deep.equal(["JWT_KEYS", "PORT", "RATE_LIMIT_PER_IP", "REDIS_URL", "SIWS_CHAIN_ID", "SIWS_DOMAIN", "SIWS_URI", "TRUSTED_PROXY_HEADER"]);
+    expect(problems(bad)).to.deep.equal(["JWT_KEYS", "PORT", "RATE_LIMIT_PER_IP", "REDIS_URL", "SIWS_CHAIN_ID", "SIWS_DOMAIN", "SIWS_URI", "TRUSTED_PROXY_HEADER"]);
   });
 });
 

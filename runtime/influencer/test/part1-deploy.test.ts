@@ -4,10 +4,10 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
+import { configProblems } from "../../../test/support/config";
 import { freePort } from "../../../test/support/ports";
 import { isolatedBundle, output, run } from "../../../test/support/bundle";
 import request from "supertest";
-import { ConfigError } from "@twist/shared/config";
 import { createLogger } from "@twist/shared/logger";
 import { createTestDatabase } from "../../../test/support/postgres";
 import { DEAD_REDIS_URL, TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../../../test/support/redis";
@@ -30,15 +30,7 @@ const REQUIRED = {
   PUBLIC_BASE_URL: "https://twist.test",
 };
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadInfluencerConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map((p) => p.name).sort();
-    throw err;
-  }
-  return [];
-}
+const problems = (env: Record<string, string>) => configProblems(loadInfluencerConfig, env);
 
 describe("influencer part 1: configuration", () => {
   it("applies the documented defaults", () => {
