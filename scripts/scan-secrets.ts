@@ -10,6 +10,8 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
+// Relative, not @twist/shared: CI runs this scan before `npm ci`.
+import { entropy } from "../runtime/shared/src/entropy";
 
 export interface Finding {
   file: string;
@@ -37,18 +39,6 @@ interface Rule {
 }
 
 const STOPWORDS = /test|example|sample|dummy|fake|mock|placeholder|changeme|change-me|insecure|local|dev|bench|redacted|xxxx|\$\{|\{\{|<[a-z_-]+>|process\.env|secrets\.|vars\./i;
-
-/** Shannon entropy in bits per character. */
-export function entropy(value: string): number {
-  const counts = new Map<string, number>();
-  for (const ch of value) counts.set(ch, (counts.get(ch) ?? 0) + 1);
-  let bits = 0;
-  for (const n of counts.values()) {
-    const p = n / value.length;
-    bits -= p * Math.log2(p);
-  }
-  return bits;
-}
 
 /** Values made of words ("bench-only-jwt-secret-0001", "plan-1:PLACEHOLDER-x") are labels a person wrote, not key material. */
 const looksHumanMade = (value: string) => value.split(/[-_:.]/).filter((part) => /^[a-zA-Z]{3,}$/.test(part)).length >= 2;

@@ -1,6 +1,7 @@
 // Structural secret detection. A policy cannot see whether a value is a Pulumi secret (the SDK
 // strips the markers), so "plaintext secret" means: a plaintext slot (plain_text binding, container
 // env, command environment) whose name or value looks like a secret.
+import { entropy } from "@twist/shared/entropy";
 import { isWalletAddress } from "@twist/shared/wallet";
 
 /** Words that make a variable name secret-like when they appear as a whole word. */
@@ -36,18 +37,6 @@ const PATTERNS: { reason: string; pattern: RegExp }[] = [
   { reason: "a connection string with a password", pattern: /\b(?:password|pwd)=[^\s&;'"]+/i },
   { reason: "a cloud or SaaS access key", pattern: /\b(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|sk_(?:live|test)_[A-Za-z0-9]{16,}|xox[abprs]-[A-Za-z0-9-]{10,})\b/ },
 ];
-
-/** Shannon entropy in bits per character. */
-export function entropy(text: string): number {
-  const counts = new Map<string, number>();
-  for (const ch of text) counts.set(ch, (counts.get(ch) ?? 0) + 1);
-  let bits = 0;
-  for (const n of counts.values()) {
-    const p = n / text.length;
-    bits -= p * Math.log2(p);
-  }
-  return bits;
-}
 
 /**
  * A random-looking token: long hex (a 256-bit key; 32-hex account ids and 40-hex commit ids are
