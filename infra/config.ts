@@ -128,6 +128,16 @@ export const SECRET_KEYS = {
 } satisfies Record<string, { check: Check; purpose: string; when?: (get: (k: string) => string | undefined) => boolean }>;
 export type SecretKeyName = keyof typeof SECRET_KEYS;
 
+/** Plain (non-secret) settings the backend services receive as environment. */
+export interface ServiceSettings {
+  siwsChainId: string;
+  merchantDomains: string;
+  trustedProxyHeader: string;
+  settlementAdapter: "ledger" | "solana";
+  solanaRpcUrl?: string;
+  twistMint?: string;
+}
+
 export interface StackConfig {
   project: string;
   stack: StackName;
@@ -138,13 +148,7 @@ export interface StackConfig {
     authHostname: string;
     apiHostname: string;
     vm: { host: string; user: string; port: number; hostKey: string; platform: string };
-    siwsChainId: string;
-    merchantDomains: string;
-    trustedProxyHeader: string;
-    settlementAdapter: "ledger" | "solana";
-    solanaRpcUrl?: string;
-    twistMint?: string;
-  };
+  } & ServiceSettings;
   access: { tokenExpiry: string; allowedCidrs: string[] };
   /** Every secret, as a Pulumi secret Output; solanaPayerSecretKey only with the solana adapter. */
   secrets: Record<Exclude<SecretKeyName, "solanaPayerSecretKey">, pulumi.Output<string>> & { solanaPayerSecretKey?: pulumi.Output<string> };

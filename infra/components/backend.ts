@@ -16,6 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { ServiceSettings } from "../config";
 import { physicalName } from "../naming";
 
 /** Third-party images, pinned. Bump deliberately; the tag is the version that deploys. */
@@ -50,14 +51,7 @@ export interface BackendHostArgs {
   authHostname: string;
   apiHostname: string;
   /** Plain settings of the services (non-secret). */
-  settings: {
-    siwsChainId: string;
-    merchantDomains: string;
-    trustedProxyHeader: string;
-    settlementAdapter: "ledger" | "solana";
-    solanaRpcUrl?: string;
-    twistMint?: string;
-  };
+  settings: ServiceSettings;
   secrets: BackendSecrets;
 }
 
