@@ -1,6 +1,7 @@
 // `npm start`: builds the bundles and runs the whole platform locally until Ctrl-C.
-// Configuration (all optional): DATABASE_URL, REDIS_URL, EDGE_PORT, AUTH_PORT, INFLUENCER_PORT,
-// MERCHANT_DOMAINS, and the development keys of scripts/platform/dev-keys.ts.
+// Configuration (all optional): DATABASE_URL, REDIS_URL, REDIS_PREFIX, EDGE_PORT, AUTH_PORT,
+// INFLUENCER_PORT, EDGE_STATE_DIR, MERCHANT_DOMAINS, and the development keys of
+// scripts/platform/dev-keys.ts.
 import { join } from "node:path";
 import { buildAll } from "./build.mjs";
 import { DEV_KEY_DEFAULTS } from "./platform/dev-keys";
@@ -15,9 +16,9 @@ async function main() {
   const platform = await startPlatform({
     databaseUrl: env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/twist",
     redisUrl: env.REDIS_URL ?? "redis://127.0.0.1:6379",
-    redisPrefix: "twist:local:",
+    redisPrefix: env.REDIS_PREFIX ?? "twist:local:",
     ports: { edge: port("EDGE_PORT", 8787), auth: port("AUTH_PORT", 3001), influencer: port("INFLUENCER_PORT", 3003) },
-    edgePersistDir: join(__dirname, "..", ".local", "edge"),
+    edgePersistDir: env.EDGE_STATE_DIR ?? join(__dirname, "..", ".local", "edge"),
     merchantDomains: (env.MERCHANT_DOMAINS ?? "shop.example,localhost").split(","),
     log: (line) => console.log(line),
     edgeConsumerBatchTimeoutSeconds: 1,
@@ -50,8 +51,12 @@ Ctrl-C stops everything.`);
     console.log("stopped.");
     process.exit(0);
   };
-  process.on("SIGINT", () => void stop());
-  process.on("SIGTERM", () => void stop());
+  // The launcher owns its signals: Miniflare's own exit hook would exit on SIGINT before the
+  // services have stopped. platform.stop() disposes Miniflare, which then stops workerd itself.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => void stop());
+  }
 }
 
 main().catch((err) => {

@@ -25,6 +25,10 @@ export function startProcess(name: string, script: string, env: Record<string, s
   };
   child.stdout!.on("data", collect);
   child.stderr!.on("data", collect);
+  // However the launcher ends (a crash, process.exit), its services end with it, never orphaned.
+  const orphanGuard = () => child.kill("SIGTERM");
+  process.once("exit", orphanGuard);
+  child.once("exit", () => process.removeListener("exit", orphanGuard));
   return {
     name,
     child,

@@ -1,0 +1,60 @@
+import { expect } from "chai";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT } from "../support/bundle";
+import { freePort } from "../support/ports";
+import { createTestDatabase, type TestDatabase } from "../support/postgres";
+import { TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../support/redis";
+
+// `npm start` itself (scripts/start.ts): builds, starts everything, prints the URLs and keys, and on
+// Ctrl-C (SIGINT to the launcher alone, the harder case) stops every service before it exits.
+describe("npm start", function () {
+  this.timeout(120_000);
+  let db: TestDatabase;
+  let state: string;
+  const prefix = testRedisPrefix("start");
+  before(async () => {
+    db = await createTestDatabase("start");
+    state = mkdtempSync(join(tmpdir(), "twist-edge-state-"));
+  });
+  after(async () => {
+    await db?.drop();
+    await deleteRedisPrefix(prefix);
+    rmSync(state, { recursive: true, force: true });
+  });
+
+  it("runs the platform, prints URLs and development keys, and stops every service on SIGINT", async () => {
+    const ports = { EDGE_PORT: await freePort(), AUTH_PORT: await freePort(), INFLUENCER_PORT: await freePort() };
+    const launcher = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+      cwd: ROOT,
+      env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, EDGE_STATE_DIR: state, LOG_LEVEL: "warn" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    launcher.stdout!.on("data", (d) => (out += d));
+    launcher.stderr!.on("data", (d) => (out += d));
+    const exited = once(launcher, "exit") as Promise<[number | null]>;
+    const deadline = Date.now() + 90_000;
+    while (!out.includes("Ctrl-C stops everything.") && Date.now() < deadline && launcher.exitCode === null) await new Promise((r) => setTimeout(r, 200));
+    expect(out, out).to.include("Ctrl-C stops everything.");
+    expect(out).to.include(`http://127.0.0.1:${ports.EDGE_PORT}`).and.to.include("VAU_SIGNING_KEYS=").and.to.include("MERCHANT_SIGNING_KEYS=");
+
+    const urls = [`http://127.0.0.1:${ports.EDGE_PORT}/health`, `http://127.0.0.1:${ports.AUTH_PORT}/ready`, `http://127.0.0.1:${ports.INFLUENCER_PORT}/ready`];
+    for (const url of urls) expect((await fetch(url)).status, url).to.equal(200);
+
+    launcher.kill("SIGINT");
+    const [code] = await exited;
+    expect(code, out).to.equal(0);
+    expect(out).to.match(/stopping \.\.\.\n[\s\S]*stopped\.\n/);
+    for (const url of urls) {
+      const reached = await fetch(url).then(
+        () => true,
+        () => false,
+      );
+      expect(reached, `${url} still answers after npm start stopped`).to.equal(false);
+    }
+  });
+});
