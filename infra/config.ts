@@ -80,6 +80,9 @@ export const PLAIN_KEYS = {
   vmHostKey: { check: knownHostsLine },
   vmPlatform: { check: oneOf("linux/amd64", "linux/arm64"), default: "linux/amd64" },
   siwsChainId: { check: oneOf("mainnet", "devnet", "testnet") },
+  // The web app's host, shown in the sign-in message; wallets compare it with the requesting origin.
+  // Empty means the public auth hostname.
+  siwsDomain: { check: matches(HOSTNAME, "the hostname of the app users sign in from"), default: "" },
   merchantDomains: { check: hostnameList },
   trustedProxyHeader: { check: matches(/^[A-Za-z0-9-]{1,64}$/, "an HTTP header name"), default: "CF-Connecting-IP" },
   settlementAdapter: { check: oneOf("ledger", "solana"), default: "ledger" },
@@ -131,6 +134,8 @@ export type SecretKeyName = keyof typeof SECRET_KEYS;
 /** Plain (non-secret) settings the backend services receive as environment. */
 export interface ServiceSettings {
   siwsChainId: string;
+  /** Domain and https URI of the sign-in message (contract 2). */
+  siwsDomain: string;
   merchantDomains: string;
   trustedProxyHeader: string;
   settlementAdapter: "ledger" | "solana";
@@ -256,6 +261,7 @@ export function loadStackConfig(): StackConfig {
       apiHostname: p.apiHostname,
       vm: { host: p.vmHost, user: p.vmUser, port: Number(p.vmSshPort), hostKey: p.vmHostKey.trim(), platform: p.vmPlatform },
       siwsChainId: p.siwsChainId,
+      siwsDomain: plain.siwsDomain ?? p.authHostname,
       merchantDomains: p.merchantDomains,
       trustedProxyHeader: p.trustedProxyHeader,
       settlementAdapter: p.settlementAdapter as "ledger" | "solana",

@@ -26,6 +26,7 @@ const backend = new BackendHost("backend", {
   apiHostname: cfg.backend.apiHostname,
   settings: {
     siwsChainId: cfg.backend.siwsChainId,
+    siwsDomain: cfg.backend.siwsDomain,
     merchantDomains: cfg.backend.merchantDomains,
     trustedProxyHeader: cfg.backend.trustedProxyHeader,
     settlementAdapter: cfg.backend.settlementAdapter,

@@ -92,3 +92,21 @@ describe("infra stack configuration errors", () => {
     expect(() => readWorkerBundle("/nonexistent/dist/edge/index.js")).to.throw(/does not exist: run `npm run build`/);
   });
 });
+
+describe("infra config: the sign-in domain", function () {
+  this.timeout(60_000);
+  const authEnv = async (config?: Record<string, string>) => {
+    const { resources } = await evaluateProgram({ stack: "staging", config });
+    const auth = resources.find((r) => r.type === "docker:index/container:Container" && r.name === "auth");
+    return (auth?.inputs.envs as string[]).filter((e) => e.startsWith("SIWS_"));
+  };
+
+  it("defaults to the public auth hostname", async () => {
+    expect(await authEnv()).to.include.members(["SIWS_DOMAIN=auth-staging.twist.example", "SIWS_URI=https://auth-staging.twist.example"]);
+  });
+
+  it("uses twist:siwsDomain, the app users sign in from, when set", async () => {
+    expect(await authEnv({ "twist:siwsDomain": "app.twist.example" })).to.include.members(["SIWS_DOMAIN=app.twist.example", "SIWS_URI=https://app.twist.example"]);
+    expect(await failure({ config: { "twist:siwsDomain": "https://app.twist.example/" } })).to.match(/twist:siwsDomain: must be the hostname of the app users sign in from/);
+  });
+});
