@@ -217,6 +217,10 @@ export async function ingest(
   const partial = vaus.length > 1;
   const byDevice = new Map<string, number[]>();
   vaus.forEach((v, i) => byDevice.set(v.deviceId, [...(byDevice.get(v.deviceId) ?? []), i]));
+  // Device history is only read, so it is fetched while the limits are asked, not after.
+  const historiesRead = Promise.all(
+    [...byDevice.keys()].map(async (d) => [d, pendingHistory.get(d) ?? parseHistory(await env.DEVICES.get(`device:${d}`, "json"))] as const),
+  );
   const [walletTake, ...deviceTakes] = await Promise.all([
     callObject<TakeResult>(env.RATE_LIMITER, `wallet:${wallet}`, "/take", { limit: config.walletPerMinute, cost: vaus.length, partial }),
     ...[...byDevice].map(([deviceId, indexes]) =>
@@ -257,10 +261,7 @@ export async function ingest(
   claimed.sort((a, b) => a - b);
 
   // Scoring from device history before these VAUs; items of one device see each other in order.
-  const devices = [...new Set(claimed.map((i) => vaus[i]!.deviceId))];
-  const histories = new Map<string, DeviceHistory | null>(
-    await Promise.all(devices.map(async (d) => [d, pendingHistory.get(d) ?? parseHistory(await env.DEVICES.get(`device:${d}`, "json"))] as const)),
-  );
+  const histories = new Map<string, DeviceHistory | null>(await historiesRead);
   const messages: RewardMessageV1[] = [];
   const events: HourEvent[] = [];
   const accepted: { i: number; result: ItemResult }[] = [];
@@ -309,7 +310,7 @@ export async function ingest(
   // Side effects that need not delay the answer, batched in the isolate: device histories (the
   // latest per device, at most one KV write per device per flush: KV allows about one write per
   // second per key) and hourly totals.
-  for (const d of devices) {
+  for (const d of new Set(claimed.map((i) => vaus[i]!.deviceId))) {
     pendingHistory.set(d, histories.get(d)!);
     rc.waitUntil(historyWrites.add(d, config.batchFlushMs, (batch) => writeHistories(env.DEVICES, batch)));
   }
