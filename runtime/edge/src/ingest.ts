@@ -206,6 +206,14 @@ function errorItem(err: ApiError, vauId?: string): ItemResult {
  * Runs valid VAUs of one wallet through rate limits, dedupe, scoring and the queue. Results come
  * back in input order; `rateLimit` is the tightest bucket seen, for the response headers.
  */
+async function readDeviceHistory(kv: KVNamespace, deviceId: string): Promise<unknown> {
+  try {
+    return await kv.get(`device:${deviceId}`, "json");
+  } catch {
+    throw unavailable("device history (KV) is unavailable; retry later");
+  }
+}
+
 export async function ingest(
   rc: RequestContext,
   wallet: string,
@@ -220,10 +228,13 @@ export async function ingest(
   const partial = vaus.length > 1;
   const byDevice = new Map<string, number[]>();
   vaus.forEach((v, i) => byDevice.set(v.deviceId, [...(byDevice.get(v.deviceId) ?? []), i]));
-  // Device history is only read, so it is fetched while the limits are asked, not after.
+  // Device history is only read, so it is fetched while the limits are asked, and awaited before
+  // any dedupe claim is taken: a KV outage then answers 503 with nothing claimed, and the client's
+  // retry is not mistaken for a duplicate.
   const historiesRead = Promise.all(
-    [...byDevice.keys()].map(async (d) => [d, pendingHistory.get(d) ?? parseHistory(await env.DEVICES.get(`device:${d}`, "json"))] as const),
+    [...byDevice.keys()].map(async (d) => [d, pendingHistory.get(d) ?? parseHistory(await readDeviceHistory(env.DEVICES, d))] as const),
   );
+  historiesRead.catch(() => {}); // awaited below; this only keeps an early throw from leaving it unhandled
   const [walletTake, ...deviceTakes] = await Promise.all([
     callObject<TakeResult>(env.RATE_LIMITER, `wallet:${wallet}`, "/take", { limit: config.walletPerMinute, cost: vaus.length, partial }),
     ...[...byDevice].map(([deviceId, indexes]) =>
@@ -246,6 +257,8 @@ export async function ingest(
     }
   });
 
+  const histories = new Map<string, DeviceHistory | null>(await historiesRead);
+
   // Dedupe: the Durable Object shard of the id is the authority; claims expire once the timestamp
   // could no longer pass validation.
   const ttlMs = config.maxAgeMs + config.maxSkewMs + 60_000;
@@ -264,7 +277,6 @@ export async function ingest(
   claimed.sort((a, b) => a - b);
 
   // Scoring from device history before these VAUs; items of one device see each other in order.
-  const histories = new Map<string, DeviceHistory | null>(await historiesRead);
   const messages: RewardMessageV1[] = [];
   const events: HourEvent[] = [];
   const accepted: { i: number; result: ItemResult }[] = [];

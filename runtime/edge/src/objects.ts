@@ -3,15 +3,25 @@
 // the object's storage, so an evicted or restarted object carries on where it stopped; alarms delete
 // what is no longer needed.
 
+import { unavailable } from "@twist/shared/errors";
 import { hourStart } from "./scoring";
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 
-/** POSTs `body` to the named object of `ns` and returns its JSON answer; throws on a non-2xx. */
+/**
+ * POSTs `body` to the named object of `ns` and returns its JSON answer. An object that cannot be
+ * reached or fails is an outage (503 UNAVAILABLE, the client retries); any other non-2xx is a bug.
+ */
 export async function callObject<T>(ns: DurableObjectNamespace, name: string, path: string, body?: unknown): Promise<T> {
   const stub = ns.get(ns.idFromName(name));
-  const res = await stub.fetch(`https://object${path}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) });
+  let res: Response;
+  try {
+    res = await stub.fetch(`https://object${path}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) });
+  } catch {
+    throw unavailable(`durable object ${path} is unreachable; retry later`);
+  }
+  if (res.status >= 500) throw unavailable(`durable object ${path} is unavailable; retry later`);
   if (!res.ok) throw new Error(`durable object ${path} answered ${res.status}`);
   return (await res.json()) as T;
 }
