@@ -2,23 +2,14 @@
 // Evaluates the Pulumi program offline (pulumi.runtime.setMocks, the stack's real config file,
 // placeholder secrets) and prints what it would ask the engine for: every resource by type and
 // name in dependency order, its inputs with secrets shown as [secret], and the stack outputs.
-// Nothing is deployed or previewed against a cloud. When the policy pack's offline runner exists
-// (policy/offline.ts), its violations are printed too and a mandatory one fails the command.
+// Nothing is deployed or previewed against a cloud. Then the policy pack runs over the same
+// resources (policy/offline.ts): every violation is printed and a mandatory one fails the command.
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { STACKS } from "../infra/config";
 import { type DetailedResource, type RecordedResource, DEFAULT_PROGRAM, REPO_ROOT, evaluateProgram } from "../infra/offline/evaluate";
+import { evaluatePolicies } from "../policy/offline";
 
-interface Violation {
-  policy: string;
-  enforcementLevel: "mandatory" | "advisory" | string;
-  urn: string;
-  type: string;
-  name: string;
-  message: string;
-}
-type EvaluatePolicies = (resources: RecordedResource[], opts: { stack: string }) => Promise<Violation[]>;
 
 const MAX_INLINE = 100;
 const MAX_STRING = 2000;
@@ -138,18 +129,8 @@ export function formatPlan(stack: string, program: string, resources: DetailedRe
   return lines.join("\n");
 }
 
-async function loadPolicyRunner(): Promise<EvaluatePolicies | undefined> {
-  const file = join(REPO_ROOT, "policy", "offline.ts");
-  if (!existsSync(file)) return undefined;
-  const mod = (await import(file)) as { evaluatePolicies?: EvaluatePolicies; default?: { evaluatePolicies?: EvaluatePolicies } };
-  const fn = mod.evaluatePolicies ?? mod.default?.evaluatePolicies;
-  if (typeof fn !== "function") throw new Error("policy/offline.ts does not export evaluatePolicies");
-  return fn;
-}
-
 export async function main(argv: string[]): Promise<number> {
   const { stacks, program } = parseArgs(argv);
-  const runPolicies = await loadPolicyRunner();
   let failed = false;
   for (const stack of stacks) {
     let evaluation;
@@ -161,11 +142,7 @@ export async function main(argv: string[]): Promise<number> {
       continue;
     }
     console.log(formatPlan(stack, program, evaluation.resources, evaluation.outputs, evaluation.placeholderKeys));
-    if (!runPolicies) {
-      console.log("\nPolicies: policy/offline.ts not present, not checked.\n");
-      continue;
-    }
-    const violations = await runPolicies(evaluation.resources, { stack });
+    const violations = await evaluatePolicies(evaluation.resources, { stack });
     const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory");
     console.log(`\nPolicies: ${violations.length} violation(s), ${mandatory.length} mandatory`);
     for (const v of violations) {
