@@ -60,6 +60,19 @@ export interface BackendHostArgs {
  * temporary directory of the machine running Pulumi and removed when the process exits; only its
  * path (not a secret) goes into the provider's inputs.
  */
+/**
+ * One exit hook per folder for the whole process. Kept on a global: offline evaluations re-import
+ * this module for every run, and a listener per run would pile up.
+ */
+function removeOnExit(dir: string): void {
+  const key = Symbol.for("twist.infra.removeOnExit");
+  const registry = globalThis as unknown as Record<symbol, Set<string> | undefined>;
+  const dirs = (registry[key] ??= new Set<string>());
+  if (dirs.has(dir)) return;
+  dirs.add(dir);
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+}
+
 function sshMaterialFiles(stack: string, privateKey: pulumi.Output<string>, knownHostsLine: string): pulumi.Output<{ keyPath: string; knownHostsPath: string }> {
   const files = privateKey.apply((key) => {
     // A fixed per-stack, per-user path: the provider's inputs stay the same from run to run.
@@ -70,7 +83,7 @@ function sshMaterialFiles(stack: string, privateKey: pulumi.Output<string>, know
     const knownHostsPath = join(dir, "known_hosts");
     writeFileSync(keyPath, key.endsWith("\n") ? key : `${key}\n`, { mode: 0o600 });
     writeFileSync(knownHostsPath, `${knownHostsLine}\n`, { mode: 0o600 });
-    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    removeOnExit(dir);
     return { keyPath, knownHostsPath };
   });
   return pulumi.unsecret(files);
