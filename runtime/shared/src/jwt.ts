@@ -2,6 +2,7 @@
 // share one implementation.
 import { fromBase64Url, fromUtf8, hmacKey, toBase64Url, utf8 } from "./encoding";
 import type { JwtKeySet } from "./keys";
+import { isWalletAddress } from "./wallet";
 
 export const JWT_ISSUER = "twist-auth";
 export const JWT_AUDIENCE = "twist-api";
@@ -91,6 +92,8 @@ export async function verifyIdentityToken(token: string, keySet: JwtKeySet, opti
     throw new JwtError("TOKEN_AUDIENCE", "token audience is not twist-api");
   }
   if (typeof claims.sub !== "string" || claims.sub === "") throw new JwtError("TOKEN_CLAIMS", "token has no sub");
+  // The wallet is the identity root: a sub that is not one identifies nobody.
+  if (!isWalletAddress(claims.sub)) throw new JwtError("TOKEN_CLAIMS", "token sub is not a wallet address");
   if (typeof claims.exp !== "number") throw new JwtError("TOKEN_CLAIMS", "token has no exp");
   if (now > claims.exp + JWT_CLOCK_TOLERANCE_SECONDS) throw new JwtError("TOKEN_EXPIRED", "token has expired");
   if (typeof claims.nbf === "number" && now + JWT_CLOCK_TOLERANCE_SECONDS < claims.nbf) {

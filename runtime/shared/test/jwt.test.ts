@@ -119,6 +119,13 @@ describe("contract 1: JWT", () => {
       expect(await reasonOf(verifyIdentityToken(noExp, keySet, { now }))).to.equal("TOKEN_CLAIMS");
     });
 
+    it("refuses a sub that is not a wallet address", async () => {
+      for (const sub of ["user-42", "0OIl0OIl0OIl0OIl0OIl0OIl0OIl0OIl", "1111111111111111111111111111111"]) {
+        const token = await signJwt({ iss: "twist-auth", aud: "twist-api", sub, exp: now + 900 }, keySet);
+        expect(await reasonOf(verifyIdentityToken(token, keySet, { now })), sub).to.equal("TOKEN_CLAIMS");
+      }
+    });
+
     it("refuses a walletAddress that differs from sub", async () => {
       const token = await signJwt({ iss: "twist-auth", aud: "twist-api", sub: WALLET, walletAddress: "11111111111111111111111111111111", exp: now + 900 }, keySet);
       expect(await reasonOf(verifyIdentityToken(token, keySet, { now }))).to.equal("TOKEN_CLAIMS");
