@@ -334,5 +334,23 @@ describe("pools API", () => {
       const bStakes = await request(h.app).get("/api/v1/me/stakes").set(b.auth);
       expect(bStakes.body.stakes).to.deep.equal([]);
     });
+
+    it("a pool id spelled in upper case moves the same position: one staker, one stake account", async () => {
+      const { pool } = await newPool("100");
+      const s = await newUser();
+      await fund(h, s.wallet, 300n);
+      expect((await stake(s, pool.id, "100")).status).to.equal(200);
+      const upper = await stake(s, pool.id.toUpperCase(), "100");
+      expect(upper.status, JSON.stringify(upper.body)).to.equal(200);
+      expect(upper.body).to.deep.include({ poolId: pool.id, staked: "200" });
+      expect(upper.body.pool).to.deep.equal({ totalStaked: "200", stakerCount: 1 });
+      expect(await balanceOf(h, account.stake(s.wallet, pool.id).key)).to.equal(200n);
+      const stakes = await request(h.app).get("/api/v1/me/stakes").set(s.auth);
+      expect(stakes.body.stakes).to.have.length(1);
+      expect(stakes.body.stakes[0]).to.include({ poolId: pool.id, staked: "200" });
+      const back = await unstake(s, pool.id.toUpperCase(), "200");
+      expect(back.status, JSON.stringify(back.body)).to.equal(200);
+      expect(back.body.pool).to.deep.equal({ totalStaked: "0", stakerCount: 0 });
+    });
   });
 });

@@ -201,8 +201,11 @@ export class PoolService {
     return this.moveStake(t, wallet, poolId, amount, opId, "unstake");
   }
 
-  private async moveStake(t: Transaction, wallet: string, poolId: string, amount: bigint, opId: string, kind: "stake" | "unstake"): Promise<StakeAnswer> {
-    const pool = await this.lockPool(t, poolId, "UPDATE");
+  private async moveStake(t: Transaction, wallet: string, requestedId: string, amount: bigint, opId: string, kind: "stake" | "unstake"): Promise<StakeAnswer> {
+    const pool = await this.lockPool(t, requestedId, "UPDATE");
+    // The row's id, not the URL's spelling: a UUID in another letter case is the same pool, and
+    // account keys (and the distribution's stake lookup) must name it one way only.
+    const poolId = pool.id;
     const stakeAcc = account.stake(wallet, poolId);
     const availableAcc = account.available(wallet);
     const [from, to] = kind === "stake" ? [availableAcc, stakeAcc] : [stakeAcc, availableAcc];
@@ -231,8 +234,8 @@ export class PoolService {
   }
 
   /** pool rewards -> available: `amount`, or everything claimable when omitted. */
-  async claim(t: Transaction, wallet: string, poolId: string, amount: bigint | null, opId: string): Promise<{ poolId: string; claimed: string; claimable: string; available: string }> {
-    await this.lockPool(t, poolId, "UPDATE");
+  async claim(t: Transaction, wallet: string, requestedId: string, amount: bigint | null, opId: string): Promise<{ poolId: string; claimed: string; claimable: string; available: string }> {
+    const poolId = (await this.lockPool(t, requestedId, "UPDATE")).id;
     const rewardsAcc = account.poolRewards(wallet, poolId);
     const availableAcc = account.available(wallet);
     const claimable = await this.ledger.balance(rewardsAcc.key, t);
