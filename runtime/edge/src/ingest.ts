@@ -258,10 +258,12 @@ export async function ingest(
   const histories = new Map<string, DeviceHistory | null>(await historiesRead);
 
   // Dedupe: the Durable Object shard of the id is the authority; claims expire once the timestamp
-  // could no longer pass validation.
+  // could no longer pass validation. When a claim fails or the queue refuses the messages, the claims
+  // taken are released: nothing queued, nothing kept, so the client's retry is not a duplicate.
   const ttlMs = config.maxAgeMs + config.maxSkewMs + 60_000;
   const claimed: number[] = [];
-  await Promise.all(
+  const releaseClaims = () => Promise.allSettled(claimed.map((i) => callObject(env.DEDUPE, dedupeShard(ids[i]!), "/release", { id: ids[i] })));
+  const claims = await Promise.allSettled(
     [...allowed].map(async (i) => {
       const id = ids[i]!;
       const claim = await callObject<{ claimed: boolean }>(env.DEDUPE, dedupeShard(id), "/claim", { id, ttlMs });
@@ -272,6 +274,12 @@ export async function ingest(
       }
     }),
   );
+  const claimFailure = claims.find((c) => c.status === "rejected");
+  if (claimFailure) {
+    // Some shards answered, some did not (a batch spans up to 100 of them): 503 with nothing kept.
+    await releaseClaims();
+    throw claimFailure.reason;
+  }
   claimed.sort((a, b) => a - b);
 
   // Scoring from device history before these VAUs; items of one device see each other in order.
@@ -310,7 +318,7 @@ export async function ingest(
       await env.REWARDS.sendBatch(messages.map((body) => ({ body, contentType: "json" as const })));
     } catch (err) {
       // Nothing was queued: release the claims so the client's retry is not a duplicate.
-      await Promise.allSettled(claimed.map((i) => callObject(env.DEDUPE, dedupeShard(ids[i]!), "/release", { id: ids[i] })));
+      await releaseClaims();
       console.error(JSON.stringify({ level: "error", msg: "reward queue send failed", error: String(err) }));
       throw unavailable("the reward queue is unavailable; retry later");
     }
