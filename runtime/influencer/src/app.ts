@@ -52,6 +52,8 @@ export interface AppContext {
 export interface InfluencerApp {
   app: Express;
   context: AppContext;
+  /** The click recorder; its background flusher runs from createApp until close(). */
+  recorder: ClickRecorder;
   /** Writes every accepted click through to Postgres (tests, shutdown). */
   flush(): Promise<void>;
   /** Flushes, stops background work and closes Postgres and Redis. */
@@ -79,8 +81,9 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
   const money = createMoneyServices(config, sequelize, redis, logger);
   context.onCommissionBooked = deps.onCommissionBooked ?? money.onCommissionBooked;
 
-  let recorder: ClickRecorder | null = null;
-  const { app, obs } = createServiceApp({
+  // Set by the routes callback below (it needs the metrics registry), which runs synchronously.
+  let recorder!: ClickRecorder;
+  const { app } = createServiceApp({
     service: "influencer",
     logger,
     readiness: {
@@ -106,7 +109,7 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
         defaultCommissionBps: config.COMMISSION_DEFAULT_BPS,
         now: context.now,
         // Redis (or Postgres) down while flushing: 503, and the merchant retries.
-        flushClicks: () => redisOp(() => recorder!.flush()),
+        flushClicks: () => redisOp(() => recorder.flush()),
         onCommissionBooked: context.onCommissionBooked,
       });
       app.use(clicksRouter(context, recorder));
@@ -121,21 +124,24 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
       app.use(meRouter(money.ledger, money.pools, identity));
     },
   });
-  void obs;
+  // Accepted clicks are durable in Redis; this writes them through to Postgres in the background
+  // (stats read Postgres only), not just when a conversion or a shutdown flushes.
+  recorder.start();
 
   let closed = false;
   return {
     app,
     context,
+    recorder,
     flush: async () => {
-      await recorder?.flush();
+      await recorder.flush();
     },
     close: async () => {
       if (closed) return;
       closed = true;
-      recorder?.stop();
+      recorder.stop();
       // Every accepted click is already durable in Redis; write it through before going away.
-      await recorder?.flush().catch((err: unknown) => logger.error({ err }, "final click flush failed; clicks stay in the Redis stream"));
+      await recorder.flush().catch((err: unknown) => logger.error({ err }, "final click flush failed; clicks stay in the Redis stream"));
       await money.close();
       redis.disconnect();
       await sequelize.close();

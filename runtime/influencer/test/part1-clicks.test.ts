@@ -145,12 +145,22 @@ describe("influencer part 1: clicks", () => {
     }
   });
 
+  it("accepted clicks reach Postgres on their own (background flusher), with no conversion or shutdown", async () => {
+    const link = await newLink(h, owner);
+    const clickId = await click(h, link.code, { ip: "198.51.100.201" });
+    // No flush() here: only the app's own flusher can write the click. Wait for it, bounded.
+    const where = `id = '${clickId}'`;
+    for (let i = 0; i < 100 && (await countRows(h, "clicks", where)) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await countRows(h, "clicks", where)).to.equal(1);
+  });
+
   it("clicks delivered to a consumer that died before writing are reclaimed and written once", async () => {
     const link = await newLink(h, owner);
     const [linkRow] = (await h.service.context.sequelize.query(`SELECT id FROM links WHERE code = '${link.code}'`))[0] as { id: string }[];
     const { redis, sequelize } = h.service.context;
     const logger = createLogger("test", { level: "silent" });
     // Stop the app's own flusher from racing this test: everything accepted so far is written first.
+    h.service.recorder.stop();
     await h.service.flush();
     const accepting = new ClickRecorder(redis, sequelize, logger, new Registry());
     const ids = [randomUUID(), randomUUID(), randomUUID()];
@@ -170,6 +180,7 @@ describe("influencer part 1: clicks", () => {
     expect(await survivor.flush()).to.equal(3);
     expect(await survivor.flush()).to.equal(0);
     expect(await countRows(h, "clicks", `id IN ('${ids.join("','")}')`)).to.equal(3);
+    h.service.recorder.start();
   });
 
   it("close() flushes accepted clicks", async () => {
