@@ -22,18 +22,23 @@ export const MAX_PAYLOAD_BYTES = 2048;
 const DEDUPE_SHARD_HEX_DIGITS = 2;
 const dedupeShard = (vauId: string) => `shard:${vauId.slice(0, DEDUPE_SHARD_HEX_DIGITS)}`;
 const hourly = new Batcher<HourEvent>("hourly totals", 1000);
-/** Device histories accepted in this isolate but not yet written to KV; reads prefer them. */
+/**
+ * KV key of a device's history. The deviceId is the client's choice, so the history is the wallet's
+ * own: another wallet sending the same deviceId starts from no history instead of borrowing its trust.
+ */
+const historyKey = (wallet: string, deviceId: string) => `device:${wallet}:${deviceId}`;
+/** Device histories accepted in this isolate but not yet written to KV, by historyKey; reads prefer them. */
 const pendingHistory = new Map<string, DeviceHistory>();
 const historyWrites = new Batcher<string>("device history", 1000);
 
-async function writeHistories(kv: KVNamespace, deviceIds: string[]): Promise<void> {
+async function writeHistories(kv: KVNamespace, keys: string[]): Promise<void> {
   await Promise.all(
-    [...new Set(deviceIds)].map(async (d) => {
-      const history = pendingHistory.get(d);
+    [...new Set(keys)].map(async (key) => {
+      const history = pendingHistory.get(key);
       if (!history) return;
-      await kv.put(`device:${d}`, JSON.stringify(history));
+      await kv.put(key, JSON.stringify(history));
       // A newer history accepted during the write stays pending for the next flush.
-      if (pendingHistory.get(d) === history) pendingHistory.delete(d);
+      if (pendingHistory.get(key) === history) pendingHistory.delete(key);
     }),
   );
 }
@@ -204,9 +209,9 @@ function errorItem(err: ApiError, vauId?: string): ItemResult {
  * Runs valid VAUs of one wallet through rate limits, dedupe, scoring and the queue. Results come
  * back in input order; `rateLimit` is the tightest bucket seen, for the response headers.
  */
-async function readDeviceHistory(kv: KVNamespace, deviceId: string): Promise<unknown> {
+async function readDeviceHistory(kv: KVNamespace, key: string): Promise<unknown> {
   try {
-    return await kv.get(`device:${deviceId}`, "json");
+    return await kv.get(key, "json");
   } catch {
     throw unavailable("device history (KV) is unavailable; retry later");
   }
@@ -230,7 +235,10 @@ export async function ingest(
   // any dedupe claim is taken: a KV outage then answers 503 with nothing claimed, and the client's
   // retry is not mistaken for a duplicate.
   const historiesRead = Promise.all(
-    [...byDevice.keys()].map(async (d) => [d, pendingHistory.get(d) ?? parseHistory(await readDeviceHistory(env.DEVICES, d))] as const),
+    [...byDevice.keys()].map(async (d) => {
+      const key = historyKey(wallet, d);
+      return [d, pendingHistory.get(key) ?? parseHistory(await readDeviceHistory(env.DEVICES, key))] as const;
+    }),
   );
   historiesRead.catch(() => {}); // awaited below; this only keeps an early throw from leaving it unhandled
   const [walletTake, ...deviceTakes] = await Promise.all([
@@ -332,8 +340,8 @@ export async function ingest(
   // latest per device, at most one KV write per device per flush: KV allows about one write per
   // second per key) and hourly totals.
   for (const d of new Set(claimed.map((i) => vaus[i]!.deviceId))) {
-    pendingHistory.set(d, histories.get(d)!);
-    rc.waitUntil(historyWrites.add(d, config.batchFlushMs, (batch) => writeHistories(env.DEVICES, batch)));
+    pendingHistory.set(historyKey(wallet, d), histories.get(d)!);
+    rc.waitUntil(historyWrites.add(historyKey(wallet, d), config.batchFlushMs, (batch) => writeHistories(env.DEVICES, batch)));
   }
   for (const event of events) {
     rc.waitUntil(hourly.add(event, config.batchFlushMs, (batch) => callObject(env.AGGREGATOR, AGGREGATOR_NAME, "/record", { events: batch })));

@@ -71,14 +71,26 @@ describe("edge ingest (workerd)", function () {
     });
 
     it("scores a returning device higher than a new one, from its KV history", async () => {
-      const token = await tokenFor(newWallet());
+      const wallet = newWallet();
+      const token = await tokenFor(wallet);
       const deviceId = vauBody().deviceId;
       await send(edge, vauBody({ deviceId }), { token });
-      await waitFor("device history in KV", async () => ((await (await edge.mf.getKVNamespace("DEVICES")).get(`device:${deviceId}`)) ? true : undefined));
+      await waitFor("device history in KV", async () => ((await (await edge.mf.getKVNamespace("DEVICES")).get(`device:${wallet}:${deviceId}`)) ? true : undefined));
       const res = await send(edge, vauBody({ deviceId, siteId: "other.example" }), { token });
       const out = (await res.json()) as { trustScore: number };
       expect(res.status).to.equal(200);
       expect(out.trustScore).to.be.greaterThan(0.1);
+    });
+
+    it("does not lend a device's history to another wallet that sends the same deviceId", async () => {
+      const owner = newWallet();
+      const deviceId = vauBody().deviceId;
+      for (let n = 0; n < 3; n++) expect((await send(edge, vauBody({ deviceId, siteId: `owner-${n}.example` }), { token: await tokenFor(owner) })).status).to.equal(200);
+      const kv = await edge.mf.getKVNamespace("DEVICES");
+      await waitFor("the owner's device history in KV", async () => ((await kv.list({ prefix: "device:" })).keys.some((k) => k.name.endsWith(deviceId)) ? true : undefined));
+      const res = await send(edge, vauBody({ deviceId }), { token: await tokenFor(newWallet()) });
+      expect(res.status).to.equal(200);
+      expect(((await res.json()) as { trustScore: number }).trustScore).to.equal(0.1);
     });
 
     it("answers earned \"0\" and queues nothing when activeMs is 0", async () => {
