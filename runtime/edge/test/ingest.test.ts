@@ -84,7 +84,7 @@ describe("edge ingest (workerd)", function () {
 
     it("does not lend a device's history to another wallet that sends the same deviceId", async () => {
       const owner = newWallet();
-      const deviceId = vauBody().deviceId;
+      const deviceId = vauBody().deviceId as string;
       for (let n = 0; n < 3; n++) expect((await send(edge, vauBody({ deviceId, siteId: `owner-${n}.example` }), { token: await tokenFor(owner) })).status).to.equal(200);
       const kv = await edge.mf.getKVNamespace("DEVICES");
       await waitFor("the owner's device history in KV", async () => ((await kv.list({ prefix: "device:" })).keys.some((k) => k.name.endsWith(deviceId)) ? true : undefined));
