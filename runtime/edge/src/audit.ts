@@ -50,7 +50,7 @@ const batcher = new Batcher<AuditEntry>("audit", 500);
 
 /** Queues an entry; returns the flush promise for waitUntil. */
 export function audit(bucket: R2Bucket, entry: AuditEntry, flushMs: number): Promise<void> {
-  return batcher.add(entry, flushMs, (entries) => writeObject(bucket, entries));
+  return batcher.add([entry], flushMs, (entries) => writeObject(bucket, entries));
 }
 
 /** One JSON-lines object per batch at audit/YYYY/MM/DD/HH/<first entry time>-<uuid>.jsonl. */

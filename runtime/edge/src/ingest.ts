@@ -339,12 +339,14 @@ export async function ingest(
   // Side effects that need not delay the answer, batched in the isolate: device histories (the
   // latest per device, at most one KV write per device per flush: KV allows about one write per
   // second per key) and hourly totals.
-  for (const d of new Set(claimed.map((i) => vaus[i]!.deviceId))) {
-    pendingHistory.set(historyKey(wallet, d), histories.get(d)!);
-    rc.waitUntil(historyWrites.add(historyKey(wallet, d), config.batchFlushMs, (batch) => writeHistories(env.DEVICES, batch)));
+  const touched = [...new Set(claimed.map((i) => vaus[i]!.deviceId))];
+  for (const d of touched) pendingHistory.set(historyKey(wallet, d), histories.get(d)!);
+  if (touched.length) {
+    const keys = touched.map((d) => historyKey(wallet, d));
+    rc.waitUntil(historyWrites.add(keys, config.batchFlushMs, (batch) => writeHistories(env.DEVICES, batch)));
   }
-  for (const event of events) {
-    rc.waitUntil(hourly.add(event, config.batchFlushMs, (batch) => callObject(env.AGGREGATOR, AGGREGATOR_NAME, "/record", { events: batch })));
+  if (events.length) {
+    rc.waitUntil(hourly.add(events, config.batchFlushMs, (batch) => callObject(env.AGGREGATOR, AGGREGATOR_NAME, "/record", { events: batch })));
   }
   return {
     results: results as ItemResult[],
