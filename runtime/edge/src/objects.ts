@@ -118,8 +118,8 @@ export class VauDedupe {
 
   async fetch(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
-    const input = (await request.json()) as { id: string; ttlMs?: number; now?: number };
-    const now = input.now ?? Date.now();
+    const input = (await request.json()) as { id: string; ttlMs?: number };
+    const now = Date.now();
     if (path === "/release") {
       this.sql.exec("DELETE FROM seen WHERE id = ?", input.id);
       return objectJson({ released: true });
