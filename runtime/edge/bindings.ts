@@ -70,7 +70,7 @@ export const queues: readonly QueueDecl[] = [
 ];
 
 export const durableObjects: readonly DurableObjectDecl[] = [
-  { binding: "RATE_LIMITER", className: "RateLimiter", purpose: "token buckets per wallet and per device" },
+  { binding: "RATE_LIMITER", className: "RateLimiter", purpose: "sliding-window rate limits per wallet and per device" },
   { binding: "DEDUPE", className: "VauDedupe", purpose: "authoritative seen-VAU check, sharded by vauId" },
   { binding: "AGGREGATOR", className: "HourlyAggregator", purpose: "per-UTC-hour ingest totals" },
 ];

@@ -164,7 +164,8 @@ async function handleBatch(request: Request, rc: RequestContext, trace: Trace): 
     headers = rateLimitHeaders(out.rateLimit);
     if (out.retryAfterMs > 0) headers["Retry-After"] = String(Math.max(1, Math.ceil(out.retryAfterMs / 1000)));
   }
-  results.forEach((r, index) => trace.items.push(auditItem(r, valid.find((v) => v.index === index)?.vau)));
+  const vauAt = new Map(valid.map((v) => [v.index, v.vau]));
+  results.forEach((r, index) => trace.items.push(auditItem(r, vauAt.get(index))));
   return json({ results: results.map((r, index) => ({ index, ...r })) }, 200, headers);
 }
 
