@@ -2,7 +2,8 @@
 // totals, device histories). Each request adds its items and hands the returned promise to
 // waitUntil: the promise waits `delayMs`, then writes everything collected so far in one call, so
 // concurrent requests share a write. Every flush runs in the context of the request that scheduled
-// it; only plain data crosses between requests. A flush that finds nothing left (an earlier one took it) does nothing.
+// it; only plain data crosses between requests. A flush that finds nothing left (an earlier one
+// took it) does nothing.
 
 export class Batcher<T> {
   private items: T[] = [];
