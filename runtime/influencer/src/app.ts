@@ -6,7 +6,7 @@ import type { Sequelize } from "sequelize";
 import { createRedis, createServiceApp, redisOp, type Observability } from "@twist/service";
 import { createLogger, type Logger } from "@twist/shared/logger";
 import type { InfluencerConfig } from "./config";
-import { createSequelize } from "./db";
+import { createSequelize, databaseOutageAs503 } from "./db";
 import { createIdentityMiddlewares, IdentityStore, type IdentityMiddlewares } from "./identity";
 import { LogMailer, type Mailer } from "./mail";
 import type { OnCommissionBooked } from "./conversions/types";
@@ -122,6 +122,8 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
       app.use(poolsRouter(money.pools, sequelize, identity));
       app.use(payoutsRouter(money.payouts, money.settlementQueue, sequelize, identity, logger));
       app.use(meRouter(money.ledger, money.pools, identity));
+      // Last: Postgres outages from any route above become 503 (Redis ones already are, via redisOp).
+      app.use(databaseOutageAs503);
     },
   });
   // Accepted clicks are durable in Redis; this writes them through to Postgres in the background

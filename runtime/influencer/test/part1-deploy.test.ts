@@ -15,7 +15,7 @@ import { createApp } from "../src/app";
 import { loadInfluencerConfig } from "../src/config";
 import { createSequelize } from "../src/db";
 import { migrations, revertAllMigrations, runMigrations } from "../src/migrations";
-import { countRowsAt, MERCHANT_KEY, JWT_KEYS_TEXT, SERVICE_KEY, baseEnv, expectEnvelope, merchantPost, newInfluencer, newLink, startHarness, type Harness } from "./part1-helpers";
+import { countRowsAt, MERCHANT_KEY, JWT_KEYS_TEXT, SERVICE_KEY, baseEnv, expectEnvelope, merchantPost, newInfluencer, newLink, newWallet, startHarness, tokenFor, type Harness } from "./part1-helpers";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const DOCKERFILE = readFileSync(join(ROOT, "runtime", "influencer", "Dockerfile"), "utf8");
@@ -136,6 +136,29 @@ describe("influencer part 1: health, readiness, metrics, outages", () => {
       const ready = await request(service.app).get("/ready");
       expect(ready.status).to.equal(503);
       expect(ready.body.error.message).to.include("postgres");
+    } finally {
+      await service.close();
+      await deleteRedisPrefix(prefix);
+    }
+  });
+
+  it("Postgres down: API routes answer 503 UNAVAILABLE (never 500), signed-in or public", async () => {
+    const prefix = testRedisPrefix("p1opspg503");
+    const env = { ...REQUIRED, DATABASE_URL: "postgres://postgres@127.0.0.1:1/none", REDIS_PREFIX: prefix, LOG_LEVEL: "silent" };
+    const service = createApp(loadInfluencerConfig(env), { logger: createLogger("t", { level: "silent" }) });
+    try {
+      const auth = { Authorization: `Bearer ${await tokenFor(newWallet())}` };
+      const calls: [string, Promise<request.Response>][] = [
+        ["GET /api/v1/pools", request(service.app).get("/api/v1/pools").then((r) => r)],
+        ["GET /api/v1/influencers/somebody", request(service.app).get("/api/v1/influencers/somebody").then((r) => r)],
+        ["GET /api/v1/me/balance", request(service.app).get("/api/v1/me/balance").set(auth).then((r) => r)],
+        ["POST /api/v1/payouts", request(service.app).post("/api/v1/payouts").set(auth).set("Idempotency-Key", "pg-down-0001").send({ amount: "100000000000" }).then((r) => r)],
+      ];
+      for (const [label, call] of calls) {
+        const res = await call;
+        expect(res.status, label).to.equal(503);
+        expectEnvelope(res.body, "UNAVAILABLE");
+      }
     } finally {
       await service.close();
       await deleteRedisPrefix(prefix);
