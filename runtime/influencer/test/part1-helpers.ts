@@ -88,6 +88,9 @@ export async function startHarness(label: string, env: Record<string, string> = 
   const mailer = new RecordingMailer();
   const clock = new TestClock();
   const service = createApp(config, { logger: createLogger("influencer-test", { level: "silent" }), mailer, now: clock.now, ...deps });
+  // The app's Redis client fails fast until connected (no offline queue): start tests on a ready one.
+  const { redis } = service.context;
+  if (redis.status !== "ready") await new Promise((resolve) => redis.once("ready", resolve));
   return {
     service,
     app: service.app,
