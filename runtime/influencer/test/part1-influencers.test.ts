@@ -139,6 +139,17 @@ describe("influencer part 1: influencers", () => {
       }
     });
 
+    it("the verify-email limit is per client IP (the trusted proxy header), not one shared bucket", async () => {
+      const attempt = (ip: string) => request(h.app).post("/api/v1/influencers/verify-email").set("X-Forwarded-For", ip).send({ token: "B".repeat(43) });
+      for (let i = 0; i < 30; i++) expect((await attempt("198.51.100.60")).status).to.equal(400);
+      const limited = await attempt("198.51.100.60");
+      expect(limited.status).to.equal(429);
+      expectEnvelope(limited.body, "RATE_LIMITED");
+      const other = await attempt("198.51.100.61");
+      expect(other.status).to.equal(400);
+      expect(other.body.error.details.reason).to.equal("TOKEN_INVALID");
+    });
+
     it("a resend retires the earlier token; an email change resets verification", async () => {
       const inf = await newInfluencer(h);
       const first = h.mailer.lastToken();

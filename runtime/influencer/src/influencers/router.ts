@@ -1,6 +1,6 @@
 // /api/v1/influencers: register, own profile, email verification, public profile.
 import { Router } from "express";
-import { rateLimit, validate } from "@twist/service";
+import { clientIp, rateLimit, validate } from "@twist/service";
 import type { AppContext } from "../app";
 import { identityOf, influencerIdOf } from "../identity";
 import { registerBody, updateBody, usernameParams, verifyEmailBody, type RegisterInput } from "./schemas";
@@ -44,10 +44,11 @@ export function influencersRouter(ctx: AppContext): Router {
     },
   );
 
-  // The token is the credential: it arrives by email and works once.
+  // The token is the credential: it arrives by email and works once. Limited per client IP (behind
+  // the proxy the socket address is the proxy's, which would make one bucket for everybody).
   router.post(
     "/api/v1/influencers/verify-email",
-    rateLimit(ctx.redis, { name: "verify-email-ip", limit: 30, windowSeconds: 600 }, (req) => req.socket.remoteAddress ?? "unknown"),
+    rateLimit(ctx.redis, { name: "verify-email-ip", limit: 30, windowSeconds: 600 }, (req) => clientIp(req, ctx.config.TRUSTED_PROXY_HEADER)),
     async (req, res) => {
       const { token } = validate<{ token: string }>(verifyEmailBody, req.body);
       res.json(await service.verifyEmail(token));
