@@ -4,14 +4,15 @@
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import request from "supertest";
-import { Keypair } from "@solana/web3.js";
+import { Keypair, Transaction } from "@solana/web3.js";
 import bs58 from "bs58";
 import { account, Ledger } from "../src/ledger";
 import { createPayoutService } from "../src/ledger/wiring";
-import { createSettlementAdapter, settlementQueueOptions, settlePayout, startSettlementWorker, type RunningSettlementWorker } from "../src/settlement";
+import { createSettlementAdapter, settlementQueueOptions, settlePayout, SolanaSettlementAdapter, startSettlementWorker, type RunningSettlementWorker } from "../src/settlement";
 import { createLogger } from "@twist/shared/logger";
 import { expectEnvelope, newUser, newWallet, startHarness, type Harness, type User } from "./part1-helpers";
 import { balanceOf, expectLedgerConsistent, fund, moneyPost } from "./money-helpers";
+import { RecordedRpc } from "./solana-rpc";
 
 const logger = createLogger("payouts-test", { level: "silent" });
 const MIN = 1000n;
@@ -90,6 +91,35 @@ describe("payouts (ledger settlement adapter)", () => {
     expect(await settlePayout(service, createSettlementAdapter(h.config), res.body.payout.id, { number: 1, of: 1 }, logger)).to.equal("not-pending");
     expect(await service.void(res.body.payout.id, "late")).to.equal(false);
     expect(await balanceOf(h, account.available(u.wallet).key)).to.equal(3000n);
+  });
+
+  it("two deliveries of one payout's job at once (a stalled job re-run) send one chain transaction", async () => {
+    const u = { wallet: Keypair.generate().publicKey.toBase58() }; // on the curve: it can own a token account
+    await fund(h, u.wallet, 5000n);
+    const seq = h.service.context.sequelize;
+    const service = createPayoutService(h.config, seq, new Ledger(seq));
+    // Reserved but not enqueued: the running worker leaves it alone (the sweep waits minutes).
+    const created = await seq.transaction((t) => service.request(t, u.wallet, 2000n));
+    // Both attempts read the payout before either records its signature, then get different blockhashes.
+    let arrived = 0;
+    let release!: () => void;
+    const bothArrived = new Promise<void>((resolve) => (release = resolve));
+    const gate = async () => {
+      if (++arrived === 2) release();
+      await bothArrived;
+    };
+    const payer = Keypair.generate();
+    const mint = Keypair.generate().publicKey;
+    const rpcs = [new RecordedRpc({ gate, blockhash: bs58.encode(new Uint8Array(32).fill(1)) }), new RecordedRpc({ gate, blockhash: bs58.encode(new Uint8Array(32).fill(2)) })];
+    const outcomes = await Promise.all(
+      rpcs.map((rpc) => settlePayout(service, new SolanaSettlementAdapter(rpc, payer, mint), created.id, { number: 1, of: 3 }, logger).catch(() => "retry")),
+    );
+    expect(rpcs.flatMap((r) => r.sent)).to.have.length(1);
+    expect([...outcomes].sort()).to.deep.equal(["retry", "settled"]);
+    const done = await service.get(u.wallet, created.id);
+    expect(done.status).to.equal("settled");
+    expect(done.txSignature).to.equal(bs58.encode(Transaction.from(rpcs.find((r) => r.sent.length)!.sent[0]!).signature!));
+    expect(await balanceOf(h, account.payoutPending(u.wallet).key)).to.equal(0n);
   });
 
   it("concurrent payout requests reserve at most the balance", async () => {

@@ -19,38 +19,8 @@ import {
   PermanentSettlementError,
   SolanaSettlementAdapter,
   type PayoutToSettle,
-  type SolanaRpc,
 } from "../src/settlement";
-
-const BLOCKHASH = bs58.encode(new Uint8Array(32).fill(7));
-
-/** Test double for the Solana JSON-RPC boundary: answers from a script and records the calls. */
-class RecordedRpc implements SolanaRpc {
-  calls: string[] = [];
-  sent: Buffer[] = [];
-  constructor(private readonly script: { status?: { err: unknown; confirmationStatus: string } | null; height?: number; confirmErr?: unknown } = {}) {}
-  getLatestBlockhash = (async () => {
-    this.calls.push("getLatestBlockhash");
-    return { blockhash: BLOCKHASH, lastValidBlockHeight: 1000 };
-  }) as SolanaRpc["getLatestBlockhash"];
-  sendRawTransaction = (async (raw: Buffer | Uint8Array) => {
-    this.calls.push("sendRawTransaction");
-    this.sent.push(Buffer.from(raw));
-    return bs58.encode(Transaction.from(Buffer.from(raw)).signature!);
-  }) as SolanaRpc["sendRawTransaction"];
-  confirmTransaction = (async () => {
-    this.calls.push("confirmTransaction");
-    return { context: { slot: 1 }, value: { err: this.script.confirmErr ?? null } };
-  }) as unknown as SolanaRpc["confirmTransaction"];
-  getSignatureStatus = (async () => {
-    this.calls.push("getSignatureStatus");
-    return { context: { slot: 1 }, value: this.script.status ?? null };
-  }) as unknown as SolanaRpc["getSignatureStatus"];
-  getBlockHeight = (async () => {
-    this.calls.push("getBlockHeight");
-    return this.script.height ?? 0;
-  }) as SolanaRpc["getBlockHeight"];
-}
+import { BLOCKHASH, RecordedRpc } from "./solana-rpc";
 
 describe("Solana settlement adapter (offline)", () => {
   const payer = Keypair.generate();

@@ -157,10 +157,18 @@ export class PayoutService {
     };
   }
 
-  async recordAttempt(id: string, signature: string, lastValidHeight: bigint): Promise<void> {
-    await this.sequelize.query(`UPDATE payouts SET attempt_signature = $2, attempt_last_valid_height = $3 WHERE id = $1 AND status = 'pending'`, {
-      bind: [id, signature, lastValidHeight.toString()],
-    });
+  /**
+   * Records the signature of a transaction about to be sent, only if the payout still carries the
+   * attempt `previous` the caller read (compare-and-set). False means another delivery of the job
+   * recorded an attempt meanwhile: the caller must not send, or one payout could pay twice.
+   */
+  async recordAttempt(id: string, signature: string, lastValidHeight: bigint, previous: string | null): Promise<boolean> {
+    const rows = await this.sequelize.query<{ id: string }>(
+      `UPDATE payouts SET attempt_signature = $2, attempt_last_valid_height = $3
+       WHERE id = $1 AND status = 'pending' AND attempt_signature IS NOT DISTINCT FROM $4 RETURNING id`,
+      { bind: [id, signature, lastValidHeight.toString(), previous], type: QueryTypes.SELECT },
+    );
+    return rows.length === 1;
   }
 
   async countAttempt(id: string, reason: string): Promise<void> {

@@ -14,7 +14,10 @@ export interface PayoutToSettle {
 }
 
 export interface SettlementHooks {
-  /** Persists the signature of a transaction before it is sent, so a retry can look it up first. */
+  /**
+   * Persists the signature of a transaction before it is sent, so a retry can look it up first.
+   * Throws when another attempt of the same payout recorded one first: the adapter must not send.
+   */
   recordAttempt(signature: string, lastValidBlockHeight: bigint): Promise<void>;
 }
 

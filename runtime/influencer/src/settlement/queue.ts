@@ -66,7 +66,13 @@ export async function settlePayout(
   const payout = await payouts.pendingForSettlement(payoutId);
   if (!payout) return "not-pending";
   try {
-    const result = await adapter.settle(payout, { recordAttempt: (sig, height) => payouts.recordAttempt(payoutId, sig, height) });
+    const result = await adapter.settle(payout, {
+      recordAttempt: async (sig, height) => {
+        if (!(await payouts.recordAttempt(payoutId, sig, height, payout.attemptSignature))) {
+          throw new Error("another settlement attempt of this payout was recorded meanwhile; retrying later");
+        }
+      },
+    });
     await payouts.post(payoutId, result.txSignature);
     logger.info({ payoutId, adapter: adapter.name, txSignature: result.txSignature }, "payout settled");
     return "settled";
