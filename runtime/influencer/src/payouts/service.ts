@@ -139,9 +139,16 @@ export class PayoutService {
     return view(row);
   }
 
+  /** Both balances from one statement: one snapshot, never mid-way through a reservation. */
   async balance(wallet: string): Promise<{ available: string; pending: string }> {
-    const [available, pending] = await Promise.all([this.ledger.balance(account.available(wallet).key), this.ledger.balance(account.payoutPending(wallet).key)]);
-    return { available: formatAmount(available), pending: formatAmount(pending) };
+    const available = account.available(wallet).key;
+    const pending = account.payoutPending(wallet).key;
+    const rows = await this.sequelize.query<{ key: string; balance: string }>(
+      `SELECT key, balance::text AS balance FROM ledger_accounts WHERE key = ANY($1::text[])`,
+      { bind: [[available, pending]], type: QueryTypes.SELECT },
+    );
+    const of = (key: string) => formatAmount(BigInt(rows.find((r) => r.key === key)?.balance ?? "0"));
+    return { available: of(available), pending: of(pending) };
   }
 
   /** For the worker: a pending payout's settlement input, or null when it is no longer pending. */

@@ -73,7 +73,11 @@ export async function settlePayout(
         }
       },
     });
-    await payouts.post(payoutId, result.txSignature);
+    if (!(await payouts.post(payoutId, result.txSignature))) {
+      // Another delivery of this job finished the payout first (posting the same transaction).
+      logger.warn({ payoutId, txSignature: result.txSignature }, "payout was no longer pending when posting");
+      return "not-pending";
+    }
     logger.info({ payoutId, adapter: adapter.name, txSignature: result.txSignature }, "payout settled");
     return "settled";
   } catch (err) {
