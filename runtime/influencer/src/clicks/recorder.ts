@@ -83,8 +83,19 @@ export class ClickRecorder {
   /** Starts the background flusher. */
   start(): void {
     if (this.timer) return;
+    // One warning per outage, not one per tick (5 a second while Redis or Postgres is down).
+    let failing = false;
     this.timer = setInterval(() => {
-      this.flush().catch((err: unknown) => this.logger.warn({ err }, "click flush failed; will retry"));
+      this.flush().then(
+        () => {
+          if (failing) this.logger.info("click flush recovered");
+          failing = false;
+        },
+        (err: unknown) => {
+          if (!failing) this.logger.warn({ err }, "click flush failed; will retry");
+          failing = true;
+        },
+      );
     }, this.options.intervalMs ?? 200);
     this.timer.unref();
   }
