@@ -62,7 +62,6 @@ export function createApp(config: AuthConfig, deps: AuthDeps): Express {
 
       a.post("/auth/nonce", perIp, async (req, res) => {
         const body = validate(nonceBody, req.body);
-        await enforceRateLimit(deps.redis, perWallet, body.walletAddress, res);
         const issued = await nonces.issue(body.walletAddress, now());
         const issuedAt = new Date(issued.issuedAt).toISOString();
         const expiresAt = new Date(issued.expiresAt).toISOString();
@@ -82,10 +81,10 @@ export function createApp(config: AuthConfig, deps: AuthDeps): Express {
 
       a.post("/auth/verify", perIp, async (req, res) => {
         const body = validate(verifyBody, req.body);
-        await enforceRateLimit(deps.redis, perWallet, body.walletAddress, res);
         const at = now();
         try {
-          await checkSignIn(body, config, nonces, at);
+          // The wallet's own budget is spent only by signed requests, so a stranger cannot lock it out.
+          await checkSignIn(body, config, nonces, at, () => enforceRateLimit(deps.redis, perWallet, body.walletAddress, res));
         } catch (err) {
           if (err instanceof ApiError && err.status === 401) {
             signIns.inc({ outcome: err.code });

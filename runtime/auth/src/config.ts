@@ -23,7 +23,7 @@ export interface AuthConfig {
   RATE_LIMIT_WINDOW_SECONDS: number;
   /** Requests to /auth/nonce and /auth/verify per client IP per window. */
   RATE_LIMIT_PER_IP: number;
-  /** Requests to /auth/nonce and /auth/verify per wallet address per window. */
+  /** Sign-ins with a valid signature per wallet address per window (a stranger cannot spend it). */
   RATE_LIMIT_PER_WALLET: number;
 }
 

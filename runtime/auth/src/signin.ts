@@ -39,9 +39,16 @@ export interface SignInRequest {
 /**
  * Checks the request and consumes its nonce; returns the signed-in wallet or throws. Stateless checks
  * and the signature come first, so a refused attempt never touches the nonce (nobody but the wallet's
- * owner can burn it); then one atomic Redis script checks and consumes the nonce.
+ * owner can burn it); then `proven` runs (the per-wallet rate limit: only the owner can spend that
+ * budget), then one atomic Redis script checks and consumes the nonce.
  */
-export async function checkSignIn(input: SignInRequest, config: AuthConfig, nonces: NonceStore, now: number): Promise<string> {
+export async function checkSignIn(
+  input: SignInRequest,
+  config: AuthConfig,
+  nonces: NonceStore,
+  now: number,
+  proven: () => Promise<void> = async () => {},
+): Promise<string> {
   const fields = parseSiwsMessage(input.message);
   if (!fields) throw validationError("request is invalid", [{ field: "message", message: "is not a sign-in message of this service's format" }]);
   if (fields.domain !== config.SIWS_DOMAIN) throw signInFailure("DOMAIN_MISMATCH");
@@ -51,6 +58,7 @@ export async function checkSignIn(input: SignInRequest, config: AuthConfig, nonc
   if (fields.statement !== SIWS_STATEMENT) throw signInFailure("STATEMENT_MISMATCH");
   if (fields.address !== input.walletAddress) throw signInFailure("ADDRESS_MISMATCH");
   if (!verifyWalletSignature(input.walletAddress, input.message, input.signature)) throw signInFailure("SIGNATURE_INVALID");
+  await proven();
   const outcome = await nonces.consume({
     nonce: fields.nonce,
     address: input.walletAddress,

@@ -41,21 +41,36 @@ describe("auth: rate limits", () => {
       expect((await nonce("192.0.2.2")).status, "another client behind the proxy has its own budget").to.equal(200);
     });
 
-    it("limits one wallet across many IPs, on nonce and verify alike", async () => {
+    // Each sign-in below comes from its own IP, so only the wallet's limit (3) can answer 429.
+    const signIn = async (wallet: ReturnType<typeof newWallet>, ip: string) => {
+      const nonce = await request(svc.app).post("/auth/nonce").set("X-Client-IP", ip).send({ walletAddress: wallet.address });
+      expect(nonce.status).to.equal(200);
+      return request(svc.app).post("/auth/verify").set("X-Client-IP", ip).send(verifyBody(wallet, nonce.body.message));
+    };
+
+    it("limits one wallet's signed sign-ins across many IPs", async () => {
       const wallet = newWallet();
       const statuses: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        const res = await request(svc.app).post("/auth/nonce").set("X-Client-IP", `198.51.100.${i}`).send({ walletAddress: wallet.address });
-        statuses.push(res.status);
-      }
+      for (let i = 0; i < 3; i++) statuses.push((await signIn(wallet, `198.51.100.${i}`)).status);
       expect(statuses).to.deep.equal([200, 200, 200]);
-      const limited = await request(svc.app).post("/auth/verify").set("X-Client-IP", "198.51.100.50").send(verifyBody(wallet, "any message"));
+      const limited = await signIn(wallet, "198.51.100.50");
       expect(limited.status).to.equal(429);
       expect(limited.body.error.code).to.equal("RATE_LIMITED");
       expect(limited.headers["retry-after"]).to.match(/^[1-9][0-9]*$/);
-      const other = newWallet();
-      const fine = await request(svc.app).post("/auth/nonce").set("X-Client-IP", "198.51.100.51").send({ walletAddress: other.address });
-      expect(fine.status, "other wallets are unaffected").to.equal(200);
+      expect((await signIn(newWallet(), "198.51.100.51")).status, "other wallets are unaffected").to.equal(200);
+    });
+
+    it("cannot be spent by a stranger: unsigned nonces and forged verifies for a wallet do not lock its owner out", async () => {
+      const victim = newWallet();
+      const attacker = newWallet();
+      for (let i = 0; i < 6; i++) {
+        const ip = `203.0.113.${i}`;
+        const nonce = await request(svc.app).post("/auth/nonce").set("X-Client-IP", ip).send({ walletAddress: victim.address });
+        expect(nonce.status).to.equal(200);
+        const forged = await request(svc.app).post("/auth/verify").set("X-Client-IP", ip).send(verifyBody(victim, nonce.body.message, "base58", attacker));
+        expect(forged.body.error.code).to.equal("SIGNATURE_INVALID");
+      }
+      expect((await signIn(victim, "203.0.113.100")).status).to.equal(200);
     });
   });
 });
