@@ -63,6 +63,6 @@ export function workerMigrations(): WorkerMigrations | undefined {
   const all = decl.migrations;
   const last = all[all.length - 1];
   if (!last) return undefined;
-  if (all.length === 1) return { newTag: last.tag, newSqliteClasses: [...last.newSqliteClasses] };
-  return { newTag: last.tag, steps: all.map((m) => ({ newSqliteClasses: [...m.newSqliteClasses] })) };
+  if (all.length === 1) return { newTag: last.tag, newSqliteClasses: [...(last.newSqliteClasses ?? [])] };
+  return { newTag: last.tag, steps: all.map((m) => ({ newSqliteClasses: [...(m.newSqliteClasses ?? [])] })) };
 }

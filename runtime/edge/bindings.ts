@@ -75,8 +75,20 @@ export const durableObjects: readonly DurableObjectDecl[] = [
   { binding: "AGGREGATOR", className: "HourlyAggregator", purpose: "per-UTC-hour ingest totals" },
 ];
 
-/** Durable Object migrations in order; the Free plan allows only SQLite-backed classes. */
-export const migrations: readonly { tag: string; newSqliteClasses: string[] }[] = [
+/**
+ * One Durable Object migration step. Steps are append-only: a deployed tag is never edited or
+ * removed, a change of classes is a new step with a new tag. The Free plan allows only SQLite-backed
+ * classes, so new classes are always `newSqliteClasses`.
+ */
+export interface DurableObjectMigrationDecl {
+  tag: string;
+  newSqliteClasses?: string[];
+  renamedClasses?: { from: string; to: string }[];
+  deletedClasses?: string[];
+}
+
+/** Durable Object migrations in order; infra sends the live script only the steps after its tag. */
+export const migrations: readonly DurableObjectMigrationDecl[] = [
   { tag: "v1", newSqliteClasses: ["RateLimiter", "VauDedupe", "HourlyAggregator"] },
 ];
 
