@@ -6,11 +6,11 @@ import type Redis from "ioredis";
 import Joi from "joi";
 import { Counter } from "prom-client";
 import { ApiError } from "@twist/shared/errors";
-import { JwtError, bearerToken, signIdentityToken, verifyIdentityToken } from "@twist/shared/jwt";
+import { signIdentityToken } from "@twist/shared/jwt";
 import type { Logger } from "@twist/shared/logger";
 import { buildSiwsMessage } from "@twist/shared/siws";
 import { isWalletAddress } from "@twist/shared/wallet";
-import { clientIp, createServiceApp, enforceRateLimit, rateLimit, validate, type RateLimitRule } from "@twist/service";
+import { clientIp, createServiceApp, enforceRateLimit, rateLimit, requireBearer, validate, type RateLimitRule } from "@twist/service";
 import type { AuthConfig } from "./config";
 import { NonceStore } from "./nonces";
 import { SIGN_IN_FAILURES, checkSignIn, type SignInRequest } from "./signin";
@@ -99,23 +99,11 @@ export function createApp(config: AuthConfig, deps: AuthDeps): Express {
         res.json({ accessToken: token, tokenType: "Bearer", expiresIn: claims.exp - claims.iat });
       });
 
-      a.get("/auth/me", async (req, res) => {
-        const token = bearerToken(req.get("authorization"));
-        if (!token) throw bearerFailure("TOKEN_MISSING", "an Authorization: Bearer token is required");
-        try {
-          const claims = await verifyIdentityToken(token, config.JWT_KEYS, { now: Math.floor(now() / 1000) });
-          res.setHeader("Cache-Control", "no-store");
-          res.json(claims);
-        } catch (err) {
-          if (err instanceof JwtError) throw bearerFailure(err.reason, err.message);
-          throw err;
-        }
+      a.get("/auth/me", requireBearer(config.JWT_KEYS, { now: () => Math.floor(now() / 1000) }), (req, res) => {
+        res.setHeader("Cache-Control", "no-store");
+        res.json(req.auth);
       });
     },
   });
   return app;
-}
-
-function bearerFailure(reason: string, message: string): ApiError {
-  return new ApiError("UNAUTHORIZED", message, { details: { reason }, headers: { "WWW-Authenticate": 'Bearer realm="twist", error="invalid_token"' } });
 }

@@ -6,6 +6,7 @@ import { parseJwtKeySet } from "@twist/shared/keys";
 import { buildSiwsMessage } from "@twist/shared/siws";
 import { listen } from "@twist/service";
 import { NONCE_TTL_MS, liveKey } from "../src/nonces";
+import { authorizationHeaderCases } from "../../../test/support/vectors";
 import { alter, newWallet, requestNonce, startService, verifyBody, type TestService, type Wallet } from "./support";
 
 describe("auth: wallet sign-in", () => {
@@ -295,8 +296,25 @@ describe("auth: wallet sign-in", () => {
 
     it("refuses a missing, non-Bearer or garbled token", async () => {
       await expectReason(undefined, "TOKEN_MISSING");
-      await expectReason("Basic dXNlcjpwYXNz", "TOKEN_MISSING");
+      await expectReason("Basic dXNlcjpwYXNz", "TOKEN_MALFORMED");
       await expectReason("Bearer abc.def", "TOKEN_MALFORMED");
+    });
+
+    describe("Authorization header vectors", () => {
+      for (const c of authorizationHeaderCases()) {
+        it(`${c.name}: ${c.accepted ? "200" : "401"}`, async () => {
+          const wallet = newWallet();
+          const res = await me(c.header(await tokenFor(wallet)) ?? undefined);
+          if (c.accepted) {
+            expect(res.status, JSON.stringify(res.body)).to.equal(200);
+            expect(res.body.sub).to.equal(wallet.address);
+          } else {
+            expect(res.status).to.equal(401);
+            expect(res.body.error.code).to.equal("UNAUTHORIZED");
+            expect(res.headers["www-authenticate"]).to.match(/^Bearer realm="twist"/);
+          }
+        });
+      }
     });
 
     it("refuses alg=none, an unknown kid and a token signed with another secret", async () => {

@@ -1,11 +1,11 @@
-// Identity and authorization: express-jwt against contract 1 (vectors included), users created on
+// Identity and authorization: the shared contract 1 verifier (JWT and Authorization header vectors), users created on
 // first use and cached, and no route letting one influencer touch another's data.
 import { expect } from "chai";
 import Redis from "ioredis";
 import request from "supertest";
 import { JWT_AUDIENCE, JWT_ISSUER, signJwt } from "@twist/shared/jwt";
 import { parseJwtKeySet } from "@twist/shared/keys";
-import { loadVector } from "../../../test/support/vectors";
+import { authorizationHeaderCases, loadVector } from "../../../test/support/vectors";
 import { TEST_REDIS_URL } from "../../../test/support/redis";
 import { expectEnvelope, JWT_KEY_SET, countRows, newInfluencer, newLink, newUser, newWallet, startHarness, type Harness } from "./part1-helpers";
 
@@ -25,7 +25,7 @@ describe("influencer part 1: identity and authorization", () => {
     await h.close();
   });
 
-  describe("contract 1 vectors through the express-jwt middleware", () => {
+  describe("contract 1 vectors through the identity middleware", () => {
     const vectors = loadVector<JwtVectors>("jwt");
     let v: Harness;
     before(async () => {
@@ -50,6 +50,26 @@ describe("influencer part 1: identity and authorization", () => {
         expect(res.status).to.equal(401);
         expectEnvelope(res.body, "UNAUTHORIZED");
         expect(res.body.error.details.reason).to.match(/^TOKEN_/);
+      });
+    }
+  });
+
+  describe("Authorization header vectors through the API", () => {
+    for (const c of authorizationHeaderCases()) {
+      it(`${c.name}: ${c.accepted ? "authenticates" : "401"}`, async () => {
+        const user = await newUser();
+        const header = c.header(user.token);
+        let req = request(h.app).get("/api/v1/influencers/me");
+        if (header !== null) req = req.set("Authorization", header);
+        const res = await req;
+        if (c.accepted) {
+          expect(res.status).to.equal(403);
+          expect(res.body.error.details).to.deep.equal({ reason: "NOT_REGISTERED" });
+        } else {
+          expect(res.status).to.equal(401);
+          expectEnvelope(res.body, "UNAUTHORIZED");
+          expect(res.headers["www-authenticate"]).to.match(/^Bearer realm="twist"/);
+        }
       });
     }
   });

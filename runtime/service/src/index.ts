@@ -8,4 +8,5 @@ export { createRedis, redisOp } from "./redis";
 export { enforceRateLimit, hitRateLimit, rateLimit, type RateLimitRule, type RateLimitResult } from "./rate-limit";
 export { clientIp } from "./client-ip";
 export { requireSignedRequest } from "./signed";
+export { bearerRefused, requireBearer, type BearerOptions } from "./bearer";
 export { listen, shutdownOnSignals, type Running } from "./serve";

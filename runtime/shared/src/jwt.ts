@@ -22,6 +22,7 @@ export interface IdentityClaims {
 
 /** Why a token was refused; all map to 401 UNAUTHORIZED, the reason goes in `details`. */
 export type JwtFailure =
+  | "TOKEN_MISSING"
   | "TOKEN_MALFORMED"
   | "TOKEN_ALGORITHM"
   | "TOKEN_KID"
@@ -108,10 +109,28 @@ export async function verifyIdentityToken(token: string, keySet: JwtKeySet, opti
   return claims as unknown as IdentityClaims;
 }
 
-/** Extracts the token from an `Authorization: Bearer <token>` header value. */
+// RFC 7235 2.1: the scheme is case-insensitive; RFC 6750 2.1: credentials = "Bearer" 1*SP b64token,
+// b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=". One credential only.
+const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+
+/**
+ * The token of an `Authorization: Bearer <token>` header value, or null (401 without verifying).
+ * Every service parses the header here (vectors/authorization-header.json).
+ */
 export function bearerToken(header: string | null | undefined): string | null {
-  const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(header ?? "");
+  const match = BEARER.exec(header ?? "");
   return match ? match[1]! : null;
+}
+
+/**
+ * Contract 1 in one call: parses the Authorization header and verifies its token. A missing header
+ * is TOKEN_MISSING, one that is not a single Bearer credential TOKEN_MALFORMED.
+ */
+export async function verifyAuthorization(header: string | null | undefined, keySet: JwtKeySet, options: { now?: number } = {}): Promise<IdentityClaims> {
+  if (!header) throw new JwtError("TOKEN_MISSING", "an Authorization: Bearer token is required");
+  const token = bearerToken(header);
+  if (!token) throw new JwtError("TOKEN_MALFORMED", "Authorization must be Bearer <token>");
+  return verifyIdentityToken(token, keySet, options);
 }
 
 function encodeJson(value: unknown): string {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import { loadVector } from "../../../test/support/vectors";
-import { JwtError, bearerToken, signIdentityToken, signJwt, verifyIdentityToken } from "@twist/shared/jwt";
+import { loadVector, type AuthorizationHeaderVectors } from "../../../test/support/vectors";
+import { JwtError, bearerToken, signIdentityToken, signJwt, verifyAuthorization, verifyIdentityToken } from "@twist/shared/jwt";
 import { parseJwtKeySet, type JwtKeySet } from "@twist/shared/keys";
 import { fromBase64Url, toBase64Url, utf8 } from "@twist/shared/encoding";
 
@@ -138,12 +138,25 @@ describe("contract 1: JWT", () => {
     });
   });
 
-  describe("bearerToken", () => {
-    it("takes the token from a Bearer header only", () => {
-      expect(bearerToken("Bearer abc.def.ghi")).to.equal("abc.def.ghi");
-      expect(bearerToken("bearer abc.def.ghi")).to.equal(null);
-      expect(bearerToken("Basic dXNlcg==")).to.equal(null);
-      expect(bearerToken(undefined)).to.equal(null);
+  describe("bearerToken (vectors/authorization-header.json)", () => {
+    for (const c of loadVector<AuthorizationHeaderVectors>("authorization-header").cases) {
+      it(`${c.name}: ${c.token === null ? "refused" : "accepted"}`, () => {
+        expect(bearerToken(c.header)).to.equal(c.token);
+      });
+    }
+  });
+
+  describe("verifyAuthorization", () => {
+    const keySet = parseJwtKeySet("k2:current-secret-0123456789");
+    const now = 1_800_000_000;
+    it("names a missing header TOKEN_MISSING and a malformed one TOKEN_MALFORMED, before verifying anything", async () => {
+      expect(await reasonOf(verifyAuthorization(undefined, keySet, { now }))).to.equal("TOKEN_MISSING");
+      expect(await reasonOf(verifyAuthorization("", keySet, { now }))).to.equal("TOKEN_MISSING");
+      expect(await reasonOf(verifyAuthorization("Basic dXNlcg==", keySet, { now }))).to.equal("TOKEN_MALFORMED");
+    });
+    it("verifies the token of a lowercase bearer header", async () => {
+      const { token } = await signIdentityToken(WALLET, keySet, { now });
+      expect((await verifyAuthorization(`bearer ${token}`, keySet, { now })).sub).to.equal(WALLET);
     });
   });
 });

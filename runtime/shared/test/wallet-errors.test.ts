@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { readFileSync, existsSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { decodeWalletAddress, isWalletAddress } from "@twist/shared/wallet";
 import { ApiError, errorBody, rateLimited, toErrorResponse } from "@twist/shared/errors";
@@ -37,9 +37,11 @@ describe("error envelope", () => {
 
 describe("test vectors", () => {
   it("the committed copy matches the design's shared/vectors when it is beside the repo", function () {
-    const names = ["jwt.json", "signed-requests.json", "siws.json"];
+    const names = ["authorization-header.json", "jwt.json", "signed-requests.json", "siws.json"];
     for (const name of names) expect(existsSync(join(VECTORS_DIR, name)), name).to.equal(true);
     if (!existsSync(DESIGN_VECTORS_DIR)) return;
+    // A vector file the design adds must be copied here (and run) too.
+    expect(readdirSync(DESIGN_VECTORS_DIR).filter((n) => n.endsWith(".json")).sort()).to.deep.equal(names);
     for (const name of names) {
       expect(readFileSync(join(VECTORS_DIR, name), "utf8"), name).to.equal(readFileSync(join(DESIGN_VECTORS_DIR, name), "utf8"));
     }

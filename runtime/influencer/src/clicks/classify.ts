@@ -1,21 +1,11 @@
 // Which redirects count as clicks. Not counted (still redirected): HEAD requests, bots and crawlers,
 // link-preview fetchers (chat apps and social networks unfurling a URL), browser prefetches, and
-// visitors who send a no-track signal (`DNT: 1` or `Sec-GPC: 1`).
+// visitors who send a no-track signal (`DNT: 1` or `Sec-GPC: 1`). Bots are the maintained `isbot`
+// list; previews are checked first so they keep their own reason.
 import type { Request } from "express";
+import { isbot } from "isbot";
 
 export type NotCountedReason = "head" | "bot" | "preview" | "prefetch" | "no-track";
-
-/** Crawlers, scripts and monitoring agents. Matched case-insensitively anywhere in the user agent. */
-const BOT_PATTERN = new RegExp(
-  [
-    "bot\\b", "bot/", "crawler", "spider", "slurp", "crawl", "headless", "phantomjs", "puppeteer", "playwright", "selenium",
-    "curl/", "wget/", "python-requests", "python-urllib", "aiohttp", "httpx", "go-http-client", "java/", "okhttp", "axios/",
-    "node-fetch", "undici", "libwww-perl", "scrapy", "httpclient", "apache-httpclient", "lighthouse", "pingdom", "uptimerobot",
-    "statuscake", "monitor", "facebookexternalhit", "feedfetcher", "mediapartners", "adsbot", "bingpreview", "yandex", "baiduspider",
-    "duckduckgo", "semrush", "ahrefs", "mj12", "petalbot", "bytespider", "gptbot", "ccbot", "claudebot", "perplexity",
-  ].join("|"),
-  "i",
-);
 
 /** Link-preview fetchers: they fetch the URL to draw a card, nobody clicked. */
 const PREVIEW_PATTERN = /slackbot|slack-imgproxy|twitterbot|discordbot|telegrambot|whatsapp|linkedinbot|skypeuripreview|embedly|iframely|pinterest|redditbot|applebot|google-structured-data|vkshare|viber|snapchat|mastodon|pleroma|misskey|bluesky|cardyb|outbrain|quora link preview|nuzzel|bitlybot|tumblr|flipboard|xing-contenttabreceiver|preview/i;
@@ -25,7 +15,7 @@ export function notCountedReason(req: Request): NotCountedReason | null {
   const ua = req.get("user-agent") ?? "";
   if (ua.trim() === "") return "bot";
   if (PREVIEW_PATTERN.test(ua)) return "preview";
-  if (BOT_PATTERN.test(ua)) return "bot";
+  if (isbot(ua)) return "bot";
   const purpose = `${req.get("sec-purpose") ?? ""} ${req.get("purpose") ?? ""} ${req.get("x-purpose") ?? ""} ${req.get("x-moz") ?? ""}`;
   if (/prefetch|preview/i.test(purpose)) return "prefetch";
   if (req.get("dnt") === "1" || req.get("sec-gpc") === "1") return "no-track";

@@ -3,7 +3,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { ApiError, unauthorized } from "@twist/shared/errors";
 import type { JwtKeySet } from "@twist/shared/keys";
-import { verifyJwt } from "./jwt";
+import { requireBearer } from "@twist/service";
 import type { IdentityStore } from "./store";
 
 export interface Identity {
@@ -34,7 +34,8 @@ export function notRegistered(): ApiError {
 }
 
 export function createIdentityMiddlewares(keySet: JwtKeySet, store: IdentityStore, options: { clockTimestamp?: number } = {}): IdentityMiddlewares {
-  const jwt = verifyJwt(keySet, options);
+  const clock = options.clockTimestamp;
+  const jwt = requireBearer(keySet, clock === undefined ? {} : { now: () => clock });
   const resolveUser = async (req: Request): Promise<Identity> => {
     const walletAddress = req.auth!.sub;
     const mapping = await store.resolve(walletAddress);
@@ -51,7 +52,7 @@ export function createIdentityMiddlewares(keySet: JwtKeySet, store: IdentityStor
   const chain =
     (withInfluencer: boolean): RequestHandler =>
     (req: Request, res: Response, next: NextFunction) => {
-      jwt(req, res, (err?: unknown) => {
+      void jwt(req, res, (err?: unknown) => {
         if (err) return next(err);
         resolveUser(req)
           .then((identity) => (withInfluencer ? resolveInfluencer(identity) : undefined))
@@ -75,4 +76,3 @@ export function influencerIdOf(req: Request): string {
 }
 
 export { IdentityStore, type IdentityMapping } from "./store";
-export { verifyJwt } from "./jwt";

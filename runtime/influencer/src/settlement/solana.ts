@@ -2,14 +2,10 @@
 // (payer) token account to the destination wallet's associated token account (created idempotently),
 // with a memo naming the payout. Retried by payout id: the signed transaction's signature is stored
 // before sending, and a retry first asks the RPC about it, so one payout never pays twice.
-import {
-  createAssociatedTokenAccountIdempotentInstruction,
-  createTransferCheckedInstruction,
-  getAssociatedTokenAddressSync,
-} from "@solana/spl-token";
 import { Keypair, PublicKey, Transaction, TransactionInstruction, type Connection } from "@solana/web3.js";
 import bs58 from "bs58";
 import { PermanentSettlementError, type PayoutToSettle, type SettlementAdapter, type SettlementHooks, type SettlementResult } from "./adapter";
+import { associatedTokenAddress, createAssociatedTokenAccountIdempotent, transferChecked } from "./spl-token";
 
 export const MEMO_PROGRAM_ID = new PublicKey("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr");
 const U64_MAX = (1n << 64n) - 1n;
@@ -30,12 +26,12 @@ export interface PayoutTransactionInput {
 /** Builds and signs the payout transaction (offline: no RPC involved). */
 export function buildPayoutTransaction(input: PayoutTransactionInput): Transaction {
   if (input.amount <= 0n || input.amount > U64_MAX) throw new PermanentSettlementError("payout amount does not fit an SPL token amount");
-  const source = getAssociatedTokenAddressSync(input.mint, input.payer.publicKey);
-  const destination = getAssociatedTokenAddressSync(input.mint, input.destinationOwner);
+  const source = associatedTokenAddress(input.mint, input.payer.publicKey);
+  const destination = associatedTokenAddress(input.mint, input.destinationOwner);
   const tx = new Transaction({ feePayer: input.payer.publicKey, recentBlockhash: input.recentBlockhash });
   tx.add(
-    createAssociatedTokenAccountIdempotentInstruction(input.payer.publicKey, destination, input.destinationOwner, input.mint),
-    createTransferCheckedInstruction(source, input.mint, destination, input.payer.publicKey, input.amount, input.decimals),
+    createAssociatedTokenAccountIdempotent(input.payer.publicKey, destination, input.destinationOwner, input.mint),
+    transferChecked(source, input.mint, destination, input.payer.publicKey, input.amount, input.decimals),
     new TransactionInstruction({ programId: MEMO_PROGRAM_ID, keys: [], data: Buffer.from(`twist-payout:${input.payoutId}`, "utf8") }),
   );
   tx.sign(input.payer);

@@ -1,12 +1,14 @@
-// Contract 1 makes the JWT sub a base58 wallet address. A token carrying the right signature but any
-// other subject is refused at authentication (401 TOKEN_CLAIMS); it once reached the reward message
-// validation and answered 500.
+// Contract 1 at the edge. The JWT sub is a base58 wallet address: a token carrying the right
+// signature but any other subject is refused at authentication (401 TOKEN_CLAIMS; it once reached
+// the reward message validation and answered 500). And the Authorization header follows the shared
+// rules (vectors/authorization-header.json) on the real ingest path: accepted earns, refused is 401.
 import { expect } from "chai";
 import { signJwt } from "@twist/shared/jwt";
 import { startEdge, type RunningEdge } from "../local/miniflare";
-import { BackendDouble, errorOf, JWT_KEY_SET, send, TEST_SECRETS, vauBody } from "./support";
+import { authorizationHeaderCases } from "../../../test/support/vectors";
+import { BackendDouble, errorOf, JWT_KEY_SET, newWallet, send, TEST_SECRETS, tokenFor, vauBody } from "./support";
 
-describe("edge: token subject must be a wallet address", function () {
+describe("edge: contract 1 (token subject, Authorization header)", function () {
   let edge: RunningEdge;
   const backend = new BackendDouble();
 
@@ -28,6 +30,19 @@ describe("edge: token subject must be a wallet address", function () {
         const error = await errorOf(res);
         expect(error.code).to.equal("UNAUTHORIZED");
         expect(error.details).to.deep.equal({ reason: "TOKEN_CLAIMS" });
+      }
+    });
+  }
+
+  for (const c of authorizationHeaderCases()) {
+    it(`Authorization header vector "${c.name}": ${c.accepted ? "200" : "401"}`, async () => {
+      const header = c.header(await tokenFor(newWallet()));
+      const res = await send(edge, vauBody(), { token: null, headers: header === null ? {} : { authorization: header } });
+      if (c.accepted) {
+        expect(res.status, await res.clone().text()).to.equal(200);
+      } else {
+        expect(res.status).to.equal(401);
+        expect((await errorOf(res)).code).to.equal("UNAUTHORIZED");
       }
     });
   }
