@@ -1,7 +1,9 @@
 // Bundles every runtime with esbuild into dist/. The Pulumi program deploys these files: the Worker
 // script content and the services' container images are built from exactly what this writes.
 import { build } from "esbuild";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import yaml from "js-yaml";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -22,6 +24,7 @@ export const bundles = [
     entryPoints: { main: "runtime/auth/src/main.ts" },
     platform: "node",
     format: "cjs",
+    apiSpec: "docs/api/auth.yaml",
   },
   {
     name: "influencer",
@@ -33,6 +36,7 @@ export const bundles = [
     platform: "node",
     format: "cjs",
     external: ["pg-native", "bufferutil", "utf-8-validate"],
+    apiSpec: "docs/api/influencer.yaml",
   },
 ];
 
@@ -65,9 +69,24 @@ export async function buildAll({ only } = {}) {
       legalComments: "none",
     });
     writeFileSync(join(outdir, "meta.json"), JSON.stringify(result.metafile));
+    if (b.apiSpec) written.push(...writeApiDocs(b.apiSpec, outdir));
     written.push(...Object.keys(result.metafile.outputs).filter((f) => f.endsWith(".js")));
   }
   return written;
+}
+
+/** Swagger UI's files the docs page loads (runtime/service/src/api-docs.ts serves them). */
+const SWAGGER_UI_FILES = ["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"];
+
+/** The service's OpenAPI document as JSON and Swagger UI beside its bundle, where loadApiDocs looks. */
+function writeApiDocs(specPath, outdir) {
+  const spec = yaml.load(readFileSync(join(root, specPath), "utf8"));
+  const specOut = join(outdir, "openapi.json");
+  writeFileSync(specOut, JSON.stringify(spec));
+  const swaggerDir = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+  mkdirSync(join(outdir, "swagger-ui"), { recursive: true });
+  for (const file of SWAGGER_UI_FILES) copyFileSync(join(swaggerDir, file), join(outdir, "swagger-ui", file));
+  return [specOut, ...SWAGGER_UI_FILES.map((f) => join(outdir, "swagger-ui", f))].map((f) => f.slice(root.length + 1));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -2,20 +2,36 @@
 // outside the repository (no node_modules to fall back on) and started with only the given env.
 import { expect } from "chai";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdtempSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { once } from "node:events";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 
 export const ROOT = join(__dirname, "..", "..");
 
-/** Builds `service` and copies the named dist files into a fresh temporary folder; returns it. */
-export function isolatedBundle(service: string, files: string[]): string {
+/**
+ * Builds `service` and copies into a fresh temporary folder exactly what its Dockerfile's COPY
+ * lines copy into the image's WORKDIR (files, `*` globs, folders); returns the folder.
+ */
+export function isolatedBundle(service: string): string {
   const build = spawnSync(process.execPath, ["scripts/build.mjs", service], { cwd: ROOT, encoding: "utf8" });
   expect(build.status, build.stderr).to.equal(0);
   const dir = mkdtempSync(join(tmpdir(), `twist-${service}-bundle-`));
-  for (const file of files) copyFileSync(join(ROOT, "dist", service, file), join(dir, file));
+  const dockerfile = readFileSync(join(ROOT, "runtime", service, "Dockerfile"), "utf8");
+  for (const [, args] of dockerfile.matchAll(/^COPY (.+)$/gm)) {
+    const parts = args!.trim().split(/\s+/);
+    const dest = join(dir, parts.pop()!);
+    for (const source of parts.flatMap(expandGlob)) cpSync(join(ROOT, source), source.endsWith("/") ? dest : join(dest, basename(source)), { recursive: true });
+  }
   return dir;
+}
+
+/** `dist/x/*.js` -> the matching files; any other source as it is. */
+function expandGlob(source: string): string[] {
+  if (!source.includes("*")) return [source];
+  const folder = dirname(source);
+  const pattern = new RegExp(`^${basename(source).replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`);
+  return readdirSync(join(ROOT, folder)).filter((name) => pattern.test(name)).map((name) => join(folder, name));
 }
 
 export function run(file: string, env: Record<string, string>): ChildProcess {

@@ -10,7 +10,7 @@ import { signIdentityToken } from "@twist/shared/jwt";
 import type { Logger } from "@twist/shared/logger";
 import { buildSiwsMessage } from "@twist/shared/siws";
 import { isWalletAddress } from "@twist/shared/wallet";
-import { clientIp, createServiceApp, enforceRateLimit, rateLimit, requireBearer, validate, type RateLimitRule } from "@twist/service";
+import { type ApiDocs, clientIp, createServiceApp, enforceRateLimit, rateLimit, requireBearer, validate, type RateLimitRule } from "@twist/service";
 import type { AuthConfig } from "./config";
 import { NonceStore } from "./nonces";
 import { SIGN_IN_FAILURES, checkSignIn, type SignInRequest } from "./signin";
@@ -21,6 +21,8 @@ export interface AuthDeps {
   logger: Logger;
   /** Milliseconds since the epoch; tests move it to expire nonces and messages without sleeping. */
   now?: () => number;
+  /** Served at /openapi.json and /docs (main.ts loads them beside the bundle). */
+  apiDocs?: ApiDocs;
 }
 
 export const BODY_LIMIT_BYTES = 8 * 1024;
@@ -46,6 +48,7 @@ export function createApp(config: AuthConfig, deps: AuthDeps): Express {
     logger: deps.logger,
     readiness: { redis: () => deps.redis.ping() },
     bodyLimitBytes: BODY_LIMIT_BYTES,
+    apiDocs: deps.apiDocs,
     routes: (a, obs) => {
       const issuedNonces = new Counter({ name: "auth_nonces_issued_total", help: "Sign-in nonces issued", registers: [obs.registry] });
       const signIns = new Counter({

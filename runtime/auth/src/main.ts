@@ -2,7 +2,7 @@
 // stop cleanly on SIGTERM/SIGINT. A bad or missing variable prints the ConfigError and exits 1.
 import { ConfigError } from "@twist/shared/config";
 import { createLogger } from "@twist/shared/logger";
-import { createRedis, listen, shutdownOnSignals } from "@twist/service";
+import { createRedis, listen, loadApiDocs, shutdownOnSignals } from "@twist/service";
 import { createApp } from "./app";
 import { loadAuthConfig, type AuthConfig } from "./config";
 
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger("auth", { level: config.LOG_LEVEL });
   const redis = createRedis(config.REDIS_URL, config.REDIS_PREFIX);
-  const app = createApp(config, { redis, logger });
+  const app = createApp(config, { redis, logger, apiDocs: loadApiDocs(__dirname) });
   const running = await listen(app, config.PORT);
   logger.info({ port: running.port, env: config.TWIST_ENV, chainId: config.SIWS_CHAIN_ID, domain: config.SIWS_DOMAIN }, "auth listening");
   shutdownOnSignals(logger, async () => {

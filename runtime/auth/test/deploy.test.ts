@@ -55,7 +55,7 @@ describe("auth: the bundle, run alone as in the image", function () {
 
   before(() => {
     // Only what the Dockerfile copies, outside the repository: no node_modules to fall back on.
-    dir = isolatedBundle("auth", ["main.js", "main.js.map"]);
+    dir = isolatedBundle("auth");
   });
   after(async () => {
     rmSync(dir, { recursive: true, force: true });
@@ -82,6 +82,8 @@ describe("auth: the bundle, run alone as in the image", function () {
         if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
       }
       expect(ready).to.equal(200);
+      // The API reference, from the files the image copies beside the bundle.
+      for (const path of ["/openapi.json", "/docs", "/docs/swagger-ui-bundle.js"]) expect((await fetch(`${base}${path}`)).status, path).to.equal(200);
 
       const wallet = newWallet();
       const post = (path: string, body: unknown) => fetch(`${base}${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
@@ -141,8 +143,8 @@ describe("auth: Dockerfile", () => {
     expect(of("FROM")[0]).to.match(/^FROM node:22\.\d+\.\d+-(bookworm|bullseye|trixie)-slim(@sha256:[0-9a-f]{64})?$/);
   });
 
-  it("copies only the bundle and runs it as a non-root user", () => {
-    expect(of("COPY")).to.deep.equal(["COPY dist/auth/main.js dist/auth/main.js.map ./"]);
+  it("copies only the bundle and its API docs, and runs it as a non-root user", () => {
+    expect(of("COPY")).to.deep.equal(["COPY dist/auth/main.js dist/auth/main.js.map dist/auth/openapi.json ./", "COPY dist/auth/swagger-ui/ ./swagger-ui/"]);
     expect(of("ADD")).to.deep.equal([]);
     expect(of("RUN"), "nothing installed at build time").to.deep.equal([]);
     expect(of("USER")).to.have.length(1);

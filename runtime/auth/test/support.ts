@@ -9,7 +9,7 @@ import type { Express } from "express";
 import { createLogger } from "@twist/shared/logger";
 import { buildSiwsMessage, parseSiwsMessage, type SiwsFields } from "@twist/shared/siws";
 import { createRedis } from "@twist/service";
-import { createApp } from "../src/app";
+import { createApp, type AuthDeps } from "../src/app";
 import { loadAuthConfig, type AuthConfig } from "../src/config";
 import { TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../../../test/support/redis";
 
@@ -40,14 +40,14 @@ export interface TestService {
 }
 
 /** An app on its own Redis prefix with a clock the test moves; `redisUrl` lets a test point at a dead port. */
-export async function startService(label: string, overrides: Record<string, string> = {}, redisUrl = TEST_REDIS_URL): Promise<TestService> {
+export async function startService(label: string, overrides: Record<string, string> = {}, redisUrl = TEST_REDIS_URL, extra: Pick<AuthDeps, "apiDocs"> = {}): Promise<TestService> {
   const prefix = testRedisPrefix(`auth-${label}`);
   const config = testConfig(overrides);
   const redis = createRedis(redisUrl, prefix);
   // The kit's client does not queue commands while connecting: start once it is ready (or has failed).
   if (redisUrl === TEST_REDIS_URL) await once(redis, "ready");
   const clock = { now: Date.now() };
-  const app = createApp(config, { redis, logger: silentLogger, now: () => clock.now });
+  const app = createApp(config, { redis, logger: silentLogger, now: () => clock.now, ...extra });
   return {
     app,
     config,

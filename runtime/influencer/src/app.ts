@@ -3,7 +3,7 @@
 import type { Express } from "express";
 import type Redis from "ioredis";
 import type { Sequelize } from "sequelize";
-import { createRedis, createServiceApp, redisOp, type Observability } from "@twist/service";
+import { type ApiDocs, createRedis, createServiceApp, redisOp, type Observability } from "@twist/service";
 import { createLogger, type Logger } from "@twist/shared/logger";
 import type { InfluencerConfig } from "./config";
 import { createSequelize, databaseOutageAs503 } from "./db";
@@ -33,6 +33,8 @@ export interface AppDeps {
   now?: () => Date;
   /** Pin JWT "now" (Unix seconds) — contract vector tests only. */
   jwtClockTimestamp?: number;
+  /** Served at /openapi.json and /docs (main.ts loads them beside the bundle). */
+  apiDocs?: ApiDocs;
 }
 
 /** What routers receive: shared resources and the identity middlewares. */
@@ -86,6 +88,7 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
   const { app } = createServiceApp({
     service: "influencer",
     logger,
+    apiDocs: deps.apiDocs,
     readiness: {
       postgres: () => sequelize.query("SELECT 1"),
       redis: () => redis.ping(),

@@ -1,6 +1,6 @@
 // The influencer API process: validate the environment, build the app, listen, and on SIGTERM stop
 // accepting requests, flush accepted clicks and close connections.
-import { listen, shutdownOnSignals } from "@twist/service";
+import { listen, loadApiDocs, shutdownOnSignals } from "@twist/service";
 import { ConfigError } from "@twist/shared/config";
 import { createLogger } from "@twist/shared/logger";
 import { createApp } from "./app";
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     throw err;
   }
   logger.level = config.LOG_LEVEL;
-  const service = createApp(config, { logger });
+  const service = createApp(config, { logger, apiDocs: loadApiDocs(__dirname) });
   const running = await listen(service.app, config.PORT);
   logger.info({ port: running.port, env: config.TWIST_ENV }, "influencer API listening");
   shutdownOnSignals(logger, async () => {

@@ -9,9 +9,8 @@ import { createLogger } from "@twist/shared/logger";
 import { Registry } from "prom-client";
 import { TEST_REDIS_URL } from "../../../test/support/redis";
 import { CLICK_STREAM, ClickRecorder } from "../src/clicks/recorder";
-import { click, countRows, countRowsAt, expectEnvelope, newInfluencer, newLink, startHarness, type Harness } from "./part1-helpers";
+import { BROWSER, click, countRows, countRowsAt, expectEnvelope, newInfluencer, newLink, startHarness, type Harness } from "./part1-helpers";
 
-const BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 Safari/605.1.15";
 
 describe("influencer part 1: clicks", () => {
   let h: Harness;

@@ -184,3 +184,6 @@ export function expectEnvelope(body: any, code: string): void {
     throw new Error(`expected ${code} envelope, got ${JSON.stringify(body)}`);
   }
 }
+
+/** A real browser's user agent: a redirect with it counts as a click (a bare "Mozilla/5.0" is a bot to isbot). */
+export const BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 Safari/605.1.15";

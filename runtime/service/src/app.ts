@@ -2,6 +2,7 @@
 import express, { type Express } from "express";
 import helmet from "helmet";
 import type { Logger } from "@twist/shared/logger";
+import { type ApiDocs, apiDocsRouter } from "./api-docs";
 import { jsonBody } from "./body";
 import { requestContext } from "./context";
 import { errorHandler, notFoundHandler } from "./errors";
@@ -13,6 +14,8 @@ export interface ServiceAppOptions {
   /** Dependencies /ready must reach, by name. */
   readiness: Record<string, ReadinessCheck>;
   bodyLimitBytes?: number;
+  /** The OpenAPI document and Swagger UI served at /openapi.json and /docs; the bundles always pass them. */
+  apiDocs?: ApiDocs;
   /** Mounts the service's routes; runs after the body parser, before the 404 and error handlers. */
   routes: (app: Express, obs: Observability) => void;
 }
@@ -26,6 +29,7 @@ export function createServiceApp(options: ServiceAppOptions): { app: Express; ob
   const obs = observability(options.service, options.readiness);
   app.use(obs.httpMetrics);
   app.use(obs.routes);
+  if (options.apiDocs) app.use(apiDocsRouter(options.apiDocs));
   app.use(jsonBody(options.bodyLimitBytes));
   options.routes(app, obs);
   app.use(notFoundHandler);

@@ -1,4 +1,5 @@
 export { createServiceApp, type ServiceAppOptions } from "./app";
+export { API_DOCS_FILES, apiDocsRouter, loadApiDocs, type ApiDocs } from "./api-docs";
 export { requestContext } from "./context";
 export { jsonBody } from "./body";
 export { validate } from "./validate";

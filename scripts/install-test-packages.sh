@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Debian packages the test suite drives for real: Chromium (the served API docs, through
+# playwright-core). Installs only what is missing; needs root (CI and these machines run as root).
+set -euo pipefail
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
