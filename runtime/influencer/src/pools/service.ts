@@ -238,7 +238,7 @@ export class PoolService {
     const poolId = (await this.lockPool(t, requestedId, "UPDATE")).id;
     const rewardsAcc = account.poolRewards(wallet, poolId);
     const availableAcc = account.available(wallet);
-    const claimable = await this.ledger.balance(rewardsAcc.key, t);
+    const claimable = await this.ledger.balance(rewardsAcc.key, t, { lock: true });
     const take = amount ?? claimable;
     if (take === 0n) throw new ApiError("NOTHING_TO_CLAIM", "nothing to claim in this pool", { status: 409 });
     const { balances } = await this.ledger.transfer(t, { id: `claim:${wallet}:${opId}`, from: rewardsAcc, to: availableAcc, amount: take, kind: "claim", reference: poolId });
