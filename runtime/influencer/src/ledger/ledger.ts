@@ -1,10 +1,11 @@
 // The ledger (contract 5): the only code that moves money. Every movement is a transfer between two
-// accounts, posted inside the caller's transaction, in four set-based statements whatever the
-// number of transfers:
+// accounts, posted inside the caller's transaction, in three set-based statements (four when an id
+// repeats) whatever the number of transfers:
 //   1. the accounts are created if missing;
-//   2. the transfers are inserted with their id as idempotency key (ON CONFLICT DO NOTHING); an id
-//      already present with the same body is a replay and changes nothing, with another body it is
-//      a LedgerConflictError;
+//   2. the transfers are inserted in id order with their id as idempotency key (ON CONFLICT DO
+//      NOTHING; two postings racing for the same ids wait on each other in one order); an id
+//      already present with the same body is a replay and changes nothing, with another body it
+//      is a LedgerConflictError;
 //   3. the net change per account is applied in one UPDATE that first locks the changed accounts
 //      in key order (so concurrent postings never deadlock on each other) and refuses to take a
 //      user-owned account below zero (InsufficientFundsError). The lock is FOR NO KEY UPDATE: the
@@ -93,6 +94,7 @@ export class Ledger {
        SELECT tr.id, d.id, c.id, tr.amount, tr.kind, tr.reference
        FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::text[], $6::text[]) AS tr(id, from_key, to_key, amount, kind, reference)
        JOIN ledger_accounts d ON d.key = tr.from_key JOIN ledger_accounts c ON c.key = tr.to_key
+       ORDER BY tr.id
        ON CONFLICT (id) DO NOTHING RETURNING id`,
       {
         bind: [
