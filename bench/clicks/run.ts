@@ -18,6 +18,7 @@ import { createTestDatabase } from "../../test/support/postgres";
 import { TEST_REDIS_URL, deleteRedisPrefix } from "../../test/support/redis";
 import { freePort } from "../../test/support/ports";
 import { exitOnUsageError, parseCommandLine, usageError } from "../../scripts/lib/cli";
+import { runBench } from "../lib/main";
 import { peakRssMiB, percentile, report } from "../report";
 
 const USAGE = `usage: npx tsx bench/clicks/run.ts [--seconds <n>] [--connections <n>]
@@ -185,10 +186,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(process.exitCode ?? 0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

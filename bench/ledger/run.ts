@@ -24,6 +24,7 @@ import { account, checkLedgerInvariants, Ledger, type TransferInput } from "../.
 import { exitOnUsageError, parseCommandLine, usageError } from "../../scripts/lib/cli";
 import { closedLoop, integerList, type LoadResult } from "../lib/load";
 import { pgbenchSimpleUpdate } from "../lib/pgbench";
+import { runBench } from "../lib/main";
 import { peakRssMiB, report } from "../report";
 
 const USAGE = `usage: npx tsx bench/ledger/run.ts [--seconds <n>] [--concurrency <n,n,...>] [--stakers <n>]
@@ -225,7 +226,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

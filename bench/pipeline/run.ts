@@ -20,6 +20,7 @@ import { exitOnUsageError, parseCommandLine, usageError } from "../../scripts/li
 import { createTestDatabase } from "../../test/support/postgres";
 import { TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../../test/support/redis";
 import { freePort } from "../../test/support/ports";
+import { runBench } from "../lib/main";
 import { percentile, report } from "../report";
 
 const USAGE = `usage: npx tsx bench/pipeline/run.ts [--seconds <n>] [--search-seconds <n>] [--start-rate <n>] [--max-steps <n>] [--lag-bound-ms <n>] [--poll-ms <n>]
@@ -251,10 +252,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(process.exitCode ?? 0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);
