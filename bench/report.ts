@@ -14,6 +14,8 @@ export interface Figure {
   peakRssMiB?: number;
   /** Anything else worth a column: a ratio, a count, a duration. */
   note?: string;
+  /** Where bench/run charts it: one line per path, throughput against concurrency (limits named "(limit)"). */
+  chart?: { path: string; concurrency: number };
 }
 
 /** Records figures for bench/run (BENCH_REPORT names a JSON-lines file); a no-op otherwise. */

@@ -1,10 +1,13 @@
 // Runs every benchmark (bench/<name>/run.ts) one after another, shows their output, and writes one
-// table of their headline figures, with the machine they ran on, to docs/performance.md.
-//   bench/run [auth clicks edge ledger]     (or: npm run bench -- ...)
+// table of their headline figures, with the machine they ran on and charts of them (bench/charts.ts),
+// to docs/performance.md.
+//   bench/run [--seconds <n>] [name ...]     (or: npm run bench -- ...)
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { cpus, freemem, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
+import { exitOnUsageError, parseCommandLine, usageError } from "../scripts/lib/cli";
+import { drawCharts } from "./charts";
 import type { Figure } from "./report";
 
 const ROOT = join(__dirname, "..");
@@ -12,12 +15,18 @@ const all = readdirSync(__dirname, { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join(__dirname, d.name, "run.ts")))
   .map((d) => d.name)
   .sort();
-const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
-const unknown = chosen.filter((n) => !all.includes(n));
-if (unknown.length) {
-  console.error(`unknown benchmark(s): ${unknown.join(", ")}; available: ${all.join(", ")}`);
-  process.exit(2);
+const USAGE = `usage: bench/run [--seconds <n>] [name ...]
+  name        benchmarks to run (default all: ${all.join(", ")})
+  --seconds   every benchmark's measured run length, as BENCH_SECONDS (default: each benchmark's own)`;
+const { values, positionals } = parseCommandLine({ usage: USAGE, options: { seconds: { type: "string" } }, allowPositionals: true });
+try {
+  if (values.seconds !== undefined && !(Number(values.seconds) > 0)) usageError("--seconds must be a positive number", USAGE);
+  const unknown = positionals.filter((n) => !all.includes(n));
+  if (unknown.length) usageError(`unknown benchmark(s): ${unknown.join(", ")}; available: ${all.join(", ")}`, USAGE);
+} catch (err) {
+  exitOnUsageError(err);
 }
+const chosen = positionals.length ? positionals : all;
 
 const reportFile = join(mkdtempSync(join(tmpdir(), "twist-bench-")), "figures.jsonl");
 const failed: string[] = [];
@@ -26,7 +35,8 @@ for (const name of chosen) {
   const run = spawnSync(process.execPath, ["--import", "tsx", join("bench", name, "run.ts")], {
     cwd: ROOT,
     stdio: "inherit",
-    env: { ...process.env, BENCH_REPORT: reportFile },
+    // Every benchmark reads its run length from BENCH_SECONDS (a flag of its own overrides it).
+    env: { ...process.env, BENCH_REPORT: reportFile, ...(values.seconds ? { BENCH_SECONDS: values.seconds } : {}) },
   });
   if (run.status !== 0) failed.push(name);
 }
@@ -34,6 +44,8 @@ for (const name of chosen) {
 const figures = existsSync(reportFile)
   ? readFileSync(reportFile, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Figure & { bench: string })
   : [];
+const main = async () => {
+const charts = await drawCharts(figures, join(ROOT, "docs"));
 const num = (v: number | undefined, digits: number) => (v === undefined || Number.isNaN(v) ? "" : v.toFixed(digits));
 const cpu = cpus();
 const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM (${(freemem() / 2 ** 30).toFixed(0)} GiB free at the end), Node ${process.version}, ${process.platform}`;
@@ -50,6 +62,8 @@ Machine: ${machine}.
 Peak RSS is the resident memory high-water mark of the system under test: the service process
 (auth, clicks), workerd (edge), or the benchmark process holding the ledger module (ledger).
 ${failed.length ? `\n**Benchmarks that failed in this run:** ${failed.join(", ")}.\n` : ""}
+${charts.map((c) => `![${c.title}](${c.file})`).join("\n\n")}
+
 | bench | what | per second | p50 ms | p95 ms | p99 ms | peak RSS MiB | notes |
 |---|---|---:|---:|---:|---:|---:|---|
 ${rows.join("\n")}
@@ -63,9 +77,19 @@ Re-run with \`bench/run\` (all) or \`bench/run edge auth\` (some). Each benchmar
   verifications per second of node:crypto and tweetnacl in the same process.
 - \`bench/clicks\`: \`GET /l/:code\` redirects with every request a new visitor (a counted click),
   next to a bare Express 302, and the clicks recorded in Postgres against those accepted.
-- \`bench/ledger\`: stake transfers through HTTP and through the ledger module, and one commission
-  distributed to 10,000 stakers.
+- \`bench/ledger\`: at each concurrency, pgbench simple-update on a throwaway database (the limit),
+  reward credits through signed \`POST /internal/v1/rewards\` in deliveries of 100, stakes to one pool
+  and spread over 100 pools, ledger module transfers, each as a ratio to pgbench; then one
+  commission distributed to 10,000 stakers.
+- \`bench/pipeline\`: VAUs sent to the edge at steady rates through the real queue consumer to the
+  ledger: VAUs/s sustained, lag from the edge's 200 to the credit in the wallet's balance, credits
+  lost or doubled, and the highest rate with bounded lag.
 `;
 writeFileSync(join(ROOT, "docs", "performance.md"), doc);
 console.log(`\nwrote docs/performance.md (${figures.length} figures from ${chosen.length - failed.length}/${chosen.length} benchmarks)`);
 process.exit(failed.length ? 1 : 0);
+};
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

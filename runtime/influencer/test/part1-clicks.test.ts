@@ -164,7 +164,12 @@ describe("influencer part 1: clicks", () => {
     const accepting = new ClickRecorder(redis, sequelize, logger, new Registry());
     const ids = [randomUUID(), randomUUID(), randomUUID()];
     for (const [i, id] of ids.entries()) {
-      await accepting.accept({ id, linkId: linkRow!.id, visitorHash: `v${i}`.padEnd(64, "0"), ipHash: "f".repeat(64), occurredAt: new Date() });
+      const admitted = await accepting.admit({
+        rateLimit: { key: `test-rl:${id}`, windowMs: 60_000, limit: 10 },
+        linkId: linkRow!.id,
+        click: { id, linkId: linkRow!.id, visitorHash: `v${i}`.padEnd(64, "0"), ipHash: "f".repeat(64), occurredAt: new Date() },
+      });
+      expect(admitted.outcome).to.equal("new");
     }
     // A consumer reads the entries, then "crashes" before inserting and acknowledging them.
     const raw = new Redis(TEST_REDIS_URL, { keyPrefix: h.prefix });

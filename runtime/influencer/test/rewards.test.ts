@@ -117,6 +117,80 @@ describe("reward credits: POST /internal/v1/rewards", () => {
     expect(await balanceOf(h, account.available(w).key)).to.equal(10_000n);
   });
 
+  it("credits a delivery of 100 messages in one transaction with as many statements as a delivery of 1", async () => {
+    const seq = h.service.context.sequelize;
+    const counted = async (messages: unknown[]) => {
+      const original = seq.query.bind(seq);
+      let statements = 0;
+      seq.query = ((...args: Parameters<typeof seq.query>) => {
+        statements++;
+        return original(...args);
+      }) as typeof seq.query;
+      try {
+        const res = await deliverRewards(h, { messages });
+        return { res, statements };
+      } finally {
+        seq.query = original;
+      }
+    };
+    const wallets = Array.from({ length: 20 }, () => newWallet());
+    const hundred = Array.from({ length: 100 }, (_, i) => rewardMessage(wallets[i % 20]!, { earned: "3" }));
+    const one = await counted([rewardMessage(newWallet(), { earned: "3" })]);
+    const many = await counted(hundred);
+    expect(many.res.body.results.filter((r: { status: string }) => r.status === "credited")).to.have.length(100);
+    expect(many.statements).to.equal(one.statements);
+    for (const w of wallets) expect(await balanceOf(h, account.available(w).key)).to.equal(15n);
+  });
+
+  it("the cap holds across concurrent deliveries to one wallet, and only the capped messages are refused", async () => {
+    const w = newWallet();
+    const other = newWallet();
+    // 8 deliveries of 5 x 200 for w (8,000 in all against a cap of 5,000), each with one message for another wallet.
+    const deliveries = Array.from({ length: 8 }, () => [...Array.from({ length: 5 }, () => rewardMessage(w, { earned: "200" })), rewardMessage(other, { earned: "1" })]);
+    const answers = await Promise.all(deliveries.map((messages) => deliverRewards(h, { messages })));
+    const statuses = answers.flatMap((r) => r.body.results.map((x: { status: string; code?: string }) => x.code ?? x.status));
+    expect(statuses.filter((s) => s === "credited")).to.have.length(25 + 8);
+    expect(statuses.filter((s) => s === "DAILY_CAP_EXCEEDED")).to.have.length(15);
+    expect(await balanceOf(h, account.available(w).key)).to.equal(CAP);
+    expect(await balanceOf(h, account.available(other).key)).to.equal(8n);
+  });
+
+  it("a database error that one message causes fails that message alone; its retry credits it once the cause is gone", async () => {
+    const seq = h.service.context.sequelize;
+    const w = newWallet();
+    const messages = Array.from({ length: 7 }, () => rewardMessage(w, { earned: "5" }));
+    const poison = messages[4]!;
+    // A real Postgres error for one row (a trigger), the way a bad row or a constraint would fail.
+    await seq.query(`CREATE FUNCTION test_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.reference = '${poison.id}' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$`);
+    await seq.query(`CREATE TRIGGER test_poison BEFORE INSERT ON ledger_transfers FOR EACH ROW EXECUTE FUNCTION test_poison()`);
+    try {
+      const res = await deliverRewards(h, { messages });
+      expect(res.status).to.equal(200);
+      expect(res.body.results.map((r: { status: string }) => r.status)).to.deep.equal(["credited", "credited", "credited", "credited", "failed", "credited", "credited"]);
+      expect(res.body.results[4]).to.include({ id: poison.id, code: "UNAVAILABLE" });
+      expect(await balanceOf(h, account.available(w).key)).to.equal(30n);
+    } finally {
+      await seq.query(`DROP TRIGGER test_poison ON ledger_transfers; DROP FUNCTION test_poison()`);
+    }
+    // The edge retries the whole delivery: the six already credited are duplicates, the failed one is credited.
+    const retry = await deliverRewards(h, { messages });
+    expect(retry.body.results.map((r: { status: string }) => r.status)).to.deep.equal(["duplicate", "duplicate", "duplicate", "duplicate", "credited", "duplicate", "duplicate"]);
+    expect(await balanceOf(h, account.available(w).key)).to.equal(35n);
+  });
+
+  it("with Postgres down every valid message answers failed and invalid ones are still rejected", async () => {
+    const down = await startHarness("rewards-down", { DATABASE_URL: "postgres://postgres@127.0.0.1:1/none" });
+    try {
+      const w = newWallet();
+      const res = await deliverRewards(down, { messages: [rewardMessage(w), { ...rewardMessage(w), earned: "x" }, rewardMessage(w)] });
+      expect(res.status).to.equal(200);
+      expect(res.body.results.map((r: { status: string; code?: string }) => `${r.status}:${r.code}`)).to.deep.equal(["failed:UNAVAILABLE", "rejected:INVALID_MESSAGE", "failed:UNAVAILABLE"]);
+    } finally {
+      await down.close();
+    }
+  });
+
   it("a bad or missing signature is 401 and credits nothing", async () => {
     const w = newWallet();
     const body = { messages: [rewardMessage(w)] };

@@ -6,7 +6,7 @@ export { validate } from "./validate";
 export { errorHandler, notFoundHandler } from "./errors";
 export { observability, type Observability, type ReadinessCheck } from "./observability";
 export { createRedis, redisOp } from "./redis";
-export { enforceRateLimit, hitRateLimit, rateLimit, type RateLimitRule, type RateLimitResult } from "./rate-limit";
+export { applyRateLimit, enforceRateLimit, hitRateLimit, RATE_LIMIT_LUA, rateLimit, rateLimitKey, rateLimitResult, type RateLimitRule, type RateLimitResult } from "./rate-limit";
 export { clientIp } from "./client-ip";
 export { requireSignedRequest } from "./signed";
 export { bearerRefused, requireBearer, type BearerOptions } from "./bearer";

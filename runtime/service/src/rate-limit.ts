@@ -5,11 +5,20 @@ import type Redis from "ioredis";
 import { rateLimited } from "@twist/shared/errors";
 import { redisOp } from "./redis";
 
-const SCRIPT = `
+/**
+ * The window step as a Lua fragment (KEYS[1] the counter, ARGV[1] the window in ms), so a script that
+ * does more in the same round trip (the click redirect) counts exactly the same way.
+ */
+export const RATE_LIMIT_LUA = `
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('PTTL', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])`;
+
+const SCRIPT = `${RATE_LIMIT_LUA}
 return {count, ttl}`;
+
+/** Redis key of a rule's counter for one subject. */
+export const rateLimitKey = (rule: RateLimitRule, subject: string) => `rl:${rule.name}:${subject}`;
 
 export interface RateLimitRule {
   /** Distinguishes limiters in keys and messages, e.g. "nonce-ip". */
@@ -34,7 +43,12 @@ function withCommand(redis: Redis): WithRateLimitCommand {
 }
 
 export async function hitRateLimit(redis: Redis, rule: RateLimitRule, subject: string): Promise<RateLimitResult> {
-  const [count, ttl] = await redisOp(() => withCommand(redis).twistRateLimit(`rl:${rule.name}:${subject}`, String(rule.windowSeconds * 1000)));
+  const [count, ttl] = await redisOp(() => withCommand(redis).twistRateLimit(rateLimitKey(rule, subject), String(rule.windowSeconds * 1000)));
+  return rateLimitResult(rule, count, ttl);
+}
+
+/** The outcome of a window step that counted `count` hits with `ttl` ms of the window left. */
+export function rateLimitResult(rule: RateLimitRule, count: number, ttl: number): RateLimitResult {
   const resetSeconds = Math.max(1, Math.ceil((ttl > 0 ? ttl : rule.windowSeconds * 1000) / 1000));
   return { allowed: count <= rule.limit, limit: rule.limit, remaining: Math.max(0, rule.limit - count), resetSeconds };
 }
@@ -44,7 +58,11 @@ export async function hitRateLimit(redis: Redis, rule: RateLimitRule, subject: s
  * When a request passes several limits, the headers describe the tightest one (least remaining).
  */
 export async function enforceRateLimit(redis: Redis, rule: RateLimitRule, subject: string, res: Response): Promise<void> {
-  const result = await hitRateLimit(redis, rule, subject);
+  applyRateLimit(res, rule, await hitRateLimit(redis, rule, subject));
+}
+
+/** The headers and the 429 of enforceRateLimit, for a result counted elsewhere (rateLimitResult). */
+export function applyRateLimit(res: Response, rule: RateLimitRule, result: RateLimitResult): void {
   const shown = res.getHeader("X-RateLimit-Remaining");
   if (shown === undefined || result.remaining < Number(shown)) {
     res.setHeader("X-RateLimit-Limit", String(result.limit));

@@ -1,8 +1,9 @@
 // Click recording that never loses an accepted click and never holds up the redirect on Postgres.
 //
-// accept(): one Redis round trip (a Lua script) that dedupes the visitor per link for an hour and
-// XADDs the click to a Redis stream. The redirect is answered only after Redis acknowledged it, so
-// an accepted click survives a crash of this process.
+// admit(): the redirect's one Redis round trip (a Lua script): the per-IP rate limit, the link's
+// "gone" marker (link-cache.ts), and for a counted click the visitor's one-hour dedupe per link and
+// the XADD to a Redis stream. The redirect is answered only after Redis acknowledged it, so an
+// accepted click survives a crash of this process.
 // flush(): reads the stream through a consumer group in batches, inserts into Postgres with
 // ON CONFLICT (id) DO NOTHING (a batch retried after a crash cannot double-count), then XACK+XDEL.
 // Entries delivered to a consumer that died are reclaimed (XAUTOCLAIM) after a minute of idleness.
@@ -11,19 +12,46 @@ import type Redis from "ioredis";
 import { Counter, type Registry } from "prom-client";
 import type { Sequelize } from "sequelize";
 import type { Logger } from "@twist/shared/logger";
+import { RATE_LIMIT_LUA } from "@twist/service";
+import { linkGoneKey } from "./link-cache";
 
 export const CLICK_STREAM = "clicks:stream";
 const GROUP = "recorder";
 export const DEDUPE_WINDOW_SECONDS = 3600;
 
-// KEYS[1] dedupe key, KEYS[2] stream. ARGV: click id, dedupe ttl, link id, visitor hash, ip hash, occurredAt ms.
-// Returns {1, id} when accepted as a new click, {0, id-of-the-earlier-click} for a repeat.
-const ACCEPT = `
-local existing = redis.call('GET', KEYS[1])
-if existing then return {0, existing} end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
-redis.call('XADD', KEYS[2], '*', 'id', ARGV[1], 'link', ARGV[3], 'visitor', ARGV[4], 'ip', ARGV[5], 'at', ARGV[6])
-return {1, ARGV[1]}`;
+// KEYS: rate-limit counter, gone marker, dedupe key, stream. ARGV: window ms, limit, counted (1|0),
+// click id, dedupe ttl, link id, visitor hash, ip hash, occurredAt ms.
+// Returns {count, ttl, outcome, click id}; outcome: 0 limited, 1 gone, 2 not counted, 3 new click,
+// 4 repeat (click id of the earlier click). Nothing is recorded when limited or gone.
+const ADMIT = `${RATE_LIMIT_LUA}
+if count > tonumber(ARGV[2]) then return {count, ttl, 0, ''} end
+if redis.call('EXISTS', KEYS[2]) == 1 then return {count, ttl, 1, ''} end
+if ARGV[3] == '0' then return {count, ttl, 2, ''} end
+local existing = redis.call('GET', KEYS[3])
+if existing then return {count, ttl, 4, existing} end
+redis.call('SET', KEYS[3], ARGV[4], 'EX', tonumber(ARGV[5]))
+redis.call('XADD', KEYS[4], '*', 'id', ARGV[4], 'link', ARGV[6], 'visitor', ARGV[7], 'ip', ARGV[8], 'at', ARGV[9])
+return {count, ttl, 3, ARGV[4]}`;
+
+const OUTCOMES = ["limited", "gone", "not-counted", "new", "repeat"] as const;
+
+export interface Admission {
+  /** Hits of the rate-limit window so far, and ms left in it (for rateLimitResult). */
+  count: number;
+  ttl: number;
+  outcome: (typeof OUTCOMES)[number];
+  /** The click id to hand to the merchant: this click's, or the earlier one's for a repeat. */
+  clickId: string | null;
+}
+
+export interface AdmitInput {
+  rateLimit: { key: string; windowMs: number; limit: number };
+  linkId: string;
+  /** The click to count, or null when this redirect does not count (notCountedReason). */
+  click: ClickInput | null;
+}
+
+type WithAdmit = Redis & { twistClickAdmit(...args: string[]): Promise<[number, number, number, string]> };
 
 export interface ClickInput {
   id: string;
@@ -61,23 +89,30 @@ export class ClickRecorder {
     this.duplicates = new Counter({ name: "clicks_duplicate_total", help: "Repeat clicks within the dedupe window", registers: [registry] });
   }
 
-  /** Accepts a click (durable in Redis when this resolves). Returns the click id to hand to the merchant. */
-  async accept(click: ClickInput): Promise<{ clickId: string; duplicate: boolean }> {
-    const [isNew, id] = (await this.redis.eval(
-      ACCEPT,
-      2,
-      `clicks:seen:${click.linkId}:${click.visitorHash}`,
+  /** The redirect's single round trip (see ADMIT); a new click is durable in Redis when this resolves. */
+  async admit(input: AdmitInput): Promise<Admission> {
+    const c = input.click;
+    // Registered once per client; ioredis then sends EVALSHA, not the script text.
+    if (!("twistClickAdmit" in this.redis)) this.redis.defineCommand("twistClickAdmit", { numberOfKeys: 4, lua: ADMIT });
+    const [count, ttl, code, id] = await (this.redis as WithAdmit).twistClickAdmit(
+      input.rateLimit.key,
+      linkGoneKey(input.linkId),
+      c ? `clicks:seen:${input.linkId}:${c.visitorHash}` : "clicks:seen:-",
       CLICK_STREAM,
-      click.id,
+      String(input.rateLimit.windowMs),
+      String(input.rateLimit.limit),
+      c ? "1" : "0",
+      c?.id ?? "",
       String(DEDUPE_WINDOW_SECONDS),
-      click.linkId,
-      click.visitorHash,
-      click.ipHash,
-      String(click.occurredAt.getTime()),
-    )) as [number, string];
-    if (isNew === 1) this.accepted.inc();
-    else this.duplicates.inc();
-    return { clickId: id, duplicate: isNew !== 1 };
+      input.linkId,
+      c?.visitorHash ?? "",
+      c?.ipHash ?? "",
+      String(c?.occurredAt.getTime() ?? 0),
+    );
+    const outcome = OUTCOMES[code]!;
+    if (outcome === "new") this.accepted.inc();
+    if (outcome === "repeat") this.duplicates.inc();
+    return { count, ttl, outcome, clickId: id || null };
   }
 
   /** Starts the background flusher. */

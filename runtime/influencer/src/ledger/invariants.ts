@@ -1,4 +1,4 @@
-// The ledger's invariants as one query set; tests run it after every scenario, operators can too
+// The ledger's invariants (and the pool totals kept beside it) as one query set; tests run it after every scenario, operators can too
 // (docs/ledger.md). Returns the violations found; an empty list means the ledger is consistent.
 import { QueryTypes, type Sequelize } from "sequelize";
 
@@ -9,6 +9,8 @@ export interface InvariantReport {
   negativeUserAccounts: string[];
   /** Accounts whose balance differs from credits minus debits of their transfers; must be empty. */
   driftedAccounts: string[];
+  /** Pool stake shards whose total or staker count differs from the stake accounts they count; must be empty. */
+  driftedPoolShards: string[];
   violations: string[];
 }
 
@@ -24,10 +26,19 @@ export async function checkLedgerInvariants(sequelize: Sequelize): Promise<Invar
      WHERE a.balance <> COALESCE(c.s, 0) - COALESCE(d.s, 0)`,
     { type: QueryTypes.SELECT },
   );
+  const shards = await sequelize.query<{ shard: string }>(
+    `SELECT COALESCE(s.pool_id, a.pool_id) || '#' || COALESCE(s.shard, a.shard) AS shard
+     FROM pool_stake_shards s
+     FULL JOIN (SELECT ref::uuid AS pool_id, (hashtext(owner_wallet) & 15)::smallint AS shard, SUM(balance) AS total, COUNT(*) FILTER (WHERE balance > 0) AS stakers
+                FROM ledger_accounts WHERE kind = 'stake' GROUP BY 1, 2) a ON a.pool_id = s.pool_id AND a.shard = s.shard
+     WHERE COALESCE(s.total_staked, 0) <> COALESCE(a.total, 0) OR COALESCE(s.staker_count, 0) <> COALESCE(a.stakers, 0)`,
+    { type: QueryTypes.SELECT },
+  );
   const sum = BigInt(sumRow!.sum);
   const violations: string[] = [];
   if (sum !== 0n) violations.push(`balances sum to ${sum}, not 0`);
   for (const r of negative) violations.push(`user account ${r.key} is negative`);
   for (const r of drifted) violations.push(`account ${r.key} balance differs from its transfers`);
-  return { sum, negativeUserAccounts: negative.map((r) => r.key), driftedAccounts: drifted.map((r) => r.key), violations };
+  for (const r of shards) violations.push(`pool stake shard ${r.shard} differs from its stake accounts`);
+  return { sum, negativeUserAccounts: negative.map((r) => r.key), driftedAccounts: drifted.map((r) => r.key), driftedPoolShards: shards.map((r) => r.shard), violations };
 }

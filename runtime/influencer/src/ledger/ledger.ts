@@ -1,14 +1,21 @@
 // The ledger (contract 5): the only code that moves money. Every movement is a transfer between two
-// accounts, posted inside the caller's transaction:
-//   1. the accounts are created if missing, then locked (SELECT ... FOR UPDATE) in key order, so
-//      concurrent postings serialise per account and never deadlock on each other;
-//   2. the transfers are inserted with their id as idempotency key (ON CONFLICT DO NOTHING); an id
-//      already present with the same body is a replay and changes nothing, with another body it is
-//      a LedgerConflictError;
-//   3. the net change per account is checked against the locked balances (user-owned accounts never
-//      go negative: InsufficientFundsError) and applied in one UPDATE.
+// accounts, posted inside the caller's transaction, in three set-based statements (four when an id
+// repeats) whatever the number of transfers:
+//   1. the accounts are created if missing;
+//   2. the transfers are inserted in id order with their id as idempotency key (ON CONFLICT DO
+//      NOTHING; two postings racing for the same ids wait on each other in one order); an id
+//      already present with the same body is a replay and changes nothing, with another body it
+//      is a LedgerConflictError;
+//   3. the net change per account is applied in one UPDATE that first locks the changed accounts
+//      in key order (so concurrent postings never deadlock on each other) and refuses to take a
+//      user-owned account below zero (InsufficientFundsError). The lock is FOR NO KEY UPDATE: the
+//      transfers' foreign keys hold FOR KEY SHARE on the same rows since step 2, which FOR UPDATE
+//      would conflict with (a deadlock between two postings of one account).
+// Hot accounts (docs/ledger.md): nothing is read-locked before step 3, so a system account that
+// every posting touches (system:rewards, system:commissions) is locked only from that last
+// statement to the commit, once per posting however many transfers it carries.
 // A thrown error leaves the transaction unusable for money: the caller must roll it back (Sequelize
-// managed transactions do so when the callback throws). A CHECK constraint backs rule 3 in the schema.
+// managed transactions do so when the callback throws). A CHECK constraint backs step 3 in the schema.
 import { QueryTypes, type Sequelize, type Transaction } from "sequelize";
 import { CURRENCY, type AccountSpec } from "./accounts";
 
@@ -47,13 +54,6 @@ export class LedgerConflictError extends LedgerError {
 
 export const MAX_TRANSFER_ID_LENGTH = 256;
 
-interface LockedAccount {
-  id: string;
-  key: string;
-  balance: string;
-  allow_negative: boolean;
-}
-
 export class Ledger {
   constructor(readonly sequelize: Sequelize) {}
 
@@ -89,21 +89,18 @@ export class Ledger {
        ON CONFLICT (key) DO NOTHING`,
       { bind: [keys, all.map((a) => a.owner), all.map((a) => a.kind), all.map((a) => a.ref), all.map(() => CURRENCY), all.map((a) => a.allowNegative)], transaction: t },
     );
-    const locked = await this.sequelize.query<LockedAccount>(
-      `SELECT id, key, balance::text AS balance, allow_negative FROM ledger_accounts WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE`,
-      { bind: [keys], transaction: t, type: QueryTypes.SELECT },
-    );
-    const byKey = new Map(locked.map((a) => [a.key, a]));
-
     const inserted = await this.sequelize.query<{ id: string }>(
       `INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, kind, reference)
-       SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::numeric[], $5::text[], $6::text[])
+       SELECT tr.id, d.id, c.id, tr.amount, tr.kind, tr.reference
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::text[], $6::text[]) AS tr(id, from_key, to_key, amount, kind, reference)
+       JOIN ledger_accounts d ON d.key = tr.from_key JOIN ledger_accounts c ON c.key = tr.to_key
+       ORDER BY tr.id
        ON CONFLICT (id) DO NOTHING RETURNING id`,
       {
         bind: [
           inputs.map((tr) => tr.id),
-          inputs.map((tr) => byKey.get(tr.from.key)!.id),
-          inputs.map((tr) => byKey.get(tr.to.key)!.id),
+          inputs.map((tr) => tr.from.key),
+          inputs.map((tr) => tr.to.key),
           inputs.map((tr) => tr.amount.toString()),
           inputs.map((tr) => tr.kind),
           inputs.map((tr) => tr.reference ?? null),
@@ -122,21 +119,36 @@ export class Ledger {
       deltas.set(tr.from.key, (deltas.get(tr.from.key) ?? 0n) - tr.amount);
       deltas.set(tr.to.key, (deltas.get(tr.to.key) ?? 0n) + tr.amount);
     }
-    const balances = new Map<string, bigint>();
-    for (const a of locked) {
-      const next = BigInt(a.balance) + (deltas.get(a.key) ?? 0n);
-      if (next < 0n && !a.allow_negative) throw new InsufficientFundsError(a.key, BigInt(a.balance), -(deltas.get(a.key) ?? 0n));
-      balances.set(a.key, next);
-    }
-    const changed = locked.filter((a) => (deltas.get(a.key) ?? 0n) !== 0n);
-    if (changed.length) {
-      await this.sequelize.query(
-        `UPDATE ledger_accounts a SET balance = a.balance + d.delta
-         FROM unnest($1::uuid[], $2::numeric[]) AS d(id, delta) WHERE a.id = d.id`,
-        { bind: [changed.map((a) => a.id), changed.map((a) => deltas.get(a.key)!.toString())], transaction: t },
-      );
+    const changed = keys.filter((k) => (deltas.get(k) ?? 0n) !== 0n);
+    const balances = changed.length ? await this.applyDeltas(t, changed, deltas) : new Map<string, bigint>();
+    const unchanged = keys.filter((k) => !balances.has(k));
+    if (unchanged.length) {
+      for (const [k, v] of await this.balances(unchanged, t)) balances.set(k, v);
     }
     return { applied: inputs.map((tr) => insertedIds.has(tr.id)), balances };
+  }
+
+  /**
+   * Locks the accounts in key order and adds their deltas in one statement. An account that may not
+   * go negative and would is left out of the update (its row stays locked until the rollback) and
+   * reported as InsufficientFundsError.
+   */
+  private async applyDeltas(t: Transaction, keys: string[], deltas: Map<string, bigint>): Promise<Map<string, bigint>> {
+    const rows = await this.sequelize.query<{ key: string; balance: string }>(
+      `WITH locked AS (SELECT id, key FROM ledger_accounts WHERE key = ANY($1::text[]) ORDER BY key FOR NO KEY UPDATE)
+       UPDATE ledger_accounts a SET balance = a.balance + d.delta
+       FROM locked l JOIN unnest($1::text[], $2::numeric[]) AS d(key, delta) ON d.key = l.key
+       WHERE a.id = l.id AND (a.allow_negative OR a.balance + d.delta >= 0)
+       RETURNING a.key, a.balance::text AS balance`,
+      { bind: [keys, keys.map((k) => deltas.get(k)!.toString())], transaction: t, type: QueryTypes.SELECT },
+    );
+    const balances = new Map(rows.map((r) => [r.key, BigInt(r.balance)]));
+    const refused = keys.find((k) => !balances.has(k));
+    if (refused) {
+      const balance = await this.balance(refused, t);
+      throw new InsufficientFundsError(refused, balance, -deltas.get(refused)!);
+    }
+    return balances;
   }
 
   private async checkReplays(t: Transaction, replays: TransferInput[]): Promise<void> {
@@ -155,14 +167,25 @@ export class Ledger {
     }
   }
 
-  /** Current balance of one account (0 when it does not exist yet). */
-  async balance(key: string, t?: Transaction): Promise<bigint> {
-    const rows = await this.sequelize.query<{ balance: string }>(`SELECT balance::text AS balance FROM ledger_accounts WHERE key = $1`, {
-      bind: [key],
+  /**
+   * Current balance of one account (0 when it does not exist yet). `lock` holds its row until the
+   * transaction ends, for a caller that decides an amount from the balance (claim everything).
+   */
+  async balance(key: string, t?: Transaction, options: { lock?: boolean } = {}): Promise<bigint> {
+    const rows = await this.sequelize.query<{ balance: string }>(
+      `SELECT balance::text AS balance FROM ledger_accounts WHERE key = $1${options.lock ? " FOR UPDATE" : ""}`,
+      { bind: [key], transaction: t, type: QueryTypes.SELECT },
+    );
+    return rows[0] ? BigInt(rows[0].balance) : 0n;
+  }
+
+  private async balances(keys: string[], t: Transaction): Promise<Map<string, bigint>> {
+    const rows = await this.sequelize.query<{ key: string; balance: string }>(`SELECT key, balance::text AS balance FROM ledger_accounts WHERE key = ANY($1::text[])`, {
+      bind: [keys],
       transaction: t,
       type: QueryTypes.SELECT,
     });
-    return rows[0] ? BigInt(rows[0].balance) : 0n;
+    return new Map(rows.map((r) => [r.key, BigInt(r.balance)]));
   }
 
   /** Every account a wallet owns, with balances. */

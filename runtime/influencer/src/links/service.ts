@@ -4,6 +4,7 @@ import { QueryTypes, UniqueConstraintError, type Sequelize } from "sequelize";
 import type Redis from "ioredis";
 import { redisOp } from "@twist/service";
 import { notFound, validationError } from "@twist/shared/errors";
+import { markLinkGone } from "../clicks/link-cache";
 import { newLinkCode } from "./code";
 import type { CreateLinkInput } from "./schemas";
 
@@ -61,8 +62,6 @@ export function checkTargetUrl(raw: string, domains: readonly string[]): string 
   }
   return url.toString();
 }
-
-export const linkCacheKey = (code: string) => `link:${code}`;
 
 export class LinkService {
   constructor(
@@ -150,9 +149,9 @@ export class LinkService {
       { replacements: { code, influencerId, now: this.o.now() }, type: QueryTypes.SELECT },
     );
     if (!row) throw notFound("no such link");
-    // The redirect path caches links; drop the entry so the link stops at once. If Redis is down
-    // this answers 503 and a retry (idempotent) finishes the job.
-    await redisOp(() => this.o.redis.del(linkCacheKey(code)));
+    // Redirects cache links in memory on every instance; the marker stops them at once
+    // (clicks/link-cache.ts). If Redis is down this answers 503 and a retry (idempotent) finishes the job.
+    await redisOp(() => markLinkGone(this.o.redis, row.id));
     return this.view(row);
   }
 }

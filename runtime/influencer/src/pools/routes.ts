@@ -7,6 +7,7 @@ import { validate } from "@twist/service";
 import type { IdentityMiddlewares } from "../identity";
 import { influencerIdOf } from "../identity";
 import { amountField, idempotentPost } from "../ledger/http";
+import { POOL_SORTS } from "./read-model";
 import type { PoolListQuery, PoolService } from "./service";
 import { MAX_REVENUE_SHARE_BPS } from "./tiers";
 
@@ -28,7 +29,7 @@ const updateSchema = Joi.object({
 
 const listSchema = Joi.object<PoolListQuery>({
   q: text(100).allow("").empty(""),
-  sort: Joi.string().valid("total_staked", "stakers", "apy").default("total_staked"),
+  sort: Joi.string().valid(...Object.keys(POOL_SORTS)).default("total_staked"),
   limit: Joi.number().integer().min(1).max(100).default(20),
   cursor: Joi.string().max(512),
 });

@@ -1,82 +1,21 @@
 // Staking pools: creation and admin by their influencer, public search, and the money moves
 // (stake, unstake, claim, commission distribution), all through the ledger.
 //
-// Lock order, everywhere: the pool row first (stake/unstake/claim FOR UPDATE, distribution FOR
-// SHARE), then ledger accounts in key order (the ledger does that). Stake changes and distributions
-// of one pool therefore serialise, and "the stakes at that moment" is well defined.
+// Nothing here locks the pool row, so stakes to one pool run side by side (docs/ledger.md, hot
+// accounts): a stake locks its wallet's two accounts (the ledger does that, last) and then updates
+// the pool's stake shard its wallet hashes to (one of 16). A distribution reads the positions in one
+// statement, so "the stakes at that moment" is that statement's snapshot.
 import { QueryTypes, type Sequelize, type Transaction } from "sequelize";
-import { ApiError, forbidden, notFound, validationError } from "@twist/shared/errors";
+import { ApiError, forbidden, notFound } from "@twist/shared/errors";
 import { formatAmount } from "@twist/shared/amount";
 import type { Logger } from "@twist/shared/logger";
 import { account, Ledger, type TransferInput } from "../ledger";
 import type { CommissionBooked } from "../conversions/types";
 import { PoolCache } from "./cache";
-import { effectiveShareBps, splitCommission, tierFor } from "./tiers";
+import { decodeCursor, encodeCursor, POOL_SELECT, POOL_SORTS, UUID_PATTERN, view, type PoolRow, type PoolSort, type PoolView } from "./read-model";
+import { effectiveShareBps, splitCommission } from "./tiers";
 
-export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export type PoolSort = "total_staked" | "stakers" | "apy";
-
-export interface PoolView {
-  id: string;
-  influencer: { username: string; displayName: string };
-  name: string;
-  description: string;
-  revenueShareBps: number;
-  effectiveRevenueShareBps: number;
-  tier: string;
-  minStake: string;
-  totalStaked: string;
-  stakerCount: number;
-  /** Trailing 30-day distributions to stakers / total staked, annualised (x 365/30), in basis points. */
-  apyBps: string;
-  createdAt: string;
-}
-
-interface PoolRow {
-  id: string;
-  influencer_id: string;
-  username: string;
-  display_name: string;
-  name: string;
-  description: string;
-  revenue_share_bps: number;
-  min_stake: string;
-  total_staked: string;
-  staker_count: number;
-  apy_bps: string;
-  created_at: Date | string;
-}
-
-const POOL_SELECT = `
-  SELECT p.id, p.influencer_id, i.username, i.display_name, p.name, p.description, p.revenue_share_bps,
-         p.min_stake::text AS min_stake, p.total_staked::text AS total_staked, p.staker_count, p.created_at,
-         (CASE WHEN p.total_staked > 0
-               THEN floor(COALESCE(d.s30, 0) * 365 * 10000 / (30 * p.total_staked)) ELSE 0 END)::numeric(39,0) AS apy_bps
-  FROM pools p
-  JOIN influencers i ON i.id = p.influencer_id
-  LEFT JOIN (SELECT pool_id, SUM(stakers_amount) AS s30 FROM pool_distributions
-             WHERE created_at > now() - interval '30 days' AND pool_id IS NOT NULL GROUP BY pool_id) d ON d.pool_id = p.id`;
-
-const SORT_COLUMN: Record<PoolSort, string> = { total_staked: "total_staked", stakers: "staker_count", apy: "apy_bps" };
-
-function view(r: PoolRow): PoolView {
-  const total = BigInt(r.total_staked);
-  return {
-    id: r.id,
-    influencer: { username: r.username, displayName: r.display_name },
-    name: r.name,
-    description: r.description,
-    revenueShareBps: r.revenue_share_bps,
-    effectiveRevenueShareBps: effectiveShareBps(r.revenue_share_bps, total),
-    tier: tierFor(total).name,
-    minStake: r.min_stake,
-    totalStaked: r.total_staked,
-    stakerCount: r.staker_count,
-    apyBps: String(r.apy_bps),
-    createdAt: new Date(r.created_at).toISOString(),
-  };
-}
+export { UUID_PATTERN, type PoolSort, type PoolView } from "./read-model";
 
 export interface PoolListQuery {
   q?: string;
@@ -92,13 +31,14 @@ export interface StakeAnswer {
   pool: { totalStaked: string; stakerCount: number };
 }
 
-interface LockedPool {
+interface PoolRef {
   id: string;
-  influencer_id: string;
   min_stake: string;
   revenue_share_bps: number;
-  total_staked: string;
 }
+
+/** The stake shard a wallet's positions are counted in (same function as migration 0102). */
+const SHARD_OF = `hashtext($2) & 15`;
 
 export class PoolService {
   constructor(
@@ -157,7 +97,7 @@ export class PoolService {
   async list(query: PoolListQuery): Promise<{ pools: PoolView[]; nextCursor: string | null }> {
     const cursor = query.cursor ? decodeCursor(query.cursor) : null;
     return this.cache.read("list", query, async () => {
-      const col = SORT_COLUMN[query.sort];
+      const col = POOL_SORTS[query.sort];
       const bind: unknown[] = [];
       const where: string[] = [];
       if (query.q) {
@@ -176,17 +116,18 @@ export class PoolService {
       );
       const page = rows.slice(0, query.limit);
       const last = page[page.length - 1];
-      const sortValue = (r: PoolRow) => String(query.sort === "stakers" ? r.staker_count : query.sort === "apy" ? r.apy_bps : r.total_staked);
-      return { pools: page.map(view), nextCursor: rows.length > query.limit && last ? encodeCursor({ v: sortValue(last), id: last.id }) : null };
+      return { pools: page.map(view), nextCursor: rows.length > query.limit && last ? encodeCursor({ v: String(last[col]), id: last.id }) : null };
     });
   }
 
-  private async lockPool(t: Transaction, poolId: string, mode: "UPDATE" | "SHARE"): Promise<LockedPool> {
+  /** The pool by id, in the transaction's snapshot; 404 when there is none. */
+  private async findPool(t: Transaction, poolId: string): Promise<PoolRef> {
     if (!UUID_PATTERN.test(poolId)) throw notFound("pool not found");
-    const [row] = await this.sequelize.query<LockedPool>(
-      `SELECT id, influencer_id, min_stake::text AS min_stake, revenue_share_bps, total_staked::text AS total_staked FROM pools WHERE id = $1 FOR ${mode}`,
-      { bind: [poolId], transaction: t, type: QueryTypes.SELECT },
-    );
+    const [row] = await this.sequelize.query<PoolRef>(`SELECT id, min_stake::text AS min_stake, revenue_share_bps FROM pools WHERE id = $1`, {
+      bind: [poolId],
+      transaction: t,
+      type: QueryTypes.SELECT,
+    });
     if (!row) throw notFound("pool not found");
     return row;
   }
@@ -202,7 +143,7 @@ export class PoolService {
   }
 
   private async moveStake(t: Transaction, wallet: string, requestedId: string, amount: bigint, opId: string, kind: "stake" | "unstake"): Promise<StakeAnswer> {
-    const pool = await this.lockPool(t, requestedId, "UPDATE");
+    const pool = await this.findPool(t, requestedId);
     // The row's id, not the URL's spelling: a UUID in another letter case is the same pool, and
     // account keys (and the distribution's stake lookup) must name it one way only.
     const poolId = pool.id;
@@ -220,25 +161,34 @@ export class PoolService {
     const before = kind === "stake" ? staked - amount : staked + amount;
     const delta = kind === "stake" ? amount : -amount;
     const stakerDelta = before === 0n && staked > 0n ? 1 : before > 0n && staked === 0n ? -1 : 0;
-    const [updated] = await this.sequelize.query<{ total_staked: string; staker_count: number }>(
-      `UPDATE pools SET total_staked = total_staked + $2::numeric, staker_count = staker_count + $3, updated_at = now()
-       WHERE id = $1 RETURNING total_staked::text AS total_staked, staker_count`,
-      { bind: [poolId, delta.toString(), stakerDelta], transaction: t, type: QueryTypes.SELECT },
+    // The wallet's shard only: stakes of other wallets to this pool mostly update other rows. A stake
+    // may create the shard; an unstake finds it (its stake was counted there), and must not go
+    // through INSERT: the CHECKs apply to the proposed row before ON CONFLICT is considered.
+    await this.sequelize.query(
+      kind === "stake"
+        ? `INSERT INTO pool_stake_shards AS s (pool_id, shard, total_staked, staker_count) VALUES ($1, ${SHARD_OF}, $3::numeric, $4)
+           ON CONFLICT (pool_id, shard) DO UPDATE SET total_staked = s.total_staked + EXCLUDED.total_staked, staker_count = s.staker_count + EXCLUDED.staker_count`
+        : `UPDATE pool_stake_shards SET total_staked = total_staked + $3::numeric, staker_count = staker_count + $4 WHERE pool_id = $1 AND shard = ${SHARD_OF}`,
+      { bind: [poolId, wallet, delta.toString(), stakerDelta], transaction: t },
+    );
+    const [totals] = await this.sequelize.query<{ total_staked: string; staker_count: number }>(
+      `SELECT COALESCE(SUM(total_staked), 0)::text AS total_staked, COALESCE(SUM(staker_count), 0)::int AS staker_count FROM pool_stake_shards WHERE pool_id = $1`,
+      { bind: [poolId], transaction: t, type: QueryTypes.SELECT },
     );
     return {
       poolId,
       staked: formatAmount(staked),
       available: formatAmount(balances.get(availableAcc.key)!),
-      pool: { totalStaked: updated!.total_staked, stakerCount: updated!.staker_count },
+      pool: { totalStaked: totals!.total_staked, stakerCount: totals!.staker_count },
     };
   }
 
   /** pool rewards -> available: `amount`, or everything claimable when omitted. */
   async claim(t: Transaction, wallet: string, requestedId: string, amount: bigint | null, opId: string): Promise<{ poolId: string; claimed: string; claimable: string; available: string }> {
-    const poolId = (await this.lockPool(t, requestedId, "UPDATE")).id;
+    const poolId = (await this.findPool(t, requestedId)).id;
     const rewardsAcc = account.poolRewards(wallet, poolId);
     const availableAcc = account.available(wallet);
-    const claimable = await this.ledger.balance(rewardsAcc.key, t);
+    const claimable = await this.ledger.balance(rewardsAcc.key, t, { lock: true });
     const take = amount ?? claimable;
     if (take === 0n) throw new ApiError("NOTHING_TO_CLAIM", "nothing to claim in this pool", { status: 409 });
     const { balances } = await this.ledger.transfer(t, { id: `claim:${wallet}:${opId}`, from: rewardsAcc, to: availableAcc, amount: take, kind: "claim", reference: poolId });
@@ -264,13 +214,14 @@ export class PoolService {
     let shareBps = 0;
     let positions: { wallet: string; amount: bigint }[] = [];
     if (inf.pool_id) {
-      const pool = await this.lockPool(t, inf.pool_id, "SHARE");
-      shareBps = effectiveShareBps(pool.revenue_share_bps, BigInt(pool.total_staked));
+      const pool = await this.findPool(t, inf.pool_id);
       const rows = await this.sequelize.query<{ wallet: string; balance: string }>(
         `SELECT owner_wallet AS wallet, balance::text AS balance FROM ledger_accounts WHERE kind = 'stake' AND ref = $1 AND balance > 0`,
         { bind: [inf.pool_id], transaction: t, type: QueryTypes.SELECT },
       );
       positions = rows.map((r) => ({ wallet: r.wallet, amount: BigInt(r.balance) }));
+      // The tier from the positions just read, so share and split come from one snapshot.
+      shareBps = effectiveShareBps(pool.revenue_share_bps, positions.reduce((sum, p) => sum + p.amount, 0n));
     }
     const split = splitCommission(booked.commission, shareBps, positions);
     const recorded = await this.sequelize.query<{ id: string }>(
@@ -324,18 +275,4 @@ export class PoolService {
 
 function input<T>(value: T | undefined): T | null {
   return value === undefined ? null : value;
-}
-
-function encodeCursor(c: { v: string; id: string }): string {
-  return Buffer.from(JSON.stringify(c)).toString("base64url");
-}
-
-function decodeCursor(text: string): { v: string; id: string } {
-  try {
-    const c = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as { v?: unknown; id?: unknown };
-    if (typeof c.v === "string" && /^[0-9]{1,40}$/.test(c.v) && typeof c.id === "string" && UUID_PATTERN.test(c.id)) return { v: c.v, id: c.id };
-  } catch {
-    // fall through
-  }
-  throw validationError("cursor is invalid", [{ field: "cursor", message: "is not a cursor this API returned" }]);
 }

@@ -1,0 +1,94 @@
+// The redirect's in-process link cache across two service instances (one Postgres, one Redis):
+// deactivation and expiry stop a link on every instance within the stated bound, and a counted
+// click costs one Redis command.
+import { expect } from "chai";
+import request from "supertest";
+import { createLogger } from "@twist/shared/logger";
+import { createApp, type InfluencerApp } from "../src/app";
+import { LINK_CACHE_TTL_MS, linkGoneKey } from "../src/clicks/link-cache";
+import { newInfluencer, newLink, startHarness, type Harness } from "./part1-helpers";
+
+const BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36";
+
+describe("clicks: the link cache across two instances", () => {
+  let h: Harness;
+  let second: InfluencerApp;
+  let owner: Awaited<ReturnType<typeof newInfluencer>>;
+  before(async () => {
+    h = await startHarness("clicks-cache");
+    second = createApp(h.config, { logger: createLogger("second", { level: "silent" }), now: h.clock.now });
+    const { redis } = second.context;
+    if (redis.status !== "ready") await new Promise((resolve) => redis.once("ready", resolve));
+    owner = await newInfluencer(h);
+  });
+  after(async () => {
+    await second.close();
+    await h.close();
+  });
+
+  let visitor = 0;
+  const follow = (app: InfluencerApp["app"], code: string) =>
+    request(app).get(`/l/${code}`).set("User-Agent", BROWSER).set("X-Forwarded-For", `203.0.113.${++visitor % 250}`);
+
+  it("a link deactivated through one instance is 404 on both at once, though both had it cached", async () => {
+    const link = await newLink(h, owner);
+    expect((await follow(h.app, link.code)).status).to.equal(302);
+    expect((await follow(second.app, link.code)).status).to.equal(302);
+    const off = await request(h.app).post(`/api/v1/links/${link.code}/deactivate`).set(owner.auth);
+    expect(off.status).to.equal(200);
+    for (const app of [second.app, h.app]) {
+      const res = await follow(app, link.code);
+      expect(res.status).to.equal(404);
+      expect(res.body.error.code).to.equal("NOT_FOUND");
+    }
+  });
+
+  it("without the marker (lost with Redis), a cached copy is served at most LINK_CACHE_TTL_MS", async () => {
+    const link = await newLink(h, owner);
+    expect((await follow(second.app, link.code)).status).to.equal(302);
+    // Deactivated in Postgres only, as if the marker write had failed.
+    await h.service.context.sequelize.query(`UPDATE links SET active = false WHERE code = $1`, { bind: [link.code] });
+    expect((await follow(second.app, link.code)).status).to.equal(302);
+    h.clock.advance(LINK_CACHE_TTL_MS);
+    expect((await follow(second.app, link.code)).status).to.equal(404);
+  });
+
+  it("an expired link is 404 on both instances from its expiry on, with no invalidation", async () => {
+    const link = await newLink(h, owner, { expiresAt: new Date(h.clock.now().getTime() + 5_000).toISOString() });
+    expect((await follow(h.app, link.code)).status).to.equal(302);
+    expect((await follow(second.app, link.code)).status).to.equal(302);
+    h.clock.advance(5_000);
+    expect((await follow(h.app, link.code)).status).to.equal(404);
+    expect((await follow(second.app, link.code)).status).to.equal(404);
+  });
+
+  it("the gone marker outlives every cached copy", async () => {
+    const link = await newLink(h, owner);
+    await request(h.app).post(`/api/v1/links/${link.code}/deactivate`).set(owner.auth).expect(200);
+    const [row] = (await h.service.context.sequelize.query(`SELECT id FROM links WHERE code = $1`, { bind: [link.code] }))[0] as { id: string }[];
+    const ttl = await h.service.context.redis.pttl(linkGoneKey(row!.id));
+    expect(ttl).to.be.greaterThan(LINK_CACHE_TTL_MS);
+  });
+
+  it("a counted click of a cached link costs one Redis command (rate limit, dedupe and append together)", async () => {
+    const link = await newLink(h, owner);
+    expect((await follow(h.app, link.code)).status).to.equal(302); // caches the link and the script
+    const { redis } = h.service.context;
+    h.service.recorder.stop(); // its background flush shares the client
+    const original = redis.sendCommand.bind(redis);
+    const sent: string[] = [];
+    redis.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+      sent.push(command.name);
+      return (original as (...args: unknown[]) => unknown)(command, ...rest);
+    }) as typeof redis.sendCommand;
+    try {
+      const res = await follow(h.app, link.code);
+      expect(res.status).to.equal(302);
+      expect(new URL(res.headers.location as string).searchParams.get("twist_click")).to.match(/^[0-9a-f-]{36}$/);
+    } finally {
+      redis.sendCommand = original;
+      h.service.recorder.start();
+    }
+    expect(sent).to.deep.equal(["evalsha"]);
+  });
+});
