@@ -3,7 +3,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { ApiError, unauthorized } from "@twist/shared/errors";
 import type { JwtKeySet } from "@twist/shared/keys";
-import { verifyJwt } from "./jwt";
+import { tokenVerifier, verifyJwt, type VerifiedToken } from "./jwt";
 import type { IdentityStore } from "./store";
 
 export interface Identity {
@@ -27,6 +27,8 @@ export interface IdentityMiddlewares {
   requireIdentity: RequestHandler;
   /** As requireIdentity, plus req.identity.influencerId, or 403 FORBIDDEN (details.reason NOT_REGISTERED). */
   requireInfluencer: RequestHandler;
+  /** The same JWT check for a token that came another way (the events WebSocket); rejects with the 401 ApiError. */
+  verifyToken(token: string): Promise<VerifiedToken>;
 }
 
 export function notRegistered(): ApiError {
@@ -58,7 +60,7 @@ export function createIdentityMiddlewares(keySet: JwtKeySet, store: IdentityStor
           .then(() => next(), next);
       });
     };
-  return { requireIdentity: chain(false), requireInfluencer: chain(true) };
+  return { requireIdentity: chain(false), requireInfluencer: chain(true), verifyToken: tokenVerifier(keySet, options) };
 }
 
 /** The identity set by requireIdentity (401 if a route forgot the middleware). */
@@ -75,4 +77,4 @@ export function influencerIdOf(req: Request): string {
 }
 
 export { IdentityStore, type IdentityMapping } from "./store";
-export { verifyJwt } from "./jwt";
+export { verifyJwt, type VerifiedToken } from "./jwt";

@@ -98,3 +98,17 @@ function checkClaims(claims: Record<string, unknown> | undefined, now: number): 
   if (typeof claims.iat === "number" && now + JWT_CLOCK_TOLERANCE_SECONDS < claims.iat) return new TokenRefused("TOKEN_NOT_YET_VALID", "token was issued in the future");
   return null;
 }
+
+/**
+ * The same verifier for a token that arrives outside an Authorization header (the events WebSocket):
+ * resolves with the verified claims, or rejects with the same 401 ApiError an HTTP route answers.
+ */
+export function tokenVerifier(keySet: JwtKeySet, options: { clockTimestamp?: number } = {}): (token: string) => Promise<VerifiedToken> {
+  const middleware = verifyJwt(keySet, options);
+  return (token) =>
+    new Promise((resolve, reject) => {
+      const authorization = `Bearer ${token}`;
+      const req = { method: "GET", headers: { authorization }, get: (name: string) => (name.toLowerCase() === "authorization" ? authorization : undefined) };
+      middleware(req as unknown as Request, {} as Response, (err?: unknown) => (err ? reject(err) : resolve((req as unknown as Request).auth!)));
+    });
+}

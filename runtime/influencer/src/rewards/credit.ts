@@ -13,6 +13,7 @@ import { formatAmount, parseAmount } from "@twist/shared/amount";
 import { validateRewardMessage, type RewardDeliveryResult, type RewardMessageV1 } from "@twist/shared/messages";
 import type { Logger } from "@twist/shared/logger";
 import { account, Ledger, LedgerConflictError } from "../ledger";
+import { recordEvents } from "../events/record";
 
 export interface RewardCreditOptions {
   /** Most a wallet may be credited per UTC day, base units. */
@@ -65,7 +66,7 @@ export class RewardCredits {
       bind: [m.walletAddress],
       transaction: t,
     });
-    const { applied } = await this.ledger.transfer(t, {
+    const { applied, balances } = await this.ledger.transfer(t, {
       id: `reward:${m.id}`,
       from: account.system("rewards"),
       to: account.available(m.walletAddress),
@@ -83,6 +84,8 @@ export class RewardCredits {
     );
     // Over the cap: throwing rolls the transfer back with the total.
     if (BigInt(capped[0]!.total) > this.options.dailyCap) throw new DailyCapExceeded();
+    const available = formatAmount(balances.get(account.available(m.walletAddress).key)!);
+    await recordEvents(t, [{ wallet: m.walletAddress, type: "reward.credited", data: { vauId: m.id, amount: m.earned, available } }]);
     return true;
   }
 }
