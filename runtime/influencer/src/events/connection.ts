@@ -57,7 +57,9 @@ export class EventConnection {
         this.lastSent = head;
       }
     }
-    await this.catchUp();
+    // Nothing to replay without a lastEventId, unless something committed since the head was read.
+    if (lastEventId !== null || this.maxSeen > this.lastSent) await this.catchUp();
+    else this.catchingUp = false;
     this.control({ v: 1, control: "ready", wallet: this.wallet, lastEventId: this.lastSent.toString(), expiresAt: new Date(expiresAt).toISOString() });
   }
 
