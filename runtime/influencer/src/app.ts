@@ -23,6 +23,9 @@ import { meRouter } from "./me/routes";
 import { payoutsRouter } from "./payouts/routes";
 import { poolsRouter } from "./pools/routes";
 import { rewardsRouter } from "./rewards/routes";
+import { EventsGateway } from "./events/gateway";
+import { eventsRouter } from "./events/route";
+import { notificationsRouter } from "./notifications/routes";
 
 export interface AppDeps {
   logger?: Logger;
@@ -56,6 +59,8 @@ export interface InfluencerApp {
   context: AppContext;
   /** The click recorder; its background flusher runs from createApp until close(). */
   recorder: ClickRecorder;
+  /** GET /api/v1/events: attach(server) once listening; closed (1001) by close(). */
+  events: EventsGateway;
   /** Writes every accepted click through to Postgres (tests, shutdown). */
   flush(): Promise<void>;
   /** Flushes, stops background work and closes Postgres and Redis. */
@@ -85,6 +90,7 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
 
   // Set by the routes callback below (it needs the metrics registry), which runs synchronously.
   let recorder!: ClickRecorder;
+  let events!: EventsGateway;
   const { app } = createServiceApp({
     service: "influencer",
     logger,
@@ -125,6 +131,9 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
       app.use(poolsRouter(money.pools, sequelize, identity));
       app.use(payoutsRouter(money.payouts, money.settlementQueue, sequelize, identity, logger));
       app.use(meRouter(money.ledger, money.pools, identity));
+      app.use(notificationsRouter(sequelize, identity));
+      app.use(eventsRouter());
+      events = new EventsGateway({ config, identity, sequelize, logger, registry: obs.registry });
       // Last: Postgres outages from any route above become 503 (Redis ones already are, via redisOp).
       app.use(databaseOutageAs503);
     },
@@ -138,12 +147,14 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
     app,
     context,
     recorder,
+    events,
     flush: async () => {
       await recorder.flush();
     },
     close: async () => {
       if (closed) return;
       closed = true;
+      await events.close();
       recorder.stop();
       // Every accepted click is already durable in Redis; write it through before going away.
       await recorder.flush().catch((err: unknown) => logger.error({ err }, "final click flush failed; clicks stay in the Redis stream"));

@@ -54,6 +54,19 @@ export interface InfluencerConfig {
   SETTLEMENT_BACKOFF_MS: number;
   /** TTL of cached public pool reads. */
   POOL_CACHE_TTL_SECONDS: number;
+
+  // ---- events WebSocket (GET /api/v1/events, contract 7) ----
+  /** Browser origins allowed to open the events socket (default: the origin of PUBLIC_BASE_URL). Clients that send no Origin are not browsers and are allowed. */
+  EVENTS_ALLOWED_ORIGINS?: string[];
+  /** Sockets per wallet and per client IP on one instance. */
+  EVENTS_MAX_SOCKETS_PER_WALLET: number;
+  EVENTS_MAX_SOCKETS_PER_IP: number;
+  /** A socket whose unsent bytes would pass this is dropped (the client is not reading). */
+  EVENTS_MAX_BUFFERED_BYTES: number;
+  /** Ping period; a socket that has not answered the previous ping is closed. */
+  EVENTS_PING_INTERVAL_MS: number;
+  /** How long a socket may stay open without authenticating (first-message auth). */
+  EVENTS_AUTH_TIMEOUT_MS: number;
 }
 
 const list = (pattern?: RegExp) =>
@@ -126,6 +139,22 @@ export const configSchema = Joi.object<InfluencerConfig>({
   SETTLEMENT_ATTEMPTS: Joi.number().integer().min(1).max(50).default(5),
   SETTLEMENT_BACKOFF_MS: Joi.number().integer().min(10).max(3_600_000).default(5000),
   POOL_CACHE_TTL_SECONDS: Joi.number().integer().min(1).max(3600).default(30),
+
+  // ---- events WebSocket ----
+  EVENTS_ALLOWED_ORIGINS: Joi.any()
+    .custom((value: unknown, helpers) => {
+      if (typeof value !== "string") return helpers.message({ custom: "must be a comma-separated list of origins" });
+      const items = value.split(",").map((s) => s.trim()).filter(Boolean);
+      const bad = items.find((i) => !/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$/.test(i));
+      if (!items.length || bad !== undefined) return helpers.message({ custom: `entry "${bad ?? ""}" is not an origin like https://app.example.com` });
+      return items.map((i) => i.toLowerCase());
+    })
+    .optional(),
+  EVENTS_MAX_SOCKETS_PER_WALLET: Joi.number().integer().min(1).max(1000).default(10),
+  EVENTS_MAX_SOCKETS_PER_IP: Joi.number().integer().min(1).max(1_000_000).default(200),
+  EVENTS_MAX_BUFFERED_BYTES: Joi.number().integer().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  EVENTS_PING_INTERVAL_MS: Joi.number().integer().min(100).max(600_000).default(30_000),
+  EVENTS_AUTH_TIMEOUT_MS: Joi.number().integer().min(100).max(60_000).default(5000),
 });
 
 export function loadInfluencerConfig(env: Record<string, string | undefined> = process.env): InfluencerConfig {

@@ -22,8 +22,11 @@ async function main(): Promise<void> {
   logger.level = config.LOG_LEVEL;
   const service = createApp(config, { logger, apiDocs: loadApiDocs(__dirname) });
   const running = await listen(service.app, config.PORT);
+  await service.events.attach(running.server);
   logger.info({ port: running.port, env: config.TWIST_ENV }, "influencer API listening");
+  // Event sockets first: they get 1001 "going away" and reconnect elsewhere while requests drain.
   shutdownOnSignals(logger, async () => {
+    await service.events.close();
     await running.close();
     await service.close();
   });

@@ -3,7 +3,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { ApiError, unauthorized } from "@twist/shared/errors";
 import type { JwtKeySet } from "@twist/shared/keys";
-import { requireBearer } from "@twist/service";
+import { bearerRefused, requireBearer } from "@twist/service";
+import { type IdentityClaims, JwtError, verifyIdentityToken } from "@twist/shared/jwt";
 import type { IdentityStore } from "./store";
 
 export interface Identity {
@@ -27,6 +28,8 @@ export interface IdentityMiddlewares {
   requireIdentity: RequestHandler;
   /** As requireIdentity, plus req.identity.influencerId, or 403 FORBIDDEN (details.reason NOT_REGISTERED). */
   requireInfluencer: RequestHandler;
+  /** The same JWT check for a token that came another way (the events WebSocket); rejects with the 401 ApiError. */
+  verifyToken(token: string): Promise<IdentityClaims>;
 }
 
 export function notRegistered(): ApiError {
@@ -59,7 +62,9 @@ export function createIdentityMiddlewares(keySet: JwtKeySet, store: IdentityStor
           .then(() => next(), next);
       });
     };
-  return { requireIdentity: chain(false), requireInfluencer: chain(true) };
+  return { requireIdentity: chain(false), requireInfluencer: chain(true), verifyToken: (token) => verifyIdentityToken(token, keySet, clock === undefined ? {} : { now: clock }).catch((err: unknown) => {
+      throw err instanceof JwtError ? bearerRefused(err) : err;
+    }) };
 }
 
 /** The identity set by requireIdentity (401 if a route forgot the middleware). */
@@ -76,3 +81,4 @@ export function influencerIdOf(req: Request): string {
 }
 
 export { IdentityStore, type IdentityMapping } from "./store";
+export type { IdentityClaims as VerifiedToken } from "@twist/shared/jwt";

@@ -9,6 +9,7 @@ import { ApiError, notFound, validationError } from "@twist/shared/errors";
 import { formatAmount } from "@twist/shared/amount";
 import { account, Ledger } from "../ledger";
 import { UUID_PATTERN } from "../pools/service";
+import { recordEvents } from "../events/record";
 import type { PayoutToSettle } from "../settlement/adapter";
 
 export interface PayoutRules {
@@ -113,6 +114,7 @@ export class PayoutService {
       kind: "payout_reserve",
       reference: row!.id,
     });
+    await recordEvents(t, [{ wallet, type: "payout.pending", data: { payoutId: row!.id, amount: row!.amount, fee: row!.fee, net: row!.net } }]);
     return view(row!);
   }
 
@@ -198,6 +200,7 @@ export class PayoutService {
         `UPDATE payouts SET status = 'settled', tx_signature = $2, settled_at = now(), attempts = attempts + 1, failure_reason = NULL WHERE id = $1`,
         { bind: [id, txSignature], transaction: t },
       );
+      await recordEvents(t, [{ wallet: row.wallet, type: "payout.settled", data: { payoutId: id, amount: row.amount, net: row.net, fee: row.fee, txSignature } }]);
     });
   }
 
@@ -216,6 +219,7 @@ export class PayoutService {
         bind: [id, reason.slice(0, 500)],
         transaction: t,
       });
+      await recordEvents(t, [{ wallet: row.wallet, type: "payout.failed", data: { payoutId: id, amount: row.amount, reason: reason.slice(0, 500) } }]);
     });
   }
 

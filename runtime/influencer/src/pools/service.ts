@@ -11,6 +11,7 @@ import { formatAmount } from "@twist/shared/amount";
 import type { Logger } from "@twist/shared/logger";
 import { account, Ledger, type TransferInput } from "../ledger";
 import type { CommissionBooked } from "../conversions/types";
+import { recordEvents } from "../events/record";
 import { PoolCache } from "./cache";
 import { decodeCursor, encodeCursor, POOL_SELECT, POOL_SORTS, UUID_PATTERN, view, type PoolRow, type PoolSort, type PoolView } from "./read-model";
 import { effectiveShareBps, splitCommission } from "./tiers";
@@ -175,12 +176,14 @@ export class PoolService {
       `SELECT COALESCE(SUM(total_staked), 0)::text AS total_staked, COALESCE(SUM(staker_count), 0)::int AS staker_count FROM pool_stake_shards WHERE pool_id = $1`,
       { bind: [poolId], transaction: t, type: QueryTypes.SELECT },
     );
-    return {
+    const answer = {
       poolId,
       staked: formatAmount(staked),
       available: formatAmount(balances.get(availableAcc.key)!),
       pool: { totalStaked: totals!.total_staked, stakerCount: totals!.staker_count },
     };
+    await recordEvents(t, [{ wallet, type: "stake.changed", data: { ...answer, kind, amount: formatAmount(amount) } }]);
+    return answer;
   }
 
   /** pool rewards -> available: `amount`, or everything claimable when omitted. */
@@ -192,7 +195,9 @@ export class PoolService {
     const take = amount ?? claimable;
     if (take === 0n) throw new ApiError("NOTHING_TO_CLAIM", "nothing to claim in this pool", { status: 409 });
     const { balances } = await this.ledger.transfer(t, { id: `claim:${wallet}:${opId}`, from: rewardsAcc, to: availableAcc, amount: take, kind: "claim", reference: poolId });
-    return { poolId, claimed: formatAmount(take), claimable: formatAmount(balances.get(rewardsAcc.key)!), available: formatAmount(balances.get(availableAcc.key)!) };
+    const answer = { poolId, claimed: formatAmount(take), claimable: formatAmount(balances.get(rewardsAcc.key)!), available: formatAmount(balances.get(availableAcc.key)!) };
+    await recordEvents(t, [{ wallet, type: "claim.posted", data: answer }]);
+    return answer;
   }
 
   /**
@@ -253,7 +258,8 @@ export class PoolService {
         reference: booked.conversionId,
       });
     }
-    await this.ledger.post(t, transfers);
+    const { balances } = await this.ledger.post(t, transfers);
+    await recordEvents(t, transfers.map((tr) => ({ wallet: tr.to.owner!, type: "commission.received", data: commissionReceived(booked, tr, inf.pool_id, balances) })));
   }
 
   /** The caller's positions: stake and claimable rewards per pool. */
@@ -271,6 +277,13 @@ export class PoolService {
     );
     return rows.map((r) => ({ poolId: r.pool_id, poolName: r.name, influencer: r.username, staked: r.staked, claimable: r.claimable }));
   }
+}
+
+/** commission.received: the influencer's share lands in available, a staker's in the pool's claimable rewards. */
+function commissionReceived(booked: CommissionBooked, tr: TransferInput, poolId: string | null, balances: Map<string, bigint>): Record<string, unknown> {
+  const role = tr.kind === "commission_influencer_share" ? "influencer" : "staker";
+  const balance = formatAmount(balances.get(tr.to.key)!);
+  return { conversionId: booked.conversionId, poolId, role, amount: formatAmount(tr.amount), ...(role === "influencer" ? { available: balance } : { claimable: balance }) };
 }
 
 function input<T>(value: T | undefined): T | null {

@@ -19,6 +19,7 @@ import { formatAmount, parseAmount } from "@twist/shared/amount";
 import { validateRewardMessage, type RewardDeliveryResult, type RewardMessageV1 } from "@twist/shared/messages";
 import type { Logger } from "@twist/shared/logger";
 import { account, Ledger, LedgerConflictError, type TransferInput } from "../ledger";
+import { recordEvents, type NewEvent } from "../events/record";
 
 export interface RewardCreditOptions {
   /** Most a wallet may be credited per UTC day, base units. */
@@ -166,9 +167,11 @@ export class RewardCredits {
       kind: "reward",
       reference: c.message.id,
     }));
+    let balances: Map<string, bigint>;
     try {
-      const { applied } = await this.ledger.post(t, transfers);
-      if (applied.some((a) => !a)) throw new CreditRace();
+      const posted = await this.ledger.post(t, transfers);
+      if (posted.applied.some((a) => !a)) throw new CreditRace();
+      balances = posted.balances;
     } catch (err) {
       // A concurrent delivery (of the same id for another wallet-day) got there between our read and
       // our insert; the next attempt reads it as duplicate or CONFLICT.
@@ -182,8 +185,7 @@ export class RewardCredits {
        FROM unnest($1::text[], $2::date[], $3::numeric[]) AS a(wallet, day, amount) WHERE r.wallet = a.wallet AND r.day = a.day`,
       { bind: [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])], transaction: t },
     );
-    // `credited` is every message this transaction credits: the place to hand them to whatever
-    // runs after the commit (t.afterCommit).
+    await recordEvents(t, creditedEvents(credited, balances));
     return results;
   }
 }
@@ -196,4 +198,20 @@ function sameCredit(a: RewardMessageV1, b: RewardMessageV1): boolean {
 
 function conflict(id: string): RewardDeliveryResult {
   return { id, status: "rejected", code: "CONFLICT", message: "this vauId was already credited with a different wallet or amount" };
+}
+
+/**
+ * One reward.credited event per credited message, with the wallet's available balance right after
+ * that credit: the batch's final balance less the credits to the wallet that come after it.
+ */
+function creditedEvents(credited: readonly Candidate[], balances: Map<string, bigint>): NewEvent[] {
+  const running = new Map<string, bigint>();
+  const events: NewEvent[] = [];
+  for (const c of [...credited].reverse()) {
+    const wallet = c.message.walletAddress;
+    const available = running.get(wallet) ?? balances.get(account.available(wallet).key)!;
+    running.set(wallet, available - c.amount);
+    events.push({ wallet, type: "reward.credited", data: { vauId: c.message.id, amount: c.message.earned, available: formatAmount(available) } });
+  }
+  return events.reverse();
 }
