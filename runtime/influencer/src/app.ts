@@ -8,7 +8,7 @@ import { createLogger, type Logger } from "@twist/shared/logger";
 import type { InfluencerConfig } from "./config";
 import { createSequelize, databaseOutageAs503 } from "./db";
 import { createIdentityMiddlewares, IdentityStore, type IdentityMiddlewares } from "./identity";
-import { LogMailer, type Mailer } from "./mail";
+import { createMailer, type Mailer } from "./mail";
 import type { OnCommissionBooked } from "./conversions/types";
 import { ClickRecorder } from "./clicks/recorder";
 import { clicksRouter } from "./clicks/router";
@@ -73,7 +73,7 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
     redis,
     identity,
     identityStore,
-    mailer: deps.mailer ?? new LogMailer(logger),
+    mailer: deps.mailer ?? createMailer(config, logger),
     now: deps.now ?? (() => new Date()),
   };
 
@@ -145,6 +145,7 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
       // Every accepted click is already durable in Redis; write it through before going away.
       await recorder.flush().catch((err: unknown) => logger.error({ err }, "final click flush failed; clicks stay in the Redis stream"));
       await money.close();
+      context.mailer.close?.();
       redis.disconnect();
       await sequelize.close();
     },
