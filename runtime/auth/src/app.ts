@@ -75,7 +75,6 @@ export function createApp(config: AuthConfig, deps: AuthDeps): Express {
           expirationTime: expiresAt,
         });
         issuedNonces.inc();
-        res.setHeader("Cache-Control", "no-store");
         res.json({ nonce: issued.nonce, message, issuedAt, expiresAt });
       });
 
@@ -95,7 +94,6 @@ export function createApp(config: AuthConfig, deps: AuthDeps): Express {
         const { token, claims } = await signIdentityToken(body.walletAddress, config.JWT_KEYS, { now: Math.floor(at / 1000) });
         signIns.inc({ outcome: "ok" });
         req.log.info({ outcome: "ok", walletAddress: body.walletAddress, jti: claims.jti }, "signed in");
-        res.setHeader("Cache-Control", "no-store");
         res.json({ accessToken: token, tokenType: "Bearer", expiresIn: claims.exp - claims.iat });
       });
 
@@ -104,7 +102,6 @@ export function createApp(config: AuthConfig, deps: AuthDeps): Express {
         if (!token) throw bearerFailure("TOKEN_MISSING", "an Authorization: Bearer token is required");
         try {
           const claims = await verifyIdentityToken(token, config.JWT_KEYS, { now: Math.floor(now() / 1000) });
-          res.setHeader("Cache-Control", "no-store");
           res.json(claims);
         } catch (err) {
           if (err instanceof JwtError) throw bearerFailure(err.reason, err.message);

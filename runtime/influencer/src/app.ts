@@ -23,6 +23,7 @@ import { meRouter } from "./me/routes";
 import { payoutsRouter } from "./payouts/routes";
 import { poolsRouter } from "./pools/routes";
 import { rewardsRouter } from "./rewards/routes";
+import { writeLimitsRouter } from "./limits/write-limits";
 
 export interface AppDeps {
   logger?: Logger;
@@ -112,6 +113,8 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
         flushClicks: () => redisOp(() => recorder.flush()),
         onCommissionBooked: context.onCommissionBooked,
       });
+      // Ahead of the routers whose writes it limits per wallet.
+      app.use(writeLimitsRouter(context));
       app.use(clicksRouter(context, recorder));
       app.use(influencersRouter(context));
       app.use(statsRouter(context, links));
@@ -119,7 +122,7 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
       app.use(conversionsRouter(context, conversions));
       // ---- part 1 routers above, part 2 routers below ----
       app.use(rewardsRouter(money.credits, config.SERVICE_SIGNING_KEYS));
-      app.use(poolsRouter(money.pools, sequelize, identity));
+      app.use(poolsRouter(money.pools, sequelize, identity, config.POOL_CACHE_TTL_SECONDS));
       app.use(payoutsRouter(money.payouts, money.settlementQueue, sequelize, identity, logger));
       app.use(meRouter(money.ledger, money.pools, identity));
       // Last: Postgres outages from any route above become 503 (Redis ones already are, via redisOp).

@@ -23,6 +23,12 @@ export function createServiceApp(options: ServiceAppOptions): { app: Express; ob
   app.set("trust proxy", false);
   app.use(helmet());
   app.use(requestContext(options.logger));
+  // Nothing a service answers is cacheable unless its route says so (public pool search does):
+  // authenticated JSON, errors and health must never sit in a shared cache.
+  app.use((_req, res, next) => {
+    res.setHeader("Cache-Control", "no-store");
+    next();
+  });
   const obs = observability(options.service, options.readiness);
   app.use(obs.httpMetrics);
   app.use(obs.routes);
