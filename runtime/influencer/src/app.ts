@@ -19,6 +19,7 @@ import { linksRouter } from "./links/router";
 import { LinkService } from "./links/service";
 import { statsRouter } from "./stats/router";
 import { createMoneyServices } from "./ledger/wiring";
+import { historyRouter } from "./me/history";
 import { meRouter } from "./me/routes";
 import { payoutsRouter } from "./payouts/routes";
 import { poolsRouter } from "./pools/routes";
@@ -125,6 +126,7 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
       app.use(poolsRouter(money.pools, sequelize, identity, config.POOL_CACHE_TTL_SECONDS));
       app.use(payoutsRouter(money.payouts, money.settlementQueue, sequelize, identity, logger));
       app.use(meRouter(money.ledger, money.pools, identity));
+      app.use(historyRouter(sequelize, identity));
       // Last: Postgres outages from any route above become 503 (Redis ones already are, via redisOp).
       app.use(databaseOutageAs503);
     },

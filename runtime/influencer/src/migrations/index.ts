@@ -9,6 +9,7 @@ import m0002 from "./0002-links-clicks";
 import m0003 from "./0003-conversions";
 import m0100 from "./0100-ledger";
 import m0101 from "./0101-pools-payouts";
+import m0120 from "./0120-ledger-seq-payout-items";
 
 export const migrations: Migration[] = [
   m0001,
@@ -17,6 +18,7 @@ export const migrations: Migration[] = [
   // ---- part 2: append migrations 0100-0199 below this line ----
   m0100,
   m0101,
+  m0120,
 ];
 
 const LOCK_KEY = 7_419_004; // any constant; shared by every runner of this schema
