@@ -110,7 +110,7 @@ describe("payout items and staking history", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     for (let page = 0; page < 10; page++) {
-      const res = await request(h.app).get("/api/v1/me/history").query({ limit: 4, ...(cursor ? { cursor } : {}) }).set(u.auth);
+      const res: request.Response = await request(h.app).get("/api/v1/me/history").query({ limit: 4, ...(cursor ? { cursor } : {}) }).set(u.auth);
       expect(res.status).to.equal(200);
       seen.push(...res.body.entries.map((e: { id: string }) => e.id));
       cursor = res.body.nextCursor;
