@@ -80,11 +80,13 @@ async function main(): Promise<void> {
     if (migrate.status !== 0) throw new Error(`migrate failed: ${migrate.stderr}`);
 
     const port = await freePort();
+    const metricsPort = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const service = spawn(process.execPath, [join(ROOT, "dist", "influencer", "main.js")], {
       env: {
         PATH: process.env.PATH ?? "",
         PORT: String(port),
+        METRICS_PORT: String(metricsPort),
         LOG_LEVEL: "warn",
         DATABASE_URL: db.url,
         REDIS_URL: TEST_REDIS_URL,
@@ -124,7 +126,7 @@ async function main(): Promise<void> {
     console.log(line("influencer /l/:code", twistResult));
     console.log(`ratio: influencer redirect throughput = ${((twistResult.result.requests.average / bareResult.result.requests.average) * 100).toFixed(1)} % of bare Express`);
 
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     const accepted = Number(/^clicks_accepted_total\{[^}]*\} (\d+)/m.exec(metrics)?.[1] ?? NaN);
     const rss = peakRssMiB(service.pid);
     console.log(`influencer service peak RSS ${rss?.toFixed(0) ?? "n/a"} MiB`);

@@ -1,5 +1,5 @@
 // The wallet sign-in service: POST /auth/nonce, POST /auth/verify, GET /auth/me, on the service kit
-// (helmet, request ids, envelope, /health /ready /metrics). Redis holds nonces and rate-limit
+// (helmet, request ids, envelope, /health /ready; /metrics on the private metrics app). Redis holds nonces and rate-limit
 // counters; when it is down sign-in answers 503 and nothing falls back to process memory.
 import type { Express, Request } from "express";
 import type Redis from "ioredis";

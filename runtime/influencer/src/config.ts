@@ -9,6 +9,8 @@ export type AttributionModel = "last-click" | "first-click";
 
 export interface InfluencerConfig {
   PORT: number;
+  /** Private listener for GET /metrics (0: any free port); never routed by the tunnel. */
+  METRICS_PORT: number;
   TWIST_ENV: TwistEnv;
   LOG_LEVEL: string;
   DATABASE_URL: string;
@@ -97,6 +99,7 @@ const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](
 
 export const configSchema = Joi.object<InfluencerConfig & RawSmtp>({
   PORT: configTypes.port().default(3003),
+  METRICS_PORT: Joi.number().integer().min(0).max(65535).default(9103),
   TWIST_ENV: Joi.string().valid("development", "staging", "production").default("development"),
   LOG_LEVEL: Joi.string().valid("trace", "debug", "info", "warn", "error", "fatal", "silent").default("info"),
   DATABASE_URL: Joi.string().uri({ scheme: ["postgres", "postgresql"] }).required(),

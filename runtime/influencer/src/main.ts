@@ -1,6 +1,7 @@
-// The influencer API process: validate the environment, build the app, listen, and on SIGTERM stop
+// The influencer API process: validate the environment, build the app, listen (API on PORT, /metrics
+// on METRICS_PORT), and on SIGTERM stop
 // accepting requests, flush accepted clicks and close connections.
-import { listen, shutdownOnSignals } from "@twist/service";
+import { listen, metricsAppOf, shutdownOnSignals } from "@twist/service";
 import { ConfigError } from "@twist/shared/config";
 import { createLogger } from "@twist/shared/logger";
 import { createApp } from "./app";
@@ -22,9 +23,11 @@ async function main(): Promise<void> {
   logger.level = config.LOG_LEVEL;
   const service = createApp(config, { logger });
   const running = await listen(service.app, config.PORT);
-  logger.info({ port: running.port, env: config.TWIST_ENV }, "influencer API listening");
+  const metrics = await listen(metricsAppOf(service.app), config.METRICS_PORT);
+  logger.info({ port: running.port, metricsPort: metrics.port, env: config.TWIST_ENV }, "influencer API listening");
   shutdownOnSignals(logger, async () => {
     await running.close();
+    await metrics.close();
     await service.close();
   });
 }

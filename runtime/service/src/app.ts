@@ -1,4 +1,6 @@
 // The common frame of a TWIST Node service; the service mounts its own routes in between.
+// GET /metrics is not on the public app: metricsAppOf(app) is a second app serving only it, which
+// main.ts listens on METRICS_PORT, a port no tunnel ingress routes to.
 import express, { type Express } from "express";
 import helmet from "helmet";
 import type { Logger } from "@twist/shared/logger";
@@ -15,6 +17,25 @@ export interface ServiceAppOptions {
   bodyLimitBytes?: number;
   /** Mounts the service's routes; runs after the body parser, before the 404 and error handlers. */
   routes: (app: Express, obs: Observability) => void;
+}
+
+const metricsApps = new WeakMap<Express, Express>();
+
+/** The private metrics app of a service app made by createServiceApp. */
+export function metricsAppOf(app: Express): Express {
+  const metrics = metricsApps.get(app);
+  if (!metrics) throw new Error("not an app made by createServiceApp");
+  return metrics;
+}
+
+function metricsApp(logger: Logger, obs: Observability): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(requestContext(logger));
+  app.get("/metrics", obs.metrics);
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
 }
 
 export function createServiceApp(options: ServiceAppOptions): { app: Express; obs: Observability } {
@@ -36,5 +57,6 @@ export function createServiceApp(options: ServiceAppOptions): { app: Express; ob
   options.routes(app, obs);
   app.use(notFoundHandler);
   app.use(errorHandler);
+  metricsApps.set(app, metricsApp(options.logger, obs));
   return { app, obs };
 }

@@ -1,4 +1,4 @@
-export { createServiceApp, type ServiceAppOptions } from "./app";
+export { createServiceApp, metricsAppOf, type ServiceAppOptions } from "./app";
 export { requestContext } from "./context";
 export { jsonBody } from "./body";
 export { validate } from "./validate";

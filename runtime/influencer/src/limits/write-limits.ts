@@ -12,7 +12,9 @@ export function writeLimitsRouter(ctx: AppContext): Router {
   const windowSeconds = config.WRITE_LIMIT_WINDOW_SECONDS;
   const perWallet = (rule: RateLimitRule) => [identity.requireIdentity, rateLimit(redis, rule, (req) => identityOf(req).walletAddress)];
   const router = Router();
-  router.post(["/api/v1/pools/:id/stake", "/api/v1/pools/:id/unstake"], ...perWallet({ name: "stake-wallet", limit: config.STAKE_LIMIT_PER_WINDOW, windowSeconds }));
+  const stakes = perWallet({ name: "stake-wallet", limit: config.STAKE_LIMIT_PER_WINDOW, windowSeconds });
+  router.post("/api/v1/pools/:id/stake", ...stakes);
+  router.post("/api/v1/pools/:id/unstake", ...stakes);
   router.post("/api/v1/links", ...perWallet({ name: "link-create-wallet", limit: config.LINK_LIMIT_PER_WINDOW, windowSeconds }));
   router.post("/api/v1/payouts", ...perWallet({ name: "payout-request-wallet", limit: config.PAYOUT_LIMIT_PER_WINDOW, windowSeconds }));
   return router;
