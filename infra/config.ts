@@ -92,6 +92,12 @@ export const PLAIN_KEYS = {
   // Where CI tokens may be used from; production requires it (a leaked token is useless elsewhere).
   tokenAllowedCidrs: { check: cidrList, default: "" },
   commit: { check: matches(/^[0-9a-f]{7,40}(-dirty)?$/, "a git commit sha"), default: "" },
+  // Verification mail (influencer MAIL_TRANSPORT=smtp): any SMTP relay; the password is smtpPassword.
+  smtpHost: { check: matches(HOSTNAME, "the SMTP relay's hostname") },
+  smtpPort: { check: matches(POSINT, "a TCP port"), default: "587" },
+  smtpTls: { check: oneOf("starttls", "implicit"), default: "starttls" },
+  smtpUser: { check: matches(/^\S{1,256}$/, "the SMTP user name") },
+  mailFrom: { check: matches(/^([^<>\r\n]*<[^@\s<>]+@[^@\s<>]+>|[^@\s<>]+@[^@\s<>]+)$/, "a sender address, e.g. TWIST <no-reply@example.com>") },
 } satisfies Record<string, PlainKey>;
 export type PlainKeyName = keyof typeof PLAIN_KEYS;
 
@@ -123,6 +129,7 @@ export const SECRET_KEYS = {
     check: (v: string) => (/^[A-Za-z0-9+/]{43,}={0,2}$/.test(v) && Buffer.from(v, "base64").length >= 32 ? undefined : "must be base64 of at least 32 random bytes"),
     purpose: "Cloudflare Tunnel secret (openssl rand -base64 32)",
   },
+  smtpPassword: { check: (v: string) => (v.length > 0 ? undefined : "must not be empty"), purpose: "SMTP_PASSWORD of smtpUser at smtpHost (verification mail)" },
   solanaPayerSecretKey: {
     check: minLength(64),
     purpose: "SOLANA_PAYER_SECRET_KEY (only when settlementAdapter is solana)",
@@ -141,6 +148,8 @@ export interface ServiceSettings {
   settlementAdapter: "ledger" | "solana";
   solanaRpcUrl?: string;
   twistMint?: string;
+  /** SMTP relay of the verification mail (the password is the smtpPassword secret). */
+  smtp: { host: string; port: string; tls: string; user: string; from: string };
 }
 
 export interface StackConfig {
@@ -266,6 +275,7 @@ export function loadStackConfig(): StackConfig {
       trustedProxyHeader: p.trustedProxyHeader,
       settlementAdapter: p.settlementAdapter as "ledger" | "solana",
       ...(p.settlementAdapter === "solana" ? { solanaRpcUrl: p.solanaRpcUrl, twistMint: p.twistMint } : {}),
+      smtp: { host: p.smtpHost, port: p.smtpPort, tls: p.smtpTls, user: p.smtpUser, from: p.mailFrom },
     },
     access: { tokenExpiry: p.tokenExpiry, allowedCidrs: p.tokenAllowedCidrs ? p.tokenAllowedCidrs.split(",").map((c) => c.trim()) : [] },
     secrets: secrets as StackConfig["secrets"],

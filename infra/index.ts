@@ -32,6 +32,7 @@ const backend = new BackendHost("backend", {
     settlementAdapter: cfg.backend.settlementAdapter,
     solanaRpcUrl: cfg.backend.solanaRpcUrl,
     twistMint: cfg.backend.twistMint,
+    smtp: cfg.backend.smtp,
   },
   secrets: cfg.secrets,
 });

@@ -68,6 +68,7 @@ async function main(): Promise<void> {
     env: {
       PATH: process.env.PATH ?? "",
       PORT: String(port),
+      METRICS_PORT: "0",
       REDIS_URL: TEST_REDIS_URL,
       REDIS_PREFIX: prefix,
       LOG_LEVEL: "warn",

@@ -97,11 +97,13 @@ async function main(): Promise<void> {
     if (migrate.status !== 0) throw new Error(`migrate failed: ${migrate.stderr}`);
 
     const port = await freePort();
+    const metricsPort = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const service = spawn(process.execPath, [join(ROOT, "dist", "influencer", "main.js")], {
       env: {
         PATH: process.env.PATH ?? "",
         PORT: String(port),
+        METRICS_PORT: String(metricsPort),
         LOG_LEVEL: "warn",
         DATABASE_URL: db.url,
         REDIS_URL: TEST_REDIS_URL,
@@ -144,7 +146,7 @@ async function main(): Promise<void> {
 
     // autocannon resolves when its window closes, with requests still on the wire; the service
     // answers those too. Read the accepted count only once it stops moving (every request answered).
-    const acceptedNow = async () => Number(/^clicks_accepted_total\{[^}]*\} (\d+)/m.exec(await (await fetch(`${base}/metrics`)).text())?.[1] ?? NaN);
+    const acceptedNow = async () => Number(/^clicks_accepted_total\{[^}]*\} (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text())?.[1] ?? NaN);
     let accepted = await acceptedNow();
     for (let settled = 0; settled < 3; ) {
       await new Promise((r) => setTimeout(r, 200));

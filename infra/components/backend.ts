@@ -28,6 +28,8 @@ export const PINNED_IMAGES = {
 } as const;
 
 export const SERVICE_PORTS = { auth: 3001, influencer: 3003 } as const;
+/** Private /metrics listeners (METRICS_PORT): reachable on the container networks, never a tunnel ingress. */
+export const METRICS_PORTS = { auth: 9101, influencer: 9103 } as const;
 
 export interface BackendSecrets {
   jwtKeys: pulumi.Output<string>;
@@ -38,6 +40,7 @@ export interface BackendSecrets {
   redisPassword: pulumi.Output<string>;
   vmSshPrivateKey: pulumi.Output<string>;
   tunnelSecret: pulumi.Output<string>;
+  smtpPassword: pulumi.Output<string>;
   solanaPayerSecretKey?: pulumi.Output<string>;
 }
 
@@ -244,12 +247,19 @@ export class BackendHost extends pulumi.ComponentResource {
     const influencerEnv = envList({
       ...commonEnv,
       PORT: String(SERVICE_PORTS.influencer),
+      METRICS_PORT: String(METRICS_PORTS.influencer),
       REDIS_PREFIX: "twist:influencer:",
       MERCHANT_DOMAINS: args.settings.merchantDomains,
       PUBLIC_BASE_URL: `https://${args.apiHostname}`,
       SETTLEMENT_ADAPTER: args.settings.settlementAdapter,
       SOLANA_RPC_URL: args.settings.solanaRpcUrl,
       TWIST_MINT: args.settings.twistMint,
+      MAIL_TRANSPORT: "smtp",
+      SMTP_HOST: args.settings.smtp.host,
+      SMTP_PORT: args.settings.smtp.port,
+      SMTP_TLS: args.settings.smtp.tls,
+      SMTP_USER: args.settings.smtp.user,
+      MAIL_FROM: args.settings.smtp.from,
     });
     const influencerSecrets = secretFiles(
       {
@@ -257,6 +267,7 @@ export class BackendHost extends pulumi.ComponentResource {
         SERVICE_SIGNING_KEYS: secrets.serviceSigningKeys,
         MERCHANT_SIGNING_KEYS: secrets.merchantSigningKeys,
         SOLANA_PAYER_SECRET_KEY: secrets.solanaPayerSecretKey,
+        SMTP_PASSWORD: secrets.smtpPassword,
       },
       ...IMAGE_USERS.node,
     );
@@ -332,6 +343,7 @@ export class BackendHost extends pulumi.ComponentResource {
       envs: envList({
         ...commonEnv,
         PORT: String(SERVICE_PORTS.auth),
+        METRICS_PORT: String(METRICS_PORTS.auth),
         REDIS_PREFIX: "twist:auth:",
         SIWS_DOMAIN: args.settings.siwsDomain,
         SIWS_URI: `https://${args.settings.siwsDomain}`,

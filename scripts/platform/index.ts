@@ -18,6 +18,8 @@ export interface PlatformOptions {
   /** Namespaces every Redis key (and the settlement queue) of this platform instance. */
   redisPrefix: string;
   ports: { edge: number; auth: number; influencer: number };
+  /** Private /metrics listeners; any free port when omitted. */
+  metricsPorts?: { auth: number; influencer: number };
   /** Edge KV/R2/DO state folder; in-memory when omitted. */
   edgePersistDir?: string;
   /** Merchant hostnames referral links may point at. */
@@ -52,6 +54,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const influencerEnv = {
     ...common,
     PORT: String(options.ports.influencer),
+    METRICS_PORT: String(options.metricsPorts?.influencer ?? 0),
     DATABASE_URL: options.databaseUrl,
     REDIS_PREFIX: `${options.redisPrefix}influencer:`,
     SETTLEMENT_QUEUE: `${options.redisPrefix.replace(/[^A-Za-z0-9_-]/g, "_")}settlement`,
@@ -74,6 +77,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const auth = startProcess("auth", bundle("auth", "main.js"), {
       ...common,
       PORT: String(options.ports.auth),
+      METRICS_PORT: String(options.metricsPorts?.auth ?? 0),
       REDIS_PREFIX: `${options.redisPrefix}auth:`,
       SIWS_DOMAIN: `localhost:${options.ports.auth}`,
       SIWS_URI: urls.auth,

@@ -27,7 +27,13 @@ describe("npm start", function () {
   });
 
   it("runs the platform, prints URLs and development keys, and stops every service on SIGINT", async () => {
-    const ports = { EDGE_PORT: await freePort(), AUTH_PORT: await freePort(), INFLUENCER_PORT: await freePort() };
+    const ports = {
+      EDGE_PORT: await freePort(),
+      AUTH_PORT: await freePort(),
+      INFLUENCER_PORT: await freePort(),
+      AUTH_METRICS_PORT: await freePort(),
+      INFLUENCER_METRICS_PORT: await freePort(),
+    };
     const launcher = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
       cwd: ROOT,
       env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, EDGE_STATE_DIR: state, LOG_LEVEL: "warn" },
@@ -44,6 +50,11 @@ describe("npm start", function () {
 
     const urls = [`http://127.0.0.1:${ports.EDGE_PORT}/health`, `http://127.0.0.1:${ports.AUTH_PORT}/ready`, `http://127.0.0.1:${ports.INFLUENCER_PORT}/ready`];
     for (const url of urls) expect((await fetch(url)).status, url).to.equal(200);
+    // /metrics of the services: private listeners only; the public ports answer 404.
+    for (const [service, publicPort, metricsPort] of [["auth", ports.AUTH_PORT, ports.AUTH_METRICS_PORT], ["influencer", ports.INFLUENCER_PORT, ports.INFLUENCER_METRICS_PORT]] as const) {
+      expect((await fetch(`http://127.0.0.1:${publicPort}/metrics`)).status, service).to.equal(404);
+      expect(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), service).to.include(`service="${service}"`);
+    }
 
     launcher.kill("SIGINT");
     const [code] = await exited;

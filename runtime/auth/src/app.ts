@@ -1,5 +1,5 @@
 // The wallet sign-in service: POST /auth/nonce, POST /auth/verify, GET /auth/me, on the service kit
-// (helmet, request ids, envelope, /health /ready /metrics). Redis holds nonces and rate-limit
+// (helmet, request ids, envelope, /health /ready; /metrics on the private metrics app). Redis holds nonces and rate-limit
 // counters; when it is down sign-in answers 503 and nothing falls back to process memory.
 import type { Express, Request } from "express";
 import type Redis from "ioredis";
@@ -78,7 +78,6 @@ export function createApp(config: AuthConfig, deps: AuthDeps): Express {
           expirationTime: expiresAt,
         });
         issuedNonces.inc();
-        res.setHeader("Cache-Control", "no-store");
         res.json({ nonce: issued.nonce, message, issuedAt, expiresAt });
       });
 
@@ -98,12 +97,10 @@ export function createApp(config: AuthConfig, deps: AuthDeps): Express {
         const { token, claims } = await signIdentityToken(body.walletAddress, config.JWT_KEYS, { now: Math.floor(at / 1000) });
         signIns.inc({ outcome: "ok" });
         req.log.info({ outcome: "ok", walletAddress: body.walletAddress, jti: claims.jti }, "signed in");
-        res.setHeader("Cache-Control", "no-store");
         res.json({ accessToken: token, tokenType: "Bearer", expiresIn: claims.exp - claims.iat });
       });
 
       a.get("/auth/me", requireBearer(config.JWT_KEYS, { now: () => Math.floor(now() / 1000) }), (req, res) => {
-        res.setHeader("Cache-Control", "no-store");
         res.json(req.auth);
       });
     },

@@ -8,6 +8,8 @@ export type SiwsChainId = (typeof SIWS_CHAIN_IDS)[number];
 
 export interface AuthConfig {
   PORT: number;
+  /** Private listener for GET /metrics (0: any free port); never routed by the tunnel. */
+  METRICS_PORT: number;
   TWIST_ENV: "development" | "staging" | "production";
   LOG_LEVEL: string;
   REDIS_URL: string;
@@ -31,6 +33,7 @@ const positive = () => Joi.number().integer().min(1);
 
 export const authConfigSchema = Joi.object<AuthConfig>({
   PORT: configTypes.port().default(3001),
+  METRICS_PORT: Joi.number().integer().min(0).max(65535).default(9101),
   TWIST_ENV: Joi.string().valid("development", "staging", "production").default("development"),
   LOG_LEVEL: Joi.string().valid("fatal", "error", "warn", "info", "debug", "trace", "silent").default("info"),
   REDIS_URL: configTypes.url(["redis", "rediss"]).required(),

@@ -2,7 +2,7 @@
 // stop cleanly on SIGTERM/SIGINT. A bad or missing variable prints the ConfigError and exits 1.
 import { ConfigError } from "@twist/shared/config";
 import { createLogger } from "@twist/shared/logger";
-import { createRedis, listen, loadApiDocs, shutdownOnSignals } from "@twist/service";
+import { createRedis, listen, loadApiDocs, metricsAppOf, shutdownOnSignals } from "@twist/service";
 import { createApp } from "./app";
 import { loadAuthConfig, type AuthConfig } from "./config";
 
@@ -21,9 +21,11 @@ async function main(): Promise<void> {
   const redis = createRedis(config.REDIS_URL, config.REDIS_PREFIX);
   const app = createApp(config, { redis, logger, apiDocs: loadApiDocs(__dirname) });
   const running = await listen(app, config.PORT);
-  logger.info({ port: running.port, env: config.TWIST_ENV, chainId: config.SIWS_CHAIN_ID, domain: config.SIWS_DOMAIN }, "auth listening");
+  const metrics = await listen(metricsAppOf(app), config.METRICS_PORT);
+  logger.info({ port: running.port, metricsPort: metrics.port, env: config.TWIST_ENV, chainId: config.SIWS_CHAIN_ID, domain: config.SIWS_DOMAIN }, "auth listening");
   shutdownOnSignals(logger, async () => {
     await running.close();
+    await metrics.close();
     await redis.quit().catch(() => redis.disconnect());
   });
 }

@@ -71,7 +71,8 @@ describe("auth: the bundle, run alone as in the image", function () {
 
   it("serves a full sign-in, passes the Dockerfile HEALTHCHECK, and stops cleanly on SIGTERM", async () => {
     const port = await freePort();
-    const child = run(join(dir, "main.js"), { ...REQUIRED, PORT: String(port), REDIS_PREFIX: prefix, LOG_LEVEL: "info" });
+    const metricsPort = await freePort();
+    const child = run(join(dir, "main.js"), { ...REQUIRED, PORT: String(port), METRICS_PORT: String(metricsPort), REDIS_PREFIX: prefix, LOG_LEVEL: "info" });
     const exited = output(child);
     try {
       const base = `http://127.0.0.1:${port}`;
@@ -84,6 +85,12 @@ describe("auth: the bundle, run alone as in the image", function () {
       expect(ready).to.equal(200);
       // The API reference, from the files the image copies beside the bundle.
       for (const path of ["/openapi.json", "/docs", "/docs/swagger-ui-bundle.js"]) expect((await fetch(`${base}${path}`)).status, path).to.equal(200);
+      // /metrics only on the private listener, not on the port the tunnel routes to.
+      expect((await fetch(`${base}/metrics`)).status).to.equal(404);
+      const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(metrics.status).to.equal(200);
+      expect(await metrics.text()).to.include("auth_nonces_issued_total");
+      expect((await fetch(`http://127.0.0.1:${metricsPort}/auth/nonce`, { method: "POST" })).status).to.equal(404);
 
       const wallet = newWallet();
       const post = (path: string, body: unknown) => fetch(`${base}${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import request from "supertest";
+import { metricsAppOf } from "@twist/service";
 import { DEAD_REDIS_URL } from "../../../test/support/redis";
 import { newWallet, requestNonce, startService, verifyBody, type TestService } from "./support";
 
@@ -136,7 +137,8 @@ describe("auth: /metrics", () => {
     const { message } = await requestNonce(svc.app, wallet);
     expect((await request(svc.app).post("/auth/verify").send(verifyBody(wallet, message, "base58", newWallet()))).status).to.equal(401);
     expect((await request(svc.app).post("/auth/verify").send(verifyBody(wallet, message))).status).to.equal(200);
-    const res = await request(svc.app).get("/metrics");
+    expect((await request(svc.app).get("/metrics")).status).to.equal(404);
+    const res = await request(metricsAppOf(svc.app)).get("/metrics");
     expect(res.status).to.equal(200);
     expect(res.text).to.match(/^auth_nonces_issued_total\{service="auth"\} 1$/m);
     expect(res.text).to.match(/^auth_sign_ins_total\{outcome="ok",service="auth"\} 1$/m);

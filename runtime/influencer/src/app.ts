@@ -8,7 +8,7 @@ import { createLogger, type Logger } from "@twist/shared/logger";
 import type { InfluencerConfig } from "./config";
 import { createSequelize, databaseOutageAs503 } from "./db";
 import { createIdentityMiddlewares, IdentityStore, type IdentityMiddlewares } from "./identity";
-import { LogMailer, type Mailer } from "./mail";
+import { createMailer, type Mailer } from "./mail";
 import type { OnCommissionBooked } from "./conversions/types";
 import { ClickRecorder } from "./clicks/recorder";
 import { clicksRouter } from "./clicks/router";
@@ -19,6 +19,7 @@ import { linksRouter } from "./links/router";
 import { LinkService } from "./links/service";
 import { statsRouter } from "./stats/router";
 import { createMoneyServices } from "./ledger/wiring";
+import { historyRouter } from "./me/history";
 import { meRouter } from "./me/routes";
 import { payoutsRouter } from "./payouts/routes";
 import { poolsRouter } from "./pools/routes";
@@ -26,6 +27,7 @@ import { rewardsRouter } from "./rewards/routes";
 import { EventsGateway } from "./events/gateway";
 import { eventsRouter } from "./events/route";
 import { notificationsRouter } from "./notifications/routes";
+import { writeLimitsRouter } from "./limits/write-limits";
 
 export interface AppDeps {
   logger?: Logger;
@@ -80,7 +82,7 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
     redis,
     identity,
     identityStore,
-    mailer: deps.mailer ?? new LogMailer(logger),
+    mailer: deps.mailer ?? createMailer(config, logger),
     now: deps.now ?? (() => new Date()),
   };
 
@@ -121,6 +123,8 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
         flushClicks: () => redisOp(() => recorder.flush()),
         onCommissionBooked: context.onCommissionBooked,
       });
+      // Ahead of the routers whose writes it limits per wallet.
+      app.use(writeLimitsRouter(context));
       app.use(clicksRouter(context, recorder));
       app.use(influencersRouter(context));
       app.use(statsRouter(context, links));
@@ -128,12 +132,13 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
       app.use(conversionsRouter(context, conversions));
       // ---- part 1 routers above, part 2 routers below ----
       app.use(rewardsRouter(money.credits, config.SERVICE_SIGNING_KEYS));
-      app.use(poolsRouter(money.pools, sequelize, identity));
+      app.use(poolsRouter(money.pools, sequelize, identity, config.POOL_CACHE_TTL_SECONDS));
       app.use(payoutsRouter(money.payouts, money.settlementQueue, sequelize, identity, logger));
       app.use(meRouter(money.ledger, money.pools, identity));
       app.use(notificationsRouter(sequelize, identity));
       app.use(eventsRouter());
       events = new EventsGateway({ config, identity, sequelize, logger, registry: obs.registry });
+      app.use(historyRouter(sequelize, identity));
       // Last: Postgres outages from any route above become 503 (Redis ones already are, via redisOp).
       app.use(databaseOutageAs503);
     },
@@ -159,6 +164,7 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
       // Every accepted click is already durable in Redis; write it through before going away.
       await recorder.flush().catch((err: unknown) => logger.error({ err }, "final click flush failed; clicks stay in the Redis stream"));
       await money.close();
+      context.mailer.close?.();
       redis.disconnect();
       await sequelize.close();
     },

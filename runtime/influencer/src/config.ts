@@ -2,12 +2,15 @@
 // or malformed variable stops the process with a message naming it; secrets have no defaults.
 import { Joi, configTypes, loadConfig } from "@twist/shared/config";
 import type { JwtKeySet } from "@twist/shared/keys";
+import type { SmtpSettings } from "./mail/smtp";
 
 export type TwistEnv = "development" | "staging" | "production";
 export type AttributionModel = "last-click" | "first-click";
 
 export interface InfluencerConfig {
   PORT: number;
+  /** Private listener for GET /metrics (0: any free port); never routed by the tunnel. */
+  METRICS_PORT: number;
   TWIST_ENV: TwistEnv;
   LOG_LEVEL: string;
   DATABASE_URL: string;
@@ -67,6 +70,15 @@ export interface InfluencerConfig {
   EVENTS_PING_INTERVAL_MS: number;
   /** How long a socket may stay open without authenticating (first-message auth). */
   EVENTS_AUTH_TIMEOUT_MS: number;
+  /** `smtp` (real delivery) or `log` (development only: the log would hold verification links). */
+  MAIL_TRANSPORT: "smtp" | "log";
+  /** Built from SMTP_HOST, SMTP_PORT, SMTP_TLS, SMTP_USER, SMTP_PASSWORD (secret), MAIL_FROM; smtp only. */
+  SMTP?: SmtpSettings;
+  /** Per-wallet write limits: requests per WRITE_LIMIT_WINDOW_SECONDS (stakes and unstakes, link creation, payout requests). */
+  WRITE_LIMIT_WINDOW_SECONDS: number;
+  STAKE_LIMIT_PER_WINDOW: number;
+  LINK_LIMIT_PER_WINDOW: number;
+  PAYOUT_LIMIT_PER_WINDOW: number;
 }
 
 const list = (pattern?: RegExp) =>
@@ -92,10 +104,14 @@ const baseUnits = (allowZero = false) =>
 /** Joi's typings have no bigint; defaults are not run through custom(), so the value stays a bigint. */
 const bigintDefault = (value: bigint) => value as unknown as string;
 
+/** The SMTP variables as validated; loadInfluencerConfig folds them into config.SMTP. */
+type RawSmtp = { SMTP_HOST?: string; SMTP_PORT: number; SMTP_TLS: SmtpSettings["tls"]; SMTP_USER?: string; SMTP_PASSWORD?: string; MAIL_FROM?: string; SMTP_TIMEOUT_MS: number };
+
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
-export const configSchema = Joi.object<InfluencerConfig>({
+export const configSchema = Joi.object<InfluencerConfig & RawSmtp>({
   PORT: configTypes.port().default(3003),
+  METRICS_PORT: Joi.number().integer().min(0).max(65535).default(9103),
   TWIST_ENV: Joi.string().valid("development", "staging", "production").default("development"),
   LOG_LEVEL: Joi.string().valid("trace", "debug", "info", "warn", "error", "fatal", "silent").default("info"),
   DATABASE_URL: Joi.string().uri({ scheme: ["postgres", "postgresql"] }).required(),
@@ -155,8 +171,39 @@ export const configSchema = Joi.object<InfluencerConfig>({
   EVENTS_MAX_BUFFERED_BYTES: Joi.number().integer().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   EVENTS_PING_INTERVAL_MS: Joi.number().integer().min(100).max(600_000).default(30_000),
   EVENTS_AUTH_TIMEOUT_MS: Joi.number().integer().min(100).max(60_000).default(5000),
+  MAIL_TRANSPORT: Joi.when("TWIST_ENV", {
+    is: "development",
+    then: Joi.string().valid("smtp", "log").default("log"),
+    otherwise: Joi.string().valid("smtp").required().messages({
+      "any.only": "must be smtp outside development (the log transport would write verification links to the log)",
+      "any.required": "is required outside development: set smtp and the SMTP_* variables",
+    }),
+  }),
+  SMTP_HOST: Joi.when("MAIL_TRANSPORT", { is: "smtp", then: Joi.string().hostname().required(), otherwise: Joi.string().hostname().optional() }),
+  SMTP_PORT: configTypes.port().default(587),
+  SMTP_TLS: Joi.when("TWIST_ENV", {
+    is: "development",
+    then: Joi.string().valid("implicit", "starttls", "none").default("starttls"),
+    otherwise: Joi.string().valid("implicit", "starttls").default("starttls").messages({ "any.only": "must be implicit or starttls outside development" }),
+  }),
+  SMTP_USER: Joi.string().max(256).optional(),
+  SMTP_PASSWORD: Joi.when("SMTP_USER", { is: Joi.exist(), then: Joi.string().min(1).required(), otherwise: Joi.forbidden() }),
+  MAIL_FROM: Joi.when("MAIL_TRANSPORT", {
+    is: "smtp",
+    then: Joi.string().max(256).pattern(/^([^<>\r\n]*<[^@\s<>]+@[^@\s<>]+>|[^@\s<>]+@[^@\s<>]+)$/).required(),
+    otherwise: Joi.string().optional(),
+  }),
+  SMTP_TIMEOUT_MS: Joi.number().integer().min(100).max(120_000).default(10_000),
+  WRITE_LIMIT_WINDOW_SECONDS: Joi.number().integer().min(1).max(86_400).default(60),
+  STAKE_LIMIT_PER_WINDOW: Joi.number().integer().min(1).max(1_000_000).default(30),
+  LINK_LIMIT_PER_WINDOW: Joi.number().integer().min(1).max(1_000_000).default(20),
+  PAYOUT_LIMIT_PER_WINDOW: Joi.number().integer().min(1).max(1_000_000).default(5),
 });
 
 export function loadInfluencerConfig(env: Record<string, string | undefined> = process.env): InfluencerConfig {
-  return loadConfig(configSchema, env);
+  const { SMTP_HOST, SMTP_PORT, SMTP_TLS, SMTP_USER, SMTP_PASSWORD, MAIL_FROM, SMTP_TIMEOUT_MS, ...config } = loadConfig(configSchema, env);
+  if (config.MAIL_TRANSPORT === "smtp") {
+    config.SMTP = { host: SMTP_HOST!, port: SMTP_PORT, tls: SMTP_TLS, user: SMTP_USER, password: SMTP_PASSWORD, from: MAIL_FROM!, timeoutMs: SMTP_TIMEOUT_MS };
+  }
+  return config;
 }

@@ -1,6 +1,7 @@
-// The influencer API process: validate the environment, build the app, listen, and on SIGTERM stop
+// The influencer API process: validate the environment, build the app, listen (API on PORT, /metrics
+// on METRICS_PORT), and on SIGTERM stop
 // accepting requests, flush accepted clicks and close connections.
-import { listen, loadApiDocs, shutdownOnSignals } from "@twist/service";
+import { listen, loadApiDocs, metricsAppOf, shutdownOnSignals } from "@twist/service";
 import { ConfigError } from "@twist/shared/config";
 import { createLogger } from "@twist/shared/logger";
 import { createApp } from "./app";
@@ -23,11 +24,13 @@ async function main(): Promise<void> {
   const service = createApp(config, { logger, apiDocs: loadApiDocs(__dirname) });
   const running = await listen(service.app, config.PORT);
   await service.events.attach(running.server);
-  logger.info({ port: running.port, env: config.TWIST_ENV }, "influencer API listening");
+  const metrics = await listen(metricsAppOf(service.app), config.METRICS_PORT);
+  logger.info({ port: running.port, metricsPort: metrics.port, env: config.TWIST_ENV }, "influencer API listening");
   // Event sockets first: they get 1001 "going away" and reconnect elsewhere while requests drain.
   shutdownOnSignals(logger, async () => {
     await service.events.close();
     await running.close();
+    await metrics.close();
     await service.close();
   });
 }

@@ -9,6 +9,7 @@ import { freePort } from "../../../test/support/ports";
 import { isolatedBundle, output, run } from "../../../test/support/bundle";
 import request from "supertest";
 import { createLogger } from "@twist/shared/logger";
+import { metricsAppOf } from "@twist/service";
 import { createTestDatabase } from "../../../test/support/postgres";
 import { DEAD_REDIS_URL, TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../../../test/support/redis";
 import { createApp } from "../src/app";
@@ -100,7 +101,8 @@ describe("influencer part 1: health, readiness, metrics, outages", () => {
     expect(ready.status).to.equal(200);
     expect(ready.body.checks).to.deep.include({ postgres: "ok", redis: "ok" });
     expect(ready.headers["x-request-id"]).to.equal("ops-check-1");
-    const metrics = await request(h.app).get("/metrics");
+    expect((await request(h.app).get("/metrics")).status).to.equal(404);
+    const metrics = await request(metricsAppOf(h.app)).get("/metrics");
     expect(metrics.text).to.include("clicks_accepted_total").and.include("http_requests_total");
   });
 
@@ -195,7 +197,8 @@ describe("influencer part 1: the bundles, run alone as in the image", function (
         expect(migrated.code, migrated.stderr + migrated.stdout).to.equal(0);
       }
       const port = await freePort();
-      const env = { ...baseEnv(db, prefix), PORT: String(port), LOG_LEVEL: "info" };
+      const metricsPort = await freePort();
+      const env = { ...baseEnv(db, prefix), PORT: String(port), METRICS_PORT: String(metricsPort), LOG_LEVEL: "info" };
       const child = run(join(dir, "main.js"), env);
       const exited = output(child);
       const base = `http://127.0.0.1:${port}`;
@@ -206,6 +209,12 @@ describe("influencer part 1: the bundles, run alone as in the image", function (
       }
       expect(ready).to.equal(200);
       for (const path of ["/openapi.json", "/docs", "/docs/swagger-ui-bundle.js"]) expect((await fetch(`${base}${path}`)).status, path).to.equal(200);
+      // /metrics only on the private listener, not on the port the tunnel routes to.
+      expect((await fetch(`${base}/metrics`)).status).to.equal(404);
+      const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(metrics.status).to.equal(200);
+      expect(await metrics.text()).to.include("http_requests_total");
+      expect((await fetch(`http://127.0.0.1:${metricsPort}/api/v1/pools`)).status).to.equal(404);
       const healthcheck = /CMD \["node", "-e", "(.*)"\]\n\nCMD/s.exec(DOCKERFILE)![1]!.replace(/\\"/g, '"');
       const hc = spawnSync(process.execPath, ["-e", healthcheck], { env: { PORT: String(port) } });
       expect(hc.status).to.equal(0);

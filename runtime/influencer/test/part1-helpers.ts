@@ -74,6 +74,10 @@ export function baseEnv(db: TestDatabase, prefix: string, env: Record<string, st
     PUBLIC_BASE_URL: "https://twist.test",
     TRUSTED_PROXY_HEADER: "X-Forwarded-For",
     CLICK_RATE_LIMIT_PER_MINUTE: "100000",
+    // Tests of other features make many writes per wallet; write-limits.test.ts sets its own.
+    STAKE_LIMIT_PER_WINDOW: "100000",
+    LINK_LIMIT_PER_WINDOW: "100000",
+    PAYOUT_LIMIT_PER_WINDOW: "100000",
     ...env,
   };
 }

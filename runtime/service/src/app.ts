@@ -1,4 +1,6 @@
 // The common frame of a TWIST Node service; the service mounts its own routes in between.
+// GET /metrics is not on the public app: metricsAppOf(app) is a second app serving only it, which
+// main.ts listens on METRICS_PORT, a port no tunnel ingress routes to.
 import express, { type Express } from "express";
 import helmet from "helmet";
 import type { Logger } from "@twist/shared/logger";
@@ -20,12 +22,37 @@ export interface ServiceAppOptions {
   routes: (app: Express, obs: Observability) => void;
 }
 
+const metricsApps = new WeakMap<Express, Express>();
+
+/** The private metrics app of a service app made by createServiceApp. */
+export function metricsAppOf(app: Express): Express {
+  const metrics = metricsApps.get(app);
+  if (!metrics) throw new Error("not an app made by createServiceApp");
+  return metrics;
+}
+
+function metricsApp(logger: Logger, obs: Observability): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(requestContext(logger));
+  app.get("/metrics", obs.metrics);
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}
+
 export function createServiceApp(options: ServiceAppOptions): { app: Express; obs: Observability } {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
   app.use(helmet());
   app.use(requestContext(options.logger));
+  // Nothing a service answers is cacheable unless its route says so (public pool search does):
+  // authenticated JSON, errors and health must never sit in a shared cache.
+  app.use((_req, res, next) => {
+    res.setHeader("Cache-Control", "no-store");
+    next();
+  });
   const obs = observability(options.service, options.readiness);
   app.use(obs.httpMetrics);
   app.use(obs.routes);
@@ -34,5 +61,6 @@ export function createServiceApp(options: ServiceAppOptions): { app: Express; ob
   options.routes(app, obs);
   app.use(notFoundHandler);
   app.use(errorHandler);
+  metricsApps.set(app, metricsApp(options.logger, obs));
   return { app, obs };
 }

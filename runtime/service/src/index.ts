@@ -1,4 +1,4 @@
-export { createServiceApp, type ServiceAppOptions } from "./app";
+export { createServiceApp, metricsAppOf, type ServiceAppOptions } from "./app";
 export { API_DOCS_FILES, apiDocsRouter, loadApiDocs, type ApiDocs } from "./api-docs";
 export { requestContext } from "./context";
 export { jsonBody } from "./body";

@@ -1,5 +1,5 @@
-// GET /health (process up), GET /ready (every dependency answers, else 503), GET /metrics
-// (Prometheus text from this service's own registry), and the HTTP metrics behind them.
+// GET /health (process up), GET /ready (every dependency answers, else 503), the HTTP metrics, and
+// the Prometheus handler for GET /metrics, which the frame serves on the private metrics app only.
 import { Router, type NextFunction, type Request, type Response } from "express";
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { unavailable } from "@twist/shared/errors";
@@ -11,6 +11,8 @@ export interface Observability {
   /** Records request count and latency by route pattern (never the raw path: ids would explode cardinality). */
   httpMetrics: (req: Request, res: Response, next: NextFunction) => void;
   routes: Router;
+  /** GET /metrics: Prometheus text of this service's registry. */
+  metrics: (req: Request, res: Response) => Promise<void>;
 }
 
 export function observability(service: string, checks: Record<string, ReadinessCheck>, options: { checkTimeoutMs?: number } = {}): Observability {
@@ -56,11 +58,11 @@ export function observability(service: string, checks: Record<string, ReadinessC
     if (down.length) return next(unavailable(`not ready: ${down.join(", ")} unavailable`));
     res.json({ status: "ready", checks: Object.fromEntries(results) });
   });
-  routes.get("/metrics", async (_req, res) => {
+  const metrics = async (_req: Request, res: Response) => {
     res.setHeader("Content-Type", registry.contentType);
     res.send(await registry.metrics());
-  });
-  return { registry, httpMetrics, routes };
+  };
+  return { registry, httpMetrics, routes, metrics };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -5,7 +5,7 @@ import { Writable } from "node:stream";
 import { createLogger } from "@twist/shared/logger";
 import { signedHeaders } from "@twist/shared/signed-request";
 import { ApiError } from "@twist/shared/errors";
-import { clientIp, createRedis, createServiceApp, enforceRateLimit, rateLimit, redisOp, requireSignedRequest, validate } from "@twist/service";
+import { clientIp, createRedis, createServiceApp, enforceRateLimit, metricsAppOf, rateLimit, redisOp, requireSignedRequest, validate } from "@twist/service";
 import { DEAD_REDIS_URL, TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../../../test/support/redis";
 
 const KEY = "service-kit-test-key-0001";
@@ -160,9 +160,13 @@ describe("service kit", () => {
     expect((await request(app).get("/ready")).body).to.deep.equal({ status: "ready", checks: { redis: "ok" } });
   });
 
-  it("serves Prometheus metrics labelled by route pattern", async () => {
+  it("serves Prometheus metrics labelled by route pattern, on the private metrics app only", async () => {
     await request(app).get("/health");
-    const res = await request(app).get("/metrics");
+    const hidden = await request(app).get("/metrics");
+    expect(hidden.status).to.equal(404);
+    expect(hidden.body.error.code).to.equal("NOT_FOUND");
+    expect((await request(metricsAppOf(app)).get("/health")).status).to.equal(404);
+    const res = await request(metricsAppOf(app)).get("/metrics");
     expect(res.status).to.equal(200);
     expect(res.headers["content-type"]).to.match(/text\/plain/);
     expect(res.text).to.match(/http_requests_total\{method="GET",route="\/health",status="200",service="kit"\} \d+/);

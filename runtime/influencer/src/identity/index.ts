@@ -55,6 +55,8 @@ export function createIdentityMiddlewares(keySet: JwtKeySet, store: IdentityStor
   const chain =
     (withInfluencer: boolean): RequestHandler =>
     (req: Request, res: Response, next: NextFunction) => {
+      // Already resolved for this request (a limiter mounted ahead of the route ran it): reuse it.
+      if (req.identity && (!withInfluencer || req.identity.influencerId)) return next();
       void jwt(req, res, (err?: unknown) => {
         if (err) return next(err);
         resolveUser(req)

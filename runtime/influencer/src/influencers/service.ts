@@ -64,7 +64,6 @@ export class InfluencerService {
 
   async register(userId: string, input: RegisterInput): Promise<OwnProfile> {
     const { sequelize } = this.o;
-    let token = "";
     let row: InfluencerRow;
     try {
       row = await sequelize.transaction(async (transaction) => {
@@ -73,7 +72,7 @@ export class InfluencerService {
            VALUES (:userId, :username, :displayName, :email, :now, :now) RETURNING *`,
           { replacements: { userId, ...input, now: this.o.now() }, type: QueryTypes.SELECT, transaction },
         );
-        token = await this.issueToken(created!.id, input.email, transaction);
+        await this.sendVerification(created!.email, await this.issueToken(created!.id, input.email, transaction));
         return created!;
       });
     } catch (err) {
@@ -84,7 +83,6 @@ export class InfluencerService {
       }
       throw err;
     }
-    await this.sendVerification(row.email, token);
     return ownView(row);
   }
 
@@ -94,7 +92,6 @@ export class InfluencerService {
 
   async update(influencerId: string, input: { displayName?: string; email?: string }): Promise<OwnProfile> {
     const { sequelize } = this.o;
-    let token: string | null = null;
     const row = await sequelize.transaction(async (transaction) => {
       const current = await this.row(influencerId, transaction, true);
       const emailChanged = input.email !== undefined && input.email !== current.email;
@@ -114,22 +111,20 @@ export class InfluencerService {
           transaction,
         },
       );
-      if (emailChanged) token = await this.issueToken(influencerId, input.email!, transaction);
+      if (emailChanged) await this.sendVerification(updated!.email, await this.issueToken(influencerId, input.email!, transaction));
       return updated!;
     });
-    if (token) await this.sendVerification(row.email, token);
     return ownView(row);
   }
 
   /** Issues a fresh token for the current (unverified) email; earlier tokens stop working. */
   async resendVerification(influencerId: string): Promise<void> {
     const { sequelize } = this.o;
-    const { token, email } = await sequelize.transaction(async (transaction) => {
+    await sequelize.transaction(async (transaction) => {
       const row = await this.row(influencerId, transaction, true);
       if (row.email_verified_at) throw conflict("email is already verified", { reason: "ALREADY_VERIFIED" });
-      return { token: await this.issueToken(influencerId, row.email, transaction), email: row.email };
+      await this.sendVerification(row.email, await this.issueToken(influencerId, row.email, transaction));
     });
-    await this.sendVerification(email, token);
   }
 
   /** Consumes a token exactly once; it must be unexpired and for the influencer's current email. */
@@ -202,6 +197,11 @@ export class InfluencerService {
     return tokenError("TOKEN_INVALID", "verification token is not valid");
   }
 
+  /**
+   * Sent inside the caller's transaction, after the token row is written and before commit: a relay
+   * that refuses answers 503 and rolls everything back (no registration, no retired token), so the
+   * same request can be retried. A commit failing after a sent mail leaves a link that says invalid.
+   */
   private async sendVerification(email: string, token: string): Promise<void> {
     const link = new URL("/verify-email", this.o.publicBaseUrl);
     link.searchParams.set("token", token);

@@ -10,6 +10,7 @@ import m0003 from "./0003-conversions";
 import m0100 from "./0100-ledger";
 import m0101 from "./0101-pools-payouts";
 import m0102 from "./0102-pool-stake-shards";
+import m0120 from "./0120-ledger-seq-payout-items";
 import m0180 from "./0180-events-notifications";
 
 export const migrations: Migration[] = [
@@ -20,6 +21,7 @@ export const migrations: Migration[] = [
   m0100,
   m0101,
   m0102,
+  m0120,
   m0180,
 ];
 

@@ -1,5 +1,5 @@
 // /api/v1/payouts: own balance, request (Idempotency-Key; destination is always the caller's own
-// verified wallet), list and read own payouts. Another wallet's payout is 404.
+// verified wallet), list and read own payouts (one payout with its line items). Another wallet's payout is 404.
 import { Router } from "express";
 import type { Sequelize } from "sequelize";
 import { Joi } from "@twist/shared/config";
@@ -9,6 +9,7 @@ import { validate } from "@twist/service";
 import { identityOf, type IdentityMiddlewares } from "../identity";
 import { amountField, idempotentPost } from "../ledger/http";
 import type { SettlementQueue } from "../settlement";
+import { payoutItems } from "./items";
 import type { PayoutService, PayoutView } from "./service";
 
 const requestSchema = Joi.object({ amount: amountField().required() });
@@ -46,7 +47,8 @@ export function payoutsRouter(payouts: PayoutService, queue: SettlementQueue, se
   });
 
   router.get("/api/v1/payouts/:id", auth.requireIdentity, async (req, res) => {
-    res.json({ payout: await payouts.get(identityOf(req).walletAddress, String(req.params.id)) });
+    const payout = await payouts.get(identityOf(req).walletAddress, String(req.params.id));
+    res.json({ payout: { ...payout, items: await payoutItems(sequelize, payout.id) } });
   });
 
   return router;

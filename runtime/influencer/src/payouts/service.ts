@@ -11,6 +11,7 @@ import { account, Ledger } from "../ledger";
 import { UUID_PATTERN } from "../pools/service";
 import { recordEvents } from "../events/record";
 import type { PayoutToSettle } from "../settlement/adapter";
+import { recordPayoutItems } from "./items";
 
 export interface PayoutRules {
   minAmount: bigint;
@@ -106,14 +107,16 @@ export class PayoutService {
       `INSERT INTO payouts (wallet, amount, fee, net, destination, adapter) VALUES ($1, $2::numeric, $3::numeric, $4::numeric, $1, $5) RETURNING ${COLUMNS}`,
       { bind: [wallet, amount.toString(), fee.toString(), net.toString(), this.adapterName], transaction: t, type: QueryTypes.SELECT },
     );
+    const reserveTransferId = `payout:${row!.id}:reserve`;
     await this.ledger.transfer(t, {
-      id: `payout:${row!.id}:reserve`,
+      id: reserveTransferId,
       from: account.available(wallet),
       to: account.payoutPending(wallet),
       amount,
       kind: "payout_reserve",
       reference: row!.id,
     });
+    await recordPayoutItems(this.sequelize, t, { id: row!.id, wallet, amount, reserveTransferId });
     await recordEvents(t, [{ wallet, type: "payout.pending", data: { payoutId: row!.id, amount: row!.amount, fee: row!.fee, net: row!.net } }]);
     return view(row!);
   }

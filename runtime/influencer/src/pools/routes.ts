@@ -37,8 +37,10 @@ const listSchema = Joi.object<PoolListQuery>({
 const amountSchema = Joi.object({ amount: amountField().required() });
 const claimSchema = Joi.object({ amount: amountField() });
 
-export function poolsRouter(pools: PoolService, sequelize: Sequelize, auth: IdentityMiddlewares): Router {
+export function poolsRouter(pools: PoolService, sequelize: Sequelize, auth: IdentityMiddlewares, cacheSeconds: number): Router {
   const router = Router();
+  // Public search and reads are the same for everyone and already cached server-side for this long.
+  const publicCache = `public, max-age=${cacheSeconds}`;
 
   router.post("/api/v1/pools", auth.requireInfluencer, async (req, res) => {
     const body = validate(createSchema, req.body);
@@ -51,11 +53,15 @@ export function poolsRouter(pools: PoolService, sequelize: Sequelize, auth: Iden
   });
 
   router.get("/api/v1/pools", async (req, res) => {
-    res.json(await pools.list(validate(listSchema, req.query)));
+    const page = await pools.list(validate(listSchema, req.query));
+    res.setHeader("Cache-Control", publicCache);
+    res.json(page);
   });
 
   router.get("/api/v1/pools/:id", async (req, res) => {
-    res.json({ pool: await pools.get(String(req.params.id)) });
+    const pool = await pools.get(String(req.params.id));
+    res.setHeader("Cache-Control", publicCache);
+    res.json({ pool });
   });
 
   for (const op of ["stake", "unstake"] as const) {
