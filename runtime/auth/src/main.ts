@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger("auth", { level: config.LOG_LEVEL });
-  const redis = createRedis(config.REDIS_URL, config.REDIS_PREFIX);
+  const redis = createRedis(config.REDIS_URL, config.REDIS_PREFIX, logger);
   const app = createApp(config, { redis, logger });
   const running = await listen(app, config.PORT);
   logger.info({ port: running.port, env: config.TWIST_ENV, chainId: config.SIWS_CHAIN_ID, domain: config.SIWS_DOMAIN }, "auth listening");

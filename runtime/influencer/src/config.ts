@@ -131,3 +131,10 @@ export const configSchema = Joi.object<InfluencerConfig>({
 export function loadInfluencerConfig(env: Record<string, string | undefined> = process.env): InfluencerConfig {
   return loadConfig(configSchema, env);
 }
+
+export type MigrateConfig = Pick<InfluencerConfig, "DATABASE_URL" | "LOG_LEVEL">;
+
+/** The migration job's variables, checked by the same rules as the API's. */
+export function loadMigrateConfig(env: Record<string, string | undefined> = process.env): MigrateConfig {
+  return loadConfig(Joi.object<MigrateConfig>({ DATABASE_URL: configSchema.extract("DATABASE_URL"), LOG_LEVEL: configSchema.extract("LOG_LEVEL") }), env);
+}
