@@ -40,6 +40,19 @@ describe("npm start", function () {
     const deadline = Date.now() + 90_000;
     while (!out.includes("Ctrl-C stops everything.") && Date.now() < deadline && launcher.exitCode === null) await new Promise((r) => setTimeout(r, 200));
     expect(out, out).to.include("Ctrl-C stops everything.");
+    // Progress as it goes: each step is printed as it begins, in order, before the summary.
+    const steps = [
+      "building bundles (dist/) ...",
+      "checking PostgreSQL and Redis ...",
+      "migrating the database ...",
+      "starting auth, the influencer API and the settlement worker ...",
+      "starting the edge Worker in workerd ...",
+      "waiting until auth and the influencer API are ready ...",
+      "TWIST is running locally.",
+    ];
+    const at = steps.map((s) => out.indexOf(s));
+    expect(at.every((i) => i >= 0), out).to.equal(true);
+    expect([...at].sort((a, b) => a - b)).to.deep.equal(at);
     expect(out).to.include(`http://127.0.0.1:${ports.EDGE_PORT}`).and.to.include("VAU_SIGNING_KEYS=").and.to.include("MERCHANT_SIGNING_KEYS=");
 
     const urls = [`http://127.0.0.1:${ports.EDGE_PORT}/health`, `http://127.0.0.1:${ports.AUTH_PORT}/ready`, `http://127.0.0.1:${ports.INFLUENCER_PORT}/ready`];
