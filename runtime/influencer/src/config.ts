@@ -52,6 +52,10 @@ export interface InfluencerConfig {
   /** Settlement attempts before a payout is voided and its funds returned. */
   SETTLEMENT_ATTEMPTS: number;
   SETTLEMENT_BACKOFF_MS: number;
+  /** How often the worker re-enqueues payouts left pending (a lost enqueue, Redis restarted empty). */
+  SETTLEMENT_SWEEP_EVERY_SECONDS: number;
+  /** A payout pending this long is swept (re-enqueued by its id: never settled twice). */
+  SETTLEMENT_STALE_AFTER_SECONDS: number;
   /** TTL of cached public pool reads. */
   POOL_CACHE_TTL_SECONDS: number;
 }
@@ -125,6 +129,8 @@ export const configSchema = Joi.object<InfluencerConfig>({
   SETTLEMENT_QUEUE: Joi.string().pattern(/^[A-Za-z0-9_-]{1,64}$/).default("payout-settlement"),
   SETTLEMENT_ATTEMPTS: Joi.number().integer().min(1).max(50).default(5),
   SETTLEMENT_BACKOFF_MS: Joi.number().integer().min(10).max(3_600_000).default(5000),
+  SETTLEMENT_SWEEP_EVERY_SECONDS: Joi.number().integer().min(1).max(3600).default(60),
+  SETTLEMENT_STALE_AFTER_SECONDS: Joi.number().integer().min(1).max(86_400).default(120),
   POOL_CACHE_TTL_SECONDS: Joi.number().integer().min(1).max(3600).default(30),
 });
 
