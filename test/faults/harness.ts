@@ -179,9 +179,8 @@ export class Client {
     readonly keys: DevKeys,
   ) {}
 
-  async wallet(): Promise<Wallet> {
-    // Any 32 bytes are a wallet address (contract 1); services never need its private key here.
-    const address = bs58.encode(randomBytes(32));
+  /** A wallet signed in by its token. Any 32 bytes are an address; pass a real public key where the chain needs one. */
+  async wallet(address = bs58.encode(randomBytes(32))): Promise<Wallet> {
     const { token } = await signIdentityToken(address, parseJwtKeySet(this.keys.JWT_KEYS));
     return { address, auth: { Authorization: `Bearer ${token}` } };
   }
