@@ -74,7 +74,8 @@ export interface Backend {
   stop(): Promise<void>;
 }
 
-const REPO_LOG_LIMIT = 2000;
+/** Lines kept per service for diagnostics. */
+const LOG_LINES_KEPT = 2000;
 
 export async function startBackend(options: BackendOptions): Promise<Backend> {
   const keys = devKeys({});
@@ -111,7 +112,7 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     lines.set(name, log);
     const service = startProcess(name, script[name], env[name], (line) => {
       log.push(line);
-      if (log.length > REPO_LOG_LIMIT) log.shift();
+      if (log.length > LOG_LINES_KEPT) log.shift();
     });
     running.set(name, service);
     if (ready[name]) await waitUntilReady(ready[name]!, service, 60_000);
@@ -280,17 +281,41 @@ export async function ledgerViolations(databaseUrl: string): Promise<string[]> {
   }
 }
 
+export interface Load<T> {
+  /** Resolves with every task's result once all are done. */
+  done: Promise<T[]>;
+  total: number;
+  /**
+   * Resolves once `fraction` of the tasks have completed. Faults are triggered by the load's
+   * progress, never by the clock, so a fault always lands mid-load however fast the machine is.
+   */
+  reached(fraction: number): Promise<void>;
+}
+
 /** Runs `tasks` with at most `width` in flight. */
-export async function inParallel<T>(width: number, tasks: (() => Promise<T>)[]): Promise<T[]> {
+export function startLoad<T>(width: number, tasks: (() => Promise<T>)[]): Load<T> {
   const out: T[] = new Array(tasks.length);
   let next = 0;
-  await Promise.all(
+  let completed = 0;
+  const waiters: { at: number; resolve: () => void }[] = [];
+  const done = Promise.all(
     Array.from({ length: Math.min(width, tasks.length) }, async () => {
       while (next < tasks.length) {
         const i = next++;
         out[i] = await tasks[i]!();
+        completed++;
+        for (const w of waiters.filter((w) => completed >= w.at)) w.resolve();
       }
     }),
-  );
-  return out;
+  ).then(() => out);
+  return {
+    done,
+    total: tasks.length,
+    reached: (fraction) =>
+      new Promise<void>((resolve) => {
+        const at = Math.max(1, Math.floor(tasks.length * fraction));
+        if (completed >= at) resolve();
+        else waiters.push({ at, resolve });
+      }),
+  };
 }

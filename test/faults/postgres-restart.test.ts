@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { ensureDatabase } from "../../scripts/platform/postgres";
 import { TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../support/redis";
 import { throwawayPostgres, type ThrowawayPostgres } from "../support/throwaway";
-import { balanceOf, Client, idempotencyKey, inParallel, influencerWithPool, ledgerViolations, report, rewardMessage, scale, sleep, startBackend, TWIST, type Backend } from "./harness";
+import { balanceOf, Client, idempotencyKey, influencerWithPool, ledgerViolations, report, rewardMessage, scale, sleep, startBackend, startLoad, TWIST, type Backend } from "./harness";
 
 /** From PostgreSQL accepting connections again to the API's /ready 200 and a committed write. */
 export const RECOVERY_BOUND_MS = 15_000;
@@ -49,12 +49,12 @@ describe("fault: PostgreSQL stopped and started under load", function () {
       operations.push(() => client.untilDone(async () => seen(await client.deliverRewards([reward])), okDelivery));
       operations.push(() => client.untilDone(async () => seen(await client.call("POST", `/api/v1/pools/${poolId}/stake`, { headers: { ...staker.auth, "Idempotency-Key": stake.key }, body: { amount: stake.amount.toString() } }))));
     }
-    const load = inParallel(6, operations);
+    const load = startLoad(6, operations);
 
-    await sleep(scale(500, 1500));
+    await load.reached(1 / 3);
     await pg.stop();
     const ready = await client.call("GET", "/ready");
-    const during = await client.call("GET", `/api/v1/pools/${poolId}`);
+    const during = await client.call("GET", "/api/v1/me/balance", { headers: staker.auth }); // never cached
     const deliveryDuring = await client.deliverRewards([rewardMessage(earners[0]!.address, 7n)]);
     await sleep(scale(1500, 4000));
     await pg.start();
@@ -63,7 +63,7 @@ describe("fault: PostgreSQL stopped and started under load", function () {
     const readyMs = Date.now() - back;
     await client.fund(await client.wallet(), 1n);
     const recoveredMs = Date.now() - back;
-    await load;
+    await load.done;
 
     expect(ready.status, "/ready while PostgreSQL is down").to.equal(503);
     expect(ready.body.error.code).to.equal("UNAVAILABLE");

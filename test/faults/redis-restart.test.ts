@@ -12,7 +12,7 @@ import nacl from "tweetnacl";
 import { createTestDatabase, type TestDatabase } from "../support/postgres";
 import { testRedisPrefix } from "../support/redis";
 import { throwawayRedis, type ThrowawayRedis } from "../support/throwaway";
-import { balanceOf, Client, idempotencyKey, inParallel, influencerWithPool, ledgerViolations, report, rewardMessage, scale, sleep, startBackend, TWIST, type Backend } from "./harness";
+import { balanceOf, Client, idempotencyKey, influencerWithPool, ledgerViolations, report, rewardMessage, scale, sleep, startBackend, startLoad, TWIST, type Backend } from "./harness";
 
 describe("fault: Redis restarted empty under load", function () {
   this.timeout(300_000);
@@ -68,7 +68,7 @@ describe("fault: Redis restarted empty under load", function () {
     const rewards = Array.from({ length: count }, (_, i) => rewardMessage(earner.address, BigInt(i + 1) * 1000n));
     const payouts = Array.from({ length: scale(8, 30) }, (_, i) => ({ wallet: payers[i % 2]!, amount: BigInt(i + 2) * TWIST, key: idempotencyKey() }));
     const okDelivery = (a: { status: number; body: { results?: { status: string }[] } }) => a.status === 200 && (a.body.results ?? []).every((r) => r.status === "credited" || r.status === "duplicate");
-    const money = inParallel(4, [
+    const money = startLoad(4, [
       ...rewards.map((r) => () => api.untilDone(() => api.deliverRewards([r]), okDelivery)),
       ...payouts.map((p) => () => api.untilDone(() => api.call("POST", "/api/v1/payouts", { headers: { ...p.wallet.auth, "Idempotency-Key": p.key }, body: { amount: p.amount.toString() } }))),
     ]);
@@ -90,7 +90,7 @@ describe("fault: Redis restarted empty under load", function () {
       }
     })();
 
-    await sleep(scale(800, 2000));
+    await money.reached(1 / 3);
     const countedBefore = await clicksCounted();
     await redis.kill();
     const ready = await auth.call("GET", "/ready");
@@ -101,10 +101,12 @@ describe("fault: Redis restarted empty under load", function () {
     restarted = true;
     await auth.untilDone(() => auth.call("GET", "/ready"), (a) => a.status === 200);
     await api.untilDone(() => api.call("GET", "/ready"), (a) => a.status === 200);
-    await sleep(scale(800, 2000));
+    // Clicks keep coming until some were accepted by the new, empty Redis.
+    const clicksDeadline = Date.now() + 60_000;
+    while (acceptedAfterRestart < scale(5, 20) && Date.now() < clicksDeadline) await sleep(50);
     clicking = false;
     await clicks;
-    await money;
+    await money.done;
 
     // While down: 503 UNAVAILABLE on limited routes, never a pass-through.
     expect(ready.status).to.equal(503);
