@@ -12,6 +12,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 // Relative, not @twist/shared: CI runs this scan before `npm ci`.
 import { entropy } from "../runtime/shared/src/entropy";
+import { CliUsageError, exitOnUsageError, parseCommandLine } from "./lib/cli";
 
 export interface Finding {
   file: string;
@@ -188,10 +189,17 @@ export function formatFindings(findings: Finding[]): string {
   return findings.map((f) => `${f.file}:${f.line}: [${f.rule}] ${f.description}: ${f.redacted}`).join("\n");
 }
 
+export const USAGE = `usage: npm run scan-secrets -- [<file> ...]
+  <file>  scan only these files (each must exist); default: every file git tracks
+Exits 1 when a possible secret is found (see docs/secrets.md), 2 on a usage mistake.`;
+
 if (process.argv[1] && /scan-secrets\.ts$/.test(process.argv[1])) {
   const root = join(__dirname, "..");
-  const args = process.argv.slice(2);
-  const files = args.length ? args.map((a) => relative(root, resolve(a))) : listFiles(root);
+  const { positionals } = parseCommandLine({ usage: USAGE, options: {}, allowPositionals: true });
+  // A mistyped path must not pass as "no secrets found in 0 files".
+  const missing = positionals.filter((a) => !existsSync(resolve(a)));
+  if (missing.length) exitOnUsageError(new CliUsageError(`no such file: ${missing.join(", ")}\n\n${USAGE}`, 2));
+  const files = positionals.length ? positionals.map((a) => relative(root, resolve(a))) : listFiles(root);
   const { findings, scanned } = scanFiles(root, files, loadAllowlist(root));
   if (findings.length) {
     process.stderr.write(`${formatFindings(findings)}\n${findings.length} possible secret(s) in ${scanned} files. See docs/secrets.md.\n`);

@@ -1,17 +1,28 @@
-// `npm start`: builds the bundles and runs the whole platform locally until Ctrl-C.
-// Configuration (all optional): DATABASE_URL, REDIS_URL, REDIS_PREFIX, EDGE_PORT, AUTH_PORT,
-// INFLUENCER_PORT, AUTH_METRICS_PORT, INFLUENCER_METRICS_PORT, EDGE_STATE_DIR, MERCHANT_DOMAINS, and the development keys of
-// scripts/platform/dev-keys.ts.
+// `npm start`: builds the bundles and runs the whole platform locally until Ctrl-C, printing each
+// start-up step as it begins. Configuration is by environment only (USAGE below); flags are refused.
 import { join } from "node:path";
 import { buildAll } from "./build.mjs";
+import { parseCommandLine } from "./lib/cli";
 import { DEV_KEY_DEFAULTS } from "./platform/dev-keys";
 import { startPlatform } from "./platform";
+
+const USAGE = `usage: npm start
+Builds the bundles, then runs the whole platform locally until Ctrl-C. Configured by environment:
+  DATABASE_URL      default postgres://postgres@127.0.0.1:5432/twist (created and migrated if needed)
+  REDIS_URL         default redis://127.0.0.1:6379;  REDIS_PREFIX  default twist:local:
+  EDGE_PORT, AUTH_PORT, INFLUENCER_PORT   default 8787, 3001, 3003
+  AUTH_METRICS_PORT, INFLUENCER_METRICS_PORT   default 9101, 9103 (the private /metrics listeners)
+  EDGE_STATE_DIR    default .local/edge;  MERCHANT_DOMAINS  default shop.example,localhost
+  ${Object.keys(DEV_KEY_DEFAULTS).join(", ")}   development keys (defaults printed at start)`;
 
 const env = process.env;
 const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
 
+const step = (text: string) => console.log(`${text} ...`);
+
 async function main() {
-  console.log("building bundles (dist/) ...");
+  parseCommandLine({ usage: USAGE, options: {} });
+  step("building bundles (dist/)");
   await buildAll();
   const platform = await startPlatform({
     databaseUrl: env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/twist",
@@ -22,6 +33,7 @@ async function main() {
     edgePersistDir: env.EDGE_STATE_DIR ?? join(__dirname, "..", ".local", "edge"),
     merchantDomains: (env.MERCHANT_DOMAINS ?? "shop.example,localhost").split(","),
     log: (line) => console.log(line),
+    progress: step,
     edgeConsumerBatchTimeoutSeconds: 1,
   });
 

@@ -12,6 +12,14 @@ import { ensureRedis } from "./redis";
 const ROOT = join(__dirname, "..", "..");
 const bundle = (service: string, file: string) => join(ROOT, "dist", service, file);
 
+/** The process entry points, as their images run them. */
+export const BUNDLES = {
+  auth: bundle("auth", "main.js"),
+  migrate: bundle("influencer", "migrate.js"),
+  influencer: bundle("influencer", "main.js"),
+  settlement: bundle("influencer", "worker.js"),
+};
+
 export interface PlatformOptions {
   databaseUrl: string;
   redisUrl: string;
@@ -29,6 +37,8 @@ export interface PlatformOptions {
   log?: (line: string) => void;
   /** Extra environment for the Node services (e.g. LOG_LEVEL). */
   env?: Record<string, string>;
+  /** Called as each start-up step begins (`npm start` prints them as progress). */
+  progress?: (step: string) => void;
   /** Edge queue consumer overrides, by queue: tests shorten the batch timeout. */
   edgeConsumerBatchTimeoutSeconds?: number;
 }
@@ -39,31 +49,53 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
+/** The environment of each Node service (the migration job and settlement worker share the API's). */
+export function serviceEnvironments(
+  options: Pick<PlatformOptions, "databaseUrl" | "redisUrl" | "redisPrefix" | "ports" | "metricsPorts" | "merchantDomains" | "env">,
+  keys: DevKeys,
+  urls: Platform["urls"],
+): { auth: Record<string, string>; influencer: Record<string, string> } {
+  const common = { TWIST_ENV: "development", LOG_LEVEL: "info", REDIS_URL: options.redisUrl, JWT_KEYS: keys.JWT_KEYS, ...options.env };
+  return {
+    auth: {
+      ...common,
+      PORT: String(options.ports.auth),
+      METRICS_PORT: String(options.metricsPorts?.auth ?? 0),
+      REDIS_PREFIX: `${options.redisPrefix}auth:`,
+      SIWS_DOMAIN: `localhost:${options.ports.auth}`,
+      SIWS_URI: urls.auth,
+      SIWS_CHAIN_ID: "localnet",
+    },
+    influencer: {
+      ...common,
+      PORT: String(options.ports.influencer),
+      METRICS_PORT: String(options.metricsPorts?.influencer ?? 0),
+      DATABASE_URL: options.databaseUrl,
+      REDIS_PREFIX: `${options.redisPrefix}influencer:`,
+      SETTLEMENT_QUEUE: `${options.redisPrefix.replace(/[^A-Za-z0-9_-]/g, "_")}settlement`,
+      SERVICE_SIGNING_KEYS: keys.SERVICE_SIGNING_KEYS,
+      MERCHANT_SIGNING_KEYS: keys.MERCHANT_SIGNING_KEYS,
+      IP_HASH_SALT: keys.IP_HASH_SALT,
+      MERCHANT_DOMAINS: options.merchantDomains.join(","),
+      PUBLIC_BASE_URL: urls.influencer,
+    },
+  };
+}
+
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const keys = options.keys ?? devKeys();
   const log = options.log;
+  const progress = options.progress ?? (() => {});
   const host = "127.0.0.1";
   const urls = {
     edge: `http://${host}:${options.ports.edge}`,
     auth: `http://${host}:${options.ports.auth}`,
     influencer: `http://${host}:${options.ports.influencer}`,
   };
+  progress("checking PostgreSQL and Redis");
   await Promise.all([ensureDatabase(options.databaseUrl), ensureRedis(options.redisUrl)]);
 
-  const common = { TWIST_ENV: "development", LOG_LEVEL: "info", REDIS_URL: options.redisUrl, JWT_KEYS: keys.JWT_KEYS, ...options.env };
-  const influencerEnv = {
-    ...common,
-    PORT: String(options.ports.influencer),
-    METRICS_PORT: String(options.metricsPorts?.influencer ?? 0),
-    DATABASE_URL: options.databaseUrl,
-    REDIS_PREFIX: `${options.redisPrefix}influencer:`,
-    SETTLEMENT_QUEUE: `${options.redisPrefix.replace(/[^A-Za-z0-9_-]/g, "_")}settlement`,
-    SERVICE_SIGNING_KEYS: keys.SERVICE_SIGNING_KEYS,
-    MERCHANT_SIGNING_KEYS: keys.MERCHANT_SIGNING_KEYS,
-    IP_HASH_SALT: keys.IP_HASH_SALT,
-    MERCHANT_DOMAINS: options.merchantDomains.join(","),
-    PUBLIC_BASE_URL: urls.influencer,
-  };
+  const { auth: authEnv, influencer: influencerEnv } = serviceEnvironments(options, keys, urls);
   const lineFor = (name: string) => (log ? (line: string) => log(`[${name}] ${line}`) : undefined);
 
   const started: ServiceProcess[] = [];
@@ -72,23 +104,18 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     await Promise.all([...started.map((s) => s.stop()), edge?.stop()]);
   };
   try {
-    await runJob("migrate", bundle("influencer", "migrate.js"), influencerEnv, lineFor("migrate"));
+    progress("migrating the database");
+    await runJob("migrate", BUNDLES.migrate, influencerEnv, lineFor("migrate"));
 
-    const auth = startProcess("auth", bundle("auth", "main.js"), {
-      ...common,
-      PORT: String(options.ports.auth),
-      METRICS_PORT: String(options.metricsPorts?.auth ?? 0),
-      REDIS_PREFIX: `${options.redisPrefix}auth:`,
-      SIWS_DOMAIN: `localhost:${options.ports.auth}`,
-      SIWS_URI: urls.auth,
-      SIWS_CHAIN_ID: "localnet",
-    }, lineFor("auth"));
+    progress("starting auth, the influencer API and the settlement worker");
+    const auth = startProcess("auth", BUNDLES.auth, authEnv, lineFor("auth"));
     started.push(auth);
-    const influencer = startProcess("influencer", bundle("influencer", "main.js"), influencerEnv, lineFor("influencer"));
+    const influencer = startProcess("influencer", BUNDLES.influencer, influencerEnv, lineFor("influencer"));
     started.push(influencer);
-    const worker = startProcess("settlement", bundle("influencer", "worker.js"), influencerEnv, lineFor("settlement"));
+    const worker = startProcess("settlement", BUNDLES.settlement, influencerEnv, lineFor("settlement"));
     started.push(worker);
 
+    progress("starting the edge Worker in workerd");
     edge = await startEdge({
       listen: options.ports.edge,
       persistDir: options.edgePersistDir,
@@ -106,6 +133,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         : {}),
     });
 
+    progress("waiting until auth and the influencer API are ready");
     await Promise.all([waitUntilReady(`${urls.auth}/ready`, auth), waitUntilReady(`${urls.influencer}/ready`, influencer)]);
     return { urls, keys, stop };
   } catch (err) {

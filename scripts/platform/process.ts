@@ -56,8 +56,11 @@ function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
   });
 }
 
-/** Polls `url` until it answers 200, the process dies, or the timeout passes. */
-export async function waitUntilReady(url: string, service: ServiceProcess, timeoutMs = 30_000): Promise<void> {
+/**
+ * Polls `url` until it answers 200, the process dies, or the timeout passes. The bound is generous:
+ * a service starting on a loaded machine is slow, not broken; a dead one is reported at once.
+ */
+export async function waitUntilReady(url: string, service: ServiceProcess, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (service.child.exitCode !== null) throw new Error(`${service.name} exited with ${service.child.exitCode}:\n${service.tail()}`);

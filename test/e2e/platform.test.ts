@@ -11,7 +11,7 @@ import { TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix, DEAD_REDIS_URL } fr
 // edge in workerd, settlement worker) on free ports with its own database and Redis prefix, then runs
 // the smoke test's critical path against it.
 describe("end to end: the local platform and the smoke test", function () {
-  this.timeout(120_000);
+  this.timeout(300_000); // start-up on a loaded machine takes minutes; this only stops a hung run
   let db: TestDatabase;
   let platform: Platform;
   const prefix = testRedisPrefix("e2e");

@@ -12,7 +12,9 @@ import { TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../support/r
 // `npm start` itself (scripts/start.ts): builds, starts everything, prints the URLs and keys, and on
 // Ctrl-C (SIGINT to the launcher alone, the harder case) stops every service before it exits.
 describe("npm start", function () {
-  this.timeout(120_000);
+  // Generous bounds: on a loaded machine the build and start-up take minutes; the test waits for
+  // the launcher's own progress, and these limits only stop a hung run.
+  this.timeout(600_000);
   let db: TestDatabase;
   let state: string;
   const prefix = testRedisPrefix("start");
@@ -43,9 +45,22 @@ describe("npm start", function () {
     launcher.stdout!.on("data", (d) => (out += d));
     launcher.stderr!.on("data", (d) => (out += d));
     const exited = once(launcher, "exit") as Promise<[number | null]>;
-    const deadline = Date.now() + 90_000;
+    const deadline = Date.now() + 480_000;
     while (!out.includes("Ctrl-C stops everything.") && Date.now() < deadline && launcher.exitCode === null) await new Promise((r) => setTimeout(r, 200));
     expect(out, out).to.include("Ctrl-C stops everything.");
+    // Progress as it goes: each step is printed as it begins, in order, before the summary.
+    const steps = [
+      "building bundles (dist/) ...",
+      "checking PostgreSQL and Redis ...",
+      "migrating the database ...",
+      "starting auth, the influencer API and the settlement worker ...",
+      "starting the edge Worker in workerd ...",
+      "waiting until auth and the influencer API are ready ...",
+      "TWIST is running locally.",
+    ];
+    const at = steps.map((s) => out.indexOf(s));
+    expect(at.every((i) => i >= 0), out).to.equal(true);
+    expect([...at].sort((a, b) => a - b)).to.deep.equal(at);
     expect(out).to.include(`http://127.0.0.1:${ports.EDGE_PORT}`).and.to.include("VAU_SIGNING_KEYS=").and.to.include("MERCHANT_SIGNING_KEYS=");
 
     const urls = [`http://127.0.0.1:${ports.EDGE_PORT}/health`, `http://127.0.0.1:${ports.AUTH_PORT}/ready`, `http://127.0.0.1:${ports.INFLUENCER_PORT}/ready`];

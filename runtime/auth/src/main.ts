@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger("auth", { level: config.LOG_LEVEL });
-  const redis = createRedis(config.REDIS_URL, config.REDIS_PREFIX);
+  const redis = createRedis(config.REDIS_URL, config.REDIS_PREFIX, logger);
   const app = createApp(config, { redis, logger, apiDocs: loadApiDocs(__dirname) });
   const running = await listen(app, config.PORT);
   const metrics = await listen(metricsAppOf(app), config.METRICS_PORT);

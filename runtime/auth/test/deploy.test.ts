@@ -12,6 +12,7 @@ import { loadAuthConfig } from "../src/config";
 import { SIGN_IN_FAILURES } from "../src/signin";
 import { JWT_KEYS, newWallet, verifyBody } from "./support";
 import { TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../../../test/support/redis";
+import { throwawayRedis } from "../../../test/support/throwaway";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const DOCKERFILE = readFileSync(join(ROOT, "runtime", "auth", "Dockerfile"), "utf8");
@@ -116,6 +117,60 @@ describe("auth: the bundle, run alone as in the image", function () {
   it("the HEALTHCHECK command fails when nothing answers", async () => {
     const health = spawnSync(process.execPath, healthcheckArgs(), { env: { PATH: process.env.PATH ?? "", PORT: String(await freePort()) }, timeout: 10_000 });
     expect(health.status).to.equal(1);
+  });
+});
+
+describe("auth: a Redis outage in the logs", function () {
+  this.timeout(90_000);
+  let dir: string;
+  before(() => {
+    dir = isolatedBundle("auth");
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("logs each outage once when it starts and once when Redis is back, never per retry (down at start-up, then down again)", async () => {
+    const redis = await throwawayRedis();
+    const port = await freePort();
+    const child = run(join(dir, "main.js"), { ...REQUIRED, REDIS_URL: redis.url, PORT: String(port), LOG_LEVEL: "info" });
+    const exited = output(child);
+    const base = `http://127.0.0.1:${port}`;
+    const readyIs = async (status: number) => {
+      for (let i = 0; i < 300; i++) {
+        if ((await fetch(`${base}/ready`).then((r) => r.status, () => 0)) === status) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`/ready never answered ${status}`);
+    };
+    // Several reconnect attempts happen in each outage (every 200 ms .. 2 s).
+    const retriesPass = () => new Promise((r) => setTimeout(r, 2500));
+    try {
+      await readyIs(503);
+      await retriesPass();
+      await redis.start();
+      await readyIs(200);
+      await redis.kill();
+      await readyIs(503);
+      await retriesPass();
+      await redis.start();
+      await readyIs(200);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    const result = await exited;
+    await redis.kill();
+    expect(result.code, result.stderr).to.equal(0);
+    const events = result.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { msg: string; level: string; err?: { message?: string } })
+      .filter((l) => /^redis /.test(l.msg));
+    expect(events.map((e) => `${e.level} ${e.msg}`)).to.deep.equal([
+      "error redis unavailable: requests that need it answer 503",
+      "info redis available again",
+      "error redis unavailable: requests that need it answer 503",
+      "info redis available again",
+    ]);
+    expect(events[0]!.err?.message).to.match(/ECONNREFUSED/);
   });
 });
 

@@ -4,22 +4,9 @@
 import { expect } from "chai";
 import { WORKER } from "../bindings";
 import { startEdge, type RunningEdge } from "../local/miniflare";
-import { BackendDouble, errorOf, JWT_KEYS, send, SERVICE_KEY, tokenFor, newWallet, vauBody, waitFor } from "./support";
+import { BackendDouble, DLQ_OBSERVER, errorOf, JWT_KEYS, send, SERVICE_KEY, tokenFor, newWallet, vauBody, waitFor } from "./support";
 
 const MAX_RETRIES = 2;
-
-// The dead-letter queue's reader lives outside this repository (an operator pulls it). This observer
-// Worker stands in for it so the test can see what reaches the queue: it forwards each message to
-// the backend double's /dlq.
-const DLQ_OBSERVER = `
-export default {
-  async queue(batch, env) {
-    for (const m of batch.messages) {
-      await fetch(env.SINK + "/dlq", { method: "POST", body: JSON.stringify(m.body) });
-      m.ack();
-    }
-  },
-};`;
 
 describe("edge queue consumer (workerd)", function () {
   let edge: RunningEdge;

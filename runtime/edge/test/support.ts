@@ -153,3 +153,16 @@ function header(req: IncomingMessage, name: string): string | null {
   const v = req.headers[name];
   return typeof v === "string" ? v : null;
 }
+
+// The dead-letter queue's reader lives outside this repository (an operator pulls it). This observer
+// Worker stands in for it so the test can see what reaches the queue: it forwards each message to
+// the backend double's /dlq.
+export const DLQ_OBSERVER = `
+export default {
+  async queue(batch, env) {
+    for (const m of batch.messages) {
+      await fetch(env.SINK + "/dlq", { method: "POST", body: JSON.stringify(m.body) });
+      m.ack();
+    }
+  },
+};`;

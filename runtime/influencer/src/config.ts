@@ -55,6 +55,10 @@ export interface InfluencerConfig {
   /** Settlement attempts before a payout is voided and its funds returned. */
   SETTLEMENT_ATTEMPTS: number;
   SETTLEMENT_BACKOFF_MS: number;
+  /** How often the worker re-enqueues payouts left pending (a lost enqueue, Redis restarted empty). */
+  SETTLEMENT_SWEEP_EVERY_SECONDS: number;
+  /** A payout pending this long is swept (re-enqueued by its id: never settled twice). */
+  SETTLEMENT_STALE_AFTER_SECONDS: number;
   /** TTL of cached public pool reads. */
   POOL_CACHE_TTL_SECONDS: number;
 
@@ -154,6 +158,8 @@ export const configSchema = Joi.object<InfluencerConfig & RawSmtp>({
   SETTLEMENT_QUEUE: Joi.string().pattern(/^[A-Za-z0-9_-]{1,64}$/).default("payout-settlement"),
   SETTLEMENT_ATTEMPTS: Joi.number().integer().min(1).max(50).default(5),
   SETTLEMENT_BACKOFF_MS: Joi.number().integer().min(10).max(3_600_000).default(5000),
+  SETTLEMENT_SWEEP_EVERY_SECONDS: Joi.number().integer().min(1).max(3600).default(60),
+  SETTLEMENT_STALE_AFTER_SECONDS: Joi.number().integer().min(1).max(86_400).default(120),
   POOL_CACHE_TTL_SECONDS: Joi.number().integer().min(1).max(3600).default(30),
 
   // ---- events WebSocket ----
@@ -206,4 +212,11 @@ export function loadInfluencerConfig(env: Record<string, string | undefined> = p
     config.SMTP = { host: SMTP_HOST!, port: SMTP_PORT, tls: SMTP_TLS, user: SMTP_USER, password: SMTP_PASSWORD, from: MAIL_FROM!, timeoutMs: SMTP_TIMEOUT_MS };
   }
   return config;
+}
+
+export type MigrateConfig = Pick<InfluencerConfig, "DATABASE_URL" | "LOG_LEVEL">;
+
+/** The migration job's variables, checked by the same rules as the API's. */
+export function loadMigrateConfig(env: Record<string, string | undefined> = process.env): MigrateConfig {
+  return loadConfig(Joi.object<MigrateConfig>({ DATABASE_URL: configSchema.extract("DATABASE_URL"), LOG_LEVEL: configSchema.extract("LOG_LEVEL") }), env);
 }

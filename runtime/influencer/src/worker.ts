@@ -2,7 +2,7 @@
 // settlement queue, posts or voids payouts through the configured adapter, sweeps stale pending ones.
 import { shutdownOnSignals } from "@twist/service";
 import { ConfigError } from "@twist/shared/config";
-import { createLogger } from "@twist/shared/logger";
+import { createLogger, flushAndExit } from "@twist/shared/logger";
 import { loadInfluencerConfig } from "./config";
 import { createSequelize } from "./db";
 import { Ledger } from "./ledger";
@@ -17,7 +17,8 @@ function main(): void {
   } catch (err) {
     if (err instanceof ConfigError) {
       logger.fatal({ problems: err.problems }, err.message);
-      process.exit(1);
+      flushAndExit(logger, 1);
+      return;
     }
     throw err;
   }

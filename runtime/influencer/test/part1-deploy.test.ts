@@ -188,6 +188,15 @@ describe("influencer part 1: the bundles, run alone as in the image", function (
     for (const name of ["DATABASE_URL", "REDIS_URL", "JWT_KEYS", "IP_HASH_SALT", "MERCHANT_SIGNING_KEYS"]) expect(result.stderr).to.contain(name);
   });
 
+  it("migrate.js names a missing or malformed DATABASE_URL like the services do, with no stack", async () => {
+    for (const env of [{}, { DATABASE_URL: "not a url" }, { DATABASE_URL: "mysql://db.example/twist" }] as Record<string, string>[]) {
+      const result = await output(run(join(dir, "migrate.js"), env));
+      expect(result.code, JSON.stringify(env)).to.equal(1);
+      expect(result.stderr).to.match(/^influencer-migrate: invalid configuration: DATABASE_URL: .+\n$/);
+      expect(result.stderr + result.stdout).to.not.match(/\bat .+:\d+:\d+/);
+    }
+  });
+
   it("migrate.js migrates an empty database (twice: re-runnable); main.js serves, passes the HEALTHCHECK and flushes clicks on SIGTERM", async () => {
     const db = await createTestDatabase("p1bundle");
     try {

@@ -1,6 +1,8 @@
 // Influencer registration, own profile, email verification and the public profile.
 import { expect } from "chai";
+import Redis from "ioredis";
 import request from "supertest";
+import { TEST_REDIS_URL } from "../../../test/support/redis";
 import { countRows, expectEnvelope, newInfluencer, newUser, startHarness, type Harness } from "./part1-helpers";
 
 describe("influencer part 1: influencers", () => {
@@ -148,6 +150,12 @@ describe("influencer part 1: influencers", () => {
       const other = await attempt("198.51.100.61");
       expect(other.status).to.equal(400);
       expect(other.body.error.details.reason).to.equal("TOKEN_INVALID");
+      // The bucket is keyed on the salted hash of the IP, as the click limiter's: no raw IP in Redis.
+      const redis = new Redis(TEST_REDIS_URL);
+      const keys = await redis.keys(`${h.prefix}rl:verify-email-ip:*`).finally(() => redis.disconnect());
+      expect(keys.length).to.be.at.least(2);
+      expect(keys.join(" ")).to.not.match(/198\.51\.100\.6|127\.0\.0\.1|::1/);
+      for (const key of keys) expect(key.slice(h.prefix.length)).to.match(/^rl:verify-email-ip:[0-9a-f]{64}$/);
     });
 
     it("a resend retires the earlier token; an email change resets verification", async () => {

@@ -2,8 +2,13 @@
 // once instead of hanging, so handlers answer 503 and nothing silently falls back to memory.
 import Redis from "ioredis";
 import { unavailable } from "@twist/shared/errors";
+import type { Logger } from "@twist/shared/logger";
 
-export function createRedis(url: string, keyPrefix: string): Redis {
+/**
+ * With a logger, an outage is logged once when it starts (the first failed connect, or a dropped
+ * connection) and once when the connection is back, never per retry.
+ */
+export function createRedis(url: string, keyPrefix: string, logger?: Logger): Redis {
   const redis = new Redis(url, {
     keyPrefix,
     lazyConnect: false,
@@ -12,8 +17,20 @@ export function createRedis(url: string, keyPrefix: string): Redis {
     connectTimeout: 2000,
     retryStrategy: (times) => Math.min(times * 200, 2000),
   });
-  // Connection errors surface per command; without a listener ioredis would print each retry.
-  redis.on("error", () => {});
+  let down = false;
+  const outage = (err?: Error) => {
+    if (down) return;
+    down = true;
+    logger?.error({ err, redis: `${redis.options.host}:${redis.options.port}` }, "redis unavailable: requests that need it answer 503");
+  };
+  // Without an error listener ioredis would print each retry; failures also surface per command.
+  redis.on("error", (err: Error) => outage(err));
+  redis.on("reconnecting", () => outage());
+  redis.on("ready", () => {
+    if (!down) return;
+    down = false;
+    logger?.info({ redis: `${redis.options.host}:${redis.options.port}` }, "redis available again");
+  });
   return redis;
 }
 

@@ -2,7 +2,7 @@
 // accepting connections and let in-flight requests finish, then flush buffers, close pools).
 import type { Server } from "node:http";
 import type { Express } from "express";
-import type { Logger } from "@twist/shared/logger";
+import { flushAndExit, type Logger } from "@twist/shared/logger";
 
 export interface Running {
   server: Server;
@@ -26,7 +26,7 @@ export async function listen(app: Express, port: number, host = "0.0.0.0"): Prom
   };
 }
 
-/** Runs `stop` once on SIGTERM or SIGINT, then exits 0 (1 if it fails or exceeds `graceMs`). */
+/** Runs `stop` once on SIGTERM or SIGINT, then exits 0 (1 if it fails or exceeds `graceMs`) once the last line is written. */
 export function shutdownOnSignals(logger: Logger, stop: () => Promise<void>, graceMs = 10_000): void {
   let stopping = false;
   const onSignal = async (signal: string) => {
@@ -35,16 +35,16 @@ export function shutdownOnSignals(logger: Logger, stop: () => Promise<void>, gra
     logger.info({ signal }, "shutting down");
     const force = setTimeout(() => {
       logger.error("shutdown took too long; exiting");
-      process.exit(1);
+      flushAndExit(logger, 1);
     }, graceMs);
     force.unref();
     try {
       await stop();
       logger.info("stopped");
-      process.exit(0);
+      flushAndExit(logger, 0);
     } catch (err) {
       logger.error({ err }, "shutdown failed");
-      process.exit(1);
+      flushAndExit(logger, 1);
     }
   };
   process.on("SIGTERM", () => void onSignal("SIGTERM"));

@@ -7,13 +7,20 @@ export const REDACTED = "[redacted]";
 /** Field names that are never logged: credentials, cookies, signatures, raw bodies. */
 export const SECRET_FIELD = /authorization|cookie|signature|secret|token|password|passphrase|private.?key|api.?key|credential|^body$|^rawBody$|mnemonic|seed/i;
 
+/** Public values whose names look like credentials: a chain transaction's signature is its id. */
+export const PUBLIC_FIELD = /^(tx|transaction)Signatures?$/i;
+
+const isSecretField = (key: string) => SECRET_FIELD.test(key) && !PUBLIC_FIELD.test(key);
+
 export function scrub(value: unknown, depth = 0): unknown {
   if (depth > 8 || value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
-  if (value instanceof Error) return { type: value.name, message: value.message };
+  // Serialized here by pino's own err serializer (type, message, stack, cause, own fields), because
+  // this formatter runs before pino's serializers; the own fields are then scrubbed like any object.
+  if (value instanceof Error) return scrub(pino.stdSerializers.err(value), depth + 1);
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    out[key] = SECRET_FIELD.test(key) ? REDACTED : scrub(v, depth + 1);
+    out[key] = isSecretField(key) ? REDACTED : scrub(v, depth + 1);
   }
   return out;
 }
@@ -24,6 +31,8 @@ export function createLogger(service: string, options: { level?: string; destina
     base: { service },
     messageKey: "msg",
     timestamp: pino.stdTimeFunctions.isoTime,
+    // Errors are already serialized by scrub; pino's serializer would re-read them as type "Object".
+    serializers: { err: (value: unknown) => value },
     redact: { paths: ["req.headers.authorization", "req.headers.cookie", 'req.headers["x-signature"]', 'res.headers["set-cookie"]'], censor: REDACTED },
     formatters: {
       level: (label) => ({ level: label }),
@@ -31,6 +40,21 @@ export function createLogger(service: string, options: { level?: string; destina
     },
   };
   return options.destination ? pino(config, options.destination) : pino(config);
+}
+
+/**
+ * Exits once every line logged so far is written. pino's default destination writes
+ * asynchronously, so `process.exit` right after a log call can drop the last lines.
+ */
+export function flushAndExit(logger: Logger, code: number): void {
+  const exit = () => process.exit(code);
+  // A destination that cannot flush (a wedged pipe) must not keep the process alive.
+  setTimeout(exit, 2000).unref();
+  try {
+    logger.flush(exit);
+  } catch {
+    exit();
+  }
 }
 
 export type { Logger };

@@ -41,4 +41,31 @@ describe("structured logger", () => {
     expect(output).to.include('"user-agent":"ua"');
     expect(output).to.include("[redacted]");
   });
+
+  it("keeps an error's type, message and stack (and scrubs its own fields)", () => {
+    const { lines, stream } = capture();
+    const err = Object.assign(new TypeError("boom"), { code: "E_BOOM", apiKey: "key-material-1" });
+    createLogger("auth", { destination: stream }).error({ err }, "failed");
+    const line = JSON.parse(lines[0]!);
+    expect(line.err).to.include({ type: "TypeError", message: "boom", code: "E_BOOM", apiKey: "[redacted]" });
+    expect(line.err.stack).to.match(/^TypeError: boom\n\s+at /);
+    expect(lines[0]).to.not.include("key-material-1");
+  });
+
+  it("an error logged alone, and its cause, keep their type and message too", () => {
+    const { lines, stream } = capture();
+    createLogger("auth", { destination: stream }).error(new RangeError("outer", { cause: new Error("inner") }));
+    const line = JSON.parse(lines[0]!);
+    expect(line.err).to.include({ type: "RangeError", message: "outer: inner" });
+    expect(line.msg).to.equal("outer");
+  });
+
+  it("public values whose names look like credentials stay readable: a payout's txSignature", () => {
+    const { lines, stream } = capture();
+    const txSignature = "5VERv8NMvzbJMEkV8xnrLkEaWRtSz9CosKDYjCJjBRnbJLgp8uirBgmQpjKhoR4tjF3ZpRzrFmBV6UjKdiSZkQUW";
+    createLogger("influencer", { destination: stream }).info({ payoutId: "p1", txSignature, signature: "v1=abc" }, "payout settled");
+    const line = JSON.parse(lines[0]!);
+    expect(line).to.include({ txSignature, signature: "[redacted]" });
+  });
 });
+

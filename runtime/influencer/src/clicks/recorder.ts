@@ -152,7 +152,15 @@ export class ClickRecorder {
     let total = 0;
     // Own pending entries first (a batch whose insert failed), then orphans, then new entries.
     for (;;) {
-      const batch = (await this.readPending()) ?? (await this.reclaim()) ?? (await this.readNew());
+      let batch: StreamClick[] | null;
+      try {
+        batch = (await this.readPending()) ?? (await this.reclaim()) ?? (await this.readNew());
+      } catch (err) {
+        // Redis came back empty (restarted without its data): the group is gone with the stream.
+        // Forget it so the next flush creates it again; otherwise no click would be written again.
+        if (/NOGROUP/.test((err as Error).message)) this.groupReady = null;
+        throw err;
+      }
       if (!batch) return total;
       total += await this.write(batch);
     }

@@ -2,6 +2,7 @@
 import { Router } from "express";
 import { clientIp, rateLimit, validate } from "@twist/service";
 import type { AppContext } from "../app";
+import { saltedHash } from "../clicks/router";
 import { identityOf, influencerIdOf } from "../identity";
 import { registerBody, updateBody, usernameParams, verifyEmailBody, type RegisterInput } from "./schemas";
 import { InfluencerService } from "./service";
@@ -45,10 +46,11 @@ export function influencersRouter(ctx: AppContext): Router {
   );
 
   // The token is the credential: it arrives by email and works once. Limited per client IP (behind
-  // the proxy the socket address is the proxy's, which would make one bucket for everybody).
+  // the proxy the socket address is the proxy's, which would make one bucket for everybody), keyed
+  // on its salted hash like the click limiter: no raw IP is written to Redis.
   router.post(
     "/api/v1/influencers/verify-email",
-    rateLimit(ctx.redis, { name: "verify-email-ip", limit: 30, windowSeconds: 600 }, (req) => clientIp(req, ctx.config.TRUSTED_PROXY_HEADER)),
+    rateLimit(ctx.redis, { name: "verify-email-ip", limit: 30, windowSeconds: 600 }, (req) => saltedHash(ctx.config.IP_HASH_SALT, clientIp(req, ctx.config.TRUSTED_PROXY_HEADER))),
     async (req, res) => {
       const { token } = validate<{ token: string }>(verifyEmailBody, req.body);
       res.json(await service.verifyEmail(token));

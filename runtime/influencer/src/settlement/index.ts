@@ -20,6 +20,8 @@ export function settlementQueueOptions(config: InfluencerConfig) {
     name: config.SETTLEMENT_QUEUE,
     attempts: config.SETTLEMENT_ATTEMPTS,
     backoffMs: config.SETTLEMENT_BACKOFF_MS,
+    sweepEverySeconds: config.SETTLEMENT_SWEEP_EVERY_SECONDS,
+    staleAfterSeconds: config.SETTLEMENT_STALE_AFTER_SECONDS,
   };
 }
 
