@@ -133,10 +133,11 @@ describe("service kit", () => {
   });
 
   it("trusts only the configured proxy header for the client IP", async () => {
-    const fake = { get: (name: string) => (name === "x-forwarded-for" ? "1.2.3.4" : undefined), socket: { remoteAddress: "10.0.0.9" } };
+    // Any Node request (an Express one, or a WebSocket upgrade's): headers are read lower-cased.
+    const fake = { headers: { "x-forwarded-for": "1.2.3.4" }, socket: { remoteAddress: "10.0.0.9" } };
     expect(clientIp(fake as never, undefined)).to.equal("10.0.0.9");
-    expect(clientIp(fake as never, "x-forwarded-for")).to.equal("1.2.3.4");
-    const chain = { get: () => "6.6.6.6, 198.51.100.2", socket: {} };
+    expect(clientIp(fake as never, "X-Forwarded-For")).to.equal("1.2.3.4");
+    const chain = { headers: { "x-forwarded-for": "6.6.6.6, 198.51.100.2" }, socket: {} };
     expect(clientIp(chain as never, "x-forwarded-for")).to.equal("198.51.100.2");
   });
 
