@@ -174,7 +174,8 @@ describe("edge ingest (workerd)", function () {
   });
 
   describe("400 VALIDATION_ERROR", () => {
-    const fieldCases: [string, Record<string, unknown>, string][] = [
+    // Timestamps relative to now are computed when the case runs: the whole suite may take minutes.
+    const fieldCases: [string, Record<string, unknown> | (() => Record<string, unknown>), string][] = [
       ["deviceId missing", { deviceId: undefined }, "deviceId"],
       ["deviceId not a string", { deviceId: 42 }, "deviceId"],
       ["deviceId with a space", { deviceId: "a b" }, "deviceId"],
@@ -184,8 +185,8 @@ describe("edge ingest (workerd)", function () {
       ["timestamp missing", { timestamp: undefined }, "timestamp"],
       ["timestamp as a string", { timestamp: String(Date.now()) }, "timestamp"],
       ["timestamp fractional", { timestamp: Date.now() + 0.5 }, "timestamp"],
-      ["timestamp older than VAU_MAX_AGE_SECONDS", { timestamp: Date.now() - MAX_AGE_HOURS * HOUR_MS - 60_000 }, "timestamp"],
-      ["timestamp beyond the future skew", { timestamp: Date.now() + 5 * 60_000 }, "timestamp"],
+      ["timestamp older than VAU_MAX_AGE_SECONDS", () => ({ timestamp: Date.now() - MAX_AGE_HOURS * HOUR_MS - 60_000 }), "timestamp"],
+      ["timestamp beyond the future skew", () => ({ timestamp: Date.now() + 5 * 60_000 }), "timestamp"],
       ["activeMs missing", { activeMs: undefined }, "activeMs"],
       ["activeMs negative", { activeMs: -1 }, "activeMs"],
       ["activeMs above one hour", { activeMs: 3_600_001 }, "activeMs"],
@@ -196,7 +197,7 @@ describe("edge ingest (workerd)", function () {
     ];
     for (const [name, overrides, field] of fieldCases) {
       it(`rejects ${name}`, async () => {
-        const body = vauBody(overrides);
+        const body = vauBody(typeof overrides === "function" ? overrides() : overrides);
         const res = await send(edge, body);
         expect(res.status).to.equal(400);
         const err = await errorOf(res);
@@ -320,6 +321,26 @@ describe("edge ingest (workerd)", function () {
       expect(Number(over.headers.get("x-ratelimit-reset"))).to.be.greaterThan(Date.now() / 1000);
       const other = await send(edge, vauBody(), { token });
       expect(other.status).to.equal(200);
+    });
+
+    it("grants a batch as far as the device's window goes: one result per item, 429 for the rest, with Retry-After", async () => {
+      const token = await tokenFor(newWallet());
+      const deviceId = vauBody().deviceId;
+      const start = Date.now() - 1000;
+      const vaus = Array.from({ length: DEVICE_LIMIT + 5 }, (_, i) => vauBody({ deviceId, timestamp: start - i }));
+      const res = await send(edge, { vaus }, { path: "/api/v1/vau/batch", token });
+      expect(res.status).to.equal(200);
+      const { results } = (await res.json()) as { results: { status: number; error?: { code: string } }[] };
+      expect(results.map((r) => r.status)).to.deep.equal([...Array(DEVICE_LIMIT).fill(200), ...Array(5).fill(429)]);
+      expect(results.slice(DEVICE_LIMIT).every((r) => r.error?.code === "RATE_LIMITED")).to.equal(true);
+      expect(Number(res.headers.get("retry-after"))).to.be.within(1, 60);
+      expect(res.headers.get("x-ratelimit-remaining")).to.equal("0");
+      // The refused items took nothing: another device of the wallet is accepted, and the wallet's
+      // window (now the tightest) holds the accepted items and this one only.
+      const other = await send(edge, vauBody(), { token });
+      expect(other.status).to.equal(200);
+      expect(other.headers.get("x-ratelimit-limit")).to.equal(String(WALLET_LIMIT));
+      expect(other.headers.get("x-ratelimit-remaining")).to.equal(String(WALLET_LIMIT - DEVICE_LIMIT - 1));
     });
 
     it("limits a wallet across its devices", async () => {
