@@ -18,6 +18,8 @@ export const bundles = [
     format: "esm",
     conditions: ["workerd", "worker", "browser"],
     mainFields: ["module", "main"],
+    // workerd's built-in modules (the DurableObject base class) are provided by the runtime.
+    external: ["cloudflare:*"],
   },
   {
     name: "auth",

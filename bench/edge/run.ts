@@ -1,18 +1,21 @@
-// VAU ingest throughput and latency in local workerd with every check on (JWT, contract-3 signature,
-// body validation, both rate limits, Durable Object dedupe, KV trust history, queue send, aggregator,
-// R2 audit), next to an empty Worker that answers 200 in the same run: the ceiling of this machine.
+// VAU ingest in local workerd with every check on (JWT, contract-3 signature, body validation, the
+// wallet's gate: rate limits, dedupe, trust; the queue send; aggregator and R2 audit off the hot
+// path), in one run beside two references on the same machine and connections:
+//   - an empty Worker that answers 200: the ceiling of this machine;
+//   - the limit Worker: exactly one Durable Object call with one SQLite write plus one queue send per
+//     request, the least a VAU can cost (issue 14). The VAU path is judged by its ratio to this one.
+// Then batches of 100 VAUs per request (VAUs/s accepted, read from the Worker's own counters).
 //
-//   npx tsx bench/edge/run.ts [--requests 1200] [--connections 1,8,32]
+//   npx tsx bench/edge/run.ts [--requests 1200] [--connections 1,8,32] [--batches 100]
 //
-// Prints requests/s and p50/p95/p99 for both at each concurrency, the ratios, and the NFR check
-// (p95 < 200 ms at the edge). Locally every KV, R2, queue and Durable Object call goes through
-// Miniflare's simulators in one workerd process on this machine's CPUs, so the absolute figures are
-// a floor for the code path, not a forecast of Cloudflare's network.
+// Locally every KV, R2, queue and Durable Object call goes through Miniflare's simulators in
+// workerd on this machine's CPUs, so absolute figures are a floor for the code path, not a forecast
+// of Cloudflare's network; the ratios, measured in the same run, are what carries over.
 import { spawnSync } from "node:child_process";
-import { cpus } from "node:os";
-import type { Readable } from "node:stream";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { cpus } from "node:os";
+import type { Readable } from "node:stream";
 import autocannon from "autocannon";
 import bs58 from "bs58";
 import nacl from "tweetnacl";
@@ -22,20 +25,61 @@ import { parseJwtKeySet } from "@twist/shared/keys";
 import { signedHeaders } from "@twist/shared/signed-request";
 import { WORKER } from "../../runtime/edge/bindings";
 import { REPO_ROOT, startEdge } from "../../runtime/edge/local/miniflare";
+import { parseCommandLine, usageError } from "../../scripts/lib/cli";
 import { descendantPids, peakRssMiB, percentile, report, type Figure } from "../report";
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : fallback;
+const USAGE = `usage: npx tsx bench/edge/run.ts [--requests <n>] [--connections <n,n,...>] [--batches <n>]
+  --requests     single-VAU requests per run, for the VAU path and the limit Worker (default 1200;
+                 the empty Worker gets ten times as many)
+  --connections  comma-separated concurrency levels (default 1,8,32)
+  --batches      batch requests of 100 VAUs per level (default 100)`;
+
+const { values } = parseCommandLine({
+  usage: USAGE,
+  options: {
+    requests: { type: "string", default: "1200" },
+    connections: { type: "string", default: "1,8,32" },
+    batches: { type: "string", default: "100" },
+  },
+});
+const positive = (name: string, raw: string) => {
+  if (!/^[1-9][0-9]{0,6}$/.test(raw)) usageError(`--${name} must be a positive integer, got "${raw}"`, USAGE);
+  return Number(raw);
 };
-const REQUESTS = Number(arg("requests", "1200"));
-const CONNECTION_LEVELS = arg("connections", "1,8,32").split(",").map(Number);
+const REQUESTS = positive("requests", values.requests);
+const CONNECTION_LEVELS = values.connections.split(",").map((c) => positive("connections", c.trim()));
+const BATCHES = positive("batches", values.batches);
+const BATCH_SIZE = 100;
 const WALLETS = 100;
 const NFR_P95_MS = 200;
+const TARGET_RATIO = 0.5;
 
 const JWT_KEYS = "bench:bench-jwt-secret-0123456789abcdef";
 const VAU_KEY = "bench-vau-signing-key-0123456789";
 const SERVICE_KEY = "bench-service-signing-key-0123456789";
+
+/** One DO call (one SQLite insert) and one queue send per request, keyed like the VAU path (by token). */
+const LIMIT_WORKER = `
+import { DurableObject } from "cloudflare:workers";
+export class Limit extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS seen (n INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)");
+  }
+  async write(body) {
+    this.ctx.storage.sql.exec("INSERT INTO seen (body) VALUES (?)", body);
+    return true;
+  }
+}
+export default {
+  async fetch(request, env) {
+    const body = await request.text();
+    await env.LIMIT.get(env.LIMIT.idFromName(request.headers.get("authorization") ?? "")).write(body);
+    await env.QUEUE.send({ bytes: body.length }, { contentType: "json" });
+    return new Response("ok");
+  },
+  async queue(batch) { batch.ackAll(); },
+};`;
 
 interface Prepared {
   body: string;
@@ -46,38 +90,29 @@ interface Figures {
   name: string;
   requests: number;
   non2xx: number;
+  seconds: number;
   rps: number;
   p50: number;
   p95: number;
   p99: number;
 }
 
-async function load(name: string, url: string, method: "GET" | "POST", path: string, pool: Prepared[] | null, connections: number, amount = REQUESTS): Promise<Figures> {
+async function load(name: string, url: string, method: "GET" | "POST", path: string, pool: Prepared[] | null, connections: number, amount: number): Promise<Figures> {
   const latencies: number[] = [];
   let next = 0;
   let non2xx = 0;
   const started = Date.now();
   let finished!: (err: Error | null) => void;
   const done = new Promise<void>((resolve, reject) => (finished = (err) => (err ? reject(err) : resolve())));
-  const instance = autocannon({
-    url,
-    connections,
-    amount,
-    requests: [
-      {
-        method,
-        path,
-        ...(pool
-          ? {
-              setupRequest: (req: any) => {
-                const p = pool[next++ % pool.length]!;
-                return { ...req, body: p.body, headers: p.headers };
-              },
-            }
-          : {}),
-      },
-    ],
-  }, (err) => finished(err));
+  const setup = pool
+    ? {
+        setupRequest: (req: any) => {
+          const p = pool[next++ % pool.length]!;
+          return { ...req, body: p.body, headers: p.headers };
+        },
+      }
+    : {};
+  const instance = autocannon({ url, connections, amount, requests: [{ method, path, ...setup }] }, (err) => finished(err));
   let lastResponse = started;
   instance.on("response", (_client: unknown, status: number, _bytes: number, ms: number) => {
     lastResponse = Date.now();
@@ -88,10 +123,25 @@ async function load(name: string, url: string, method: "GET" | "POST", path: str
   // Up to the last response: autocannon reports "done" on its next one-second tick.
   const seconds = Math.max(0.001, (lastResponse - started) / 1000);
   latencies.sort((a, b) => a - b);
-  return { name, requests: latencies.length, non2xx, rps: latencies.length / seconds, p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) };
+  return { name, requests: latencies.length, non2xx, seconds, rps: latencies.length / seconds, p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) };
+}
+
+const quiet = (stdout: Readable, stderr: Readable) => void (stdout.resume(), stderr.resume());
+
+/** A workerd started by `start` and its process id (the one that was not there before). */
+async function withPid<T>(start: () => Promise<T>): Promise<{ value: T; pid: number | undefined }> {
+  const before = new Set(descendantPids("workerd"));
+  const value = await start();
+  return { value, pid: descendantPids("workerd").find((pid) => !before.has(pid)) };
+}
+
+async function acceptedSoFar(edgeUrl: URL): Promise<number> {
+  const text = await (await fetch(new URL("/metrics", edgeUrl))).text();
+  return Number(/^twist_edge_vau_total\{outcome="accepted"\} (\d+)$/m.exec(text)?.[1] ?? "0");
 }
 
 async function main(): Promise<void> {
+  console.log("building the edge bundle ...");
   const build = spawnSync(process.execPath, ["scripts/build.mjs", "edge"], { cwd: REPO_ROOT, stdio: "inherit" });
   if (build.status !== 0) throw new Error("building the edge bundle failed");
 
@@ -107,84 +157,113 @@ async function main(): Promise<void> {
   });
   await new Promise<void>((r) => backend.listen(0, "127.0.0.1", r));
 
-  const empty = new Miniflare({
-    modules: true,
-    script: `export default { fetch() { return new Response("ok"); } };`,
-    compatibilityDate: WORKER.compatibilityDate,
-    host: "127.0.0.1",
-    handleRuntimeStdio: (stdout: Readable, stderr: Readable) => void (stdout.resume(), stderr.resume()),
-  });
+  console.log("starting the empty Worker, the limit Worker and the edge Worker in workerd ...");
+  const empty = new Miniflare({ modules: true, script: `export default { fetch() { return new Response("ok"); } };`, compatibilityDate: WORKER.compatibilityDate, host: "127.0.0.1", handleRuntimeStdio: quiet });
   const emptyUrl = await empty.ready;
-  const otherWorkerd = new Set(descendantPids("workerd"));
-  const edge = await startEdge({
-    env: {},
-    vars: {
-      ENVIRONMENT: "staging",
-      BACKEND_URL: `http://127.0.0.1:${(backend.address() as AddressInfo).port}`,
-      JWT_KEYS,
-      VAU_SIGNING_KEYS: VAU_KEY,
-      SERVICE_SIGNING_KEYS: SERVICE_KEY,
-      // The highest accepted limits: every run stays far below them per wallet and device.
-      RATE_LIMIT_WALLET_PER_MINUTE: "1000",
-      RATE_LIMIT_DEVICE_PER_MINUTE: "1000",
-    },
+  const { value: limit, pid: limitPid } = await withPid(async () => {
+    const mf = new Miniflare({
+      modules: true,
+      script: LIMIT_WORKER,
+      compatibilityDate: WORKER.compatibilityDate,
+      host: "127.0.0.1",
+      durableObjects: { LIMIT: { className: "Limit", useSQLite: true } },
+      queueProducers: { QUEUE: { queueName: "limit" } },
+      queueConsumers: { limit: { maxBatchSize: 50, maxBatchTimeout: 1 } },
+      handleRuntimeStdio: quiet,
+    });
+    return { mf, url: await mf.ready };
   });
+  const { value: edge, pid: edgePid } = await withPid(() =>
+    startEdge({
+      env: {},
+      vars: {
+        ENVIRONMENT: "staging",
+        BACKEND_URL: `http://127.0.0.1:${(backend.address() as AddressInfo).port}`,
+        JWT_KEYS,
+        VAU_SIGNING_KEYS: VAU_KEY,
+        SERVICE_SIGNING_KEYS: SERVICE_KEY,
+        // The highest accepted limits: every run stays below them per wallet and device.
+        RATE_LIMIT_WALLET_PER_MINUTE: "1000",
+        RATE_LIMIT_DEVICE_PER_MINUTE: "1000",
+      },
+    }),
+  );
 
-  /** The edge's own workerd process: the one started after the empty Worker's. */
-  const edgeWorkerd = descendantPids("workerd").find((pid) => !otherWorkerd.has(pid));
   try {
     const keySet = parseJwtKeySet(JWT_KEYS);
-    const tokens = await Promise.all(
-      Array.from({ length: WALLETS }, async () => (await signIdentityToken(bs58.encode(nacl.sign.keyPair().publicKey), keySet)).token),
-    );
+    const tokens = await Promise.all(Array.from({ length: WALLETS }, async () => (await signIdentityToken(bs58.encode(nacl.sign.keyPair().publicKey), keySet)).token));
     let offset = 0;
+    const vau = (i: number, now: number) => ({ deviceId: `bench-device-${i % 500}`, siteId: "bench.example", timestamp: now - 1000 - offset++, activeMs: 30_000 });
+    const signed = async (path: string, body: string, wallet: number): Promise<Prepared> => ({
+      body,
+      headers: { "content-type": "application/json", authorization: `Bearer ${tokens[wallet % WALLETS]}`, ...(await signedHeaders("POST", path, body, VAU_KEY)) },
+    });
     /** Fresh VAUs (unique timestamps, so none is a duplicate), signed just before use. */
-    const preparePool = () => {
+    const singles = (n: number) => {
       const now = Date.now();
-      return Promise.all(
-        Array.from({ length: REQUESTS }, async (_, i): Promise<Prepared> => {
-          const body = JSON.stringify({ deviceId: `bench-device-${i % 500}`, siteId: "bench.example", timestamp: now - 1000 - offset++, activeMs: 30_000 });
-          return {
-            body,
-            headers: { "content-type": "application/json", authorization: `Bearer ${tokens[i % WALLETS]}`, ...(await signedHeaders("POST", "/api/v1/vau", body, VAU_KEY)) },
-          };
-        }),
-      );
+      return Promise.all(Array.from({ length: n }, (_, i) => signed("/api/v1/vau", JSON.stringify(vau(i, now)), i)));
+    };
+    const batches = (n: number) => {
+      const now = Date.now();
+      return Promise.all(Array.from({ length: n }, (_, b) => signed("/api/v1/vau/batch", JSON.stringify({ vaus: Array.from({ length: BATCH_SIZE }, (_, i) => vau(b * BATCH_SIZE + i, now)) }), b)));
     };
 
-    // Warm both isolates (and the edge's Durable Objects) before measuring.
+    console.log("warming up ...");
     await load("warm-up", emptyUrl.href, "GET", "/", null, 4, 200);
-    await load("warm-up", edge.url.href, "POST", "/api/v1/vau", await preparePool(), 4, 100);
+    await load("warm-up", limit.url.href, "POST", "/", await singles(100), 4, 100);
+    await load("warm-up", edge.url.href, "POST", "/api/v1/vau", await singles(100), 4, 100);
 
-    console.log(`\nedge benchmark: ${REQUESTS} ingest requests per run (${REQUESTS * 10} for the empty Worker), local workerd via Miniflare, ${cpus().length} CPUs\n`);
-    console.log(["run".padEnd(26), "conns".padStart(5), "req/s".padStart(8), "p50 ms".padStart(8), "p95 ms".padStart(8), "p99 ms".padStart(8), "non-2xx".padStart(8)].join(" "));
-    const row = (r: Figures, c: number) =>
-      console.log([r.name.padEnd(26), String(c).padStart(5), r.rps.toFixed(0).padStart(8), r.p50.toFixed(1).padStart(8), r.p95.toFixed(1).padStart(8), r.p99.toFixed(1).padStart(8), String(r.non2xx).padStart(8)].join(" "));
-    const summary: string[] = [];
+    console.log(`\nedge benchmark: ${REQUESTS} single-VAU requests per run (${REQUESTS * 10} for the empty Worker), ${BATCHES} batches of ${BATCH_SIZE}, local workerd via Miniflare, ${cpus().length} CPUs\n`);
+    console.log(["run".padEnd(30), "conns".padStart(5), "req/s".padStart(8), "VAUs/s".padStart(8), "p50 ms".padStart(8), "p95 ms".padStart(8), "p99 ms".padStart(8), "non-2xx".padStart(8)].join(" "));
+    const row = (r: Figures, c: number, vausPerSecond?: number) =>
+      console.log([r.name.padEnd(30), String(c).padStart(5), r.rps.toFixed(0).padStart(8), (vausPerSecond?.toFixed(0) ?? "").padStart(8), r.p50.toFixed(1).padStart(8), r.p95.toFixed(1).padStart(8), r.p99.toFixed(1).padStart(8), String(r.non2xx).padStart(8)].join(" "));
+    const verdicts: string[] = [];
     const figures: Figure[] = [];
     for (const connections of CONNECTION_LEVELS) {
+      console.log(`-- ${connections} connection(s)`);
       // The empty Worker gets ten times the requests: a run must last well over a second to measure.
       const baseline = await load("empty Worker (200)", emptyUrl.href, "GET", "/", null, connections, REQUESTS * 10);
-      const ingest = await load("VAU ingest, all checks", edge.url.href, "POST", "/api/v1/vau", await preparePool(), connections);
       row(baseline, connections);
-      row(ingest, connections);
-      for (const r of [baseline, ingest]) {
-        figures.push({ metric: `${r.name}, ${connections} connections`, perSecond: r.rps, p50Ms: r.p50, p95Ms: r.p95, p99Ms: r.p99, note: `${r.non2xx} non-2xx` });
-      }
-      // workerd's high-water mark so far: every level up to this one.
-      figures[figures.length - 1]!.peakRssMiB = peakRssMiB(edgeWorkerd);
-      figures[figures.length - 1]!.note += `; ${(ingest.rps / baseline.rps).toFixed(3)} of the empty Worker's throughput; NFR p95 < ${NFR_P95_MS} ms ${ingest.p95 < NFR_P95_MS ? "met" : "not met"} locally`;
-      summary.push(
-        `${String(connections).padStart(3)} conns: ingest/empty throughput ${(ingest.rps / baseline.rps).toFixed(3)}, p95 ${(ingest.p95 / Math.max(0.1, baseline.p95)).toFixed(1)}x; ` +
-          `NFR p95 < ${NFR_P95_MS} ms ${ingest.p95 < NFR_P95_MS ? "met" : "NOT met"} (${ingest.p95.toFixed(1)} ms)` +
-          (ingest.non2xx ? `; ${ingest.non2xx} non-2xx` : ""),
+      const floor = await load("limit Worker (1 DO + 1 queue)", limit.url.href, "POST", "/", await singles(REQUESTS), connections, REQUESTS);
+      row(floor, connections);
+      const single = await load("VAU ingest, all checks", edge.url.href, "POST", "/api/v1/vau", await singles(REQUESTS), connections, REQUESTS);
+      row(single, connections);
+      const before = await acceptedSoFar(edge.url);
+      const batch = await load(`batch of ${BATCH_SIZE}, all checks`, edge.url.href, "POST", "/api/v1/vau/batch", await batches(BATCHES), connections, BATCHES);
+      const acceptedPerSecond = ((await acceptedSoFar(edge.url)) - before) / batch.seconds;
+      row(batch, connections, acceptedPerSecond);
+
+      const ratio = single.rps / floor.rps;
+      const p95Ratio = single.p95 / Math.max(0.1, floor.p95);
+      console.log(`ratio to the one-round-trip limit at ${connections} connections: ${ratio.toFixed(2)}`);
+      figures.push(
+        { metric: `empty Worker, ${connections} connections`, perSecond: baseline.rps, p50Ms: baseline.p50, p95Ms: baseline.p95, p99Ms: baseline.p99, note: `${baseline.non2xx} non-2xx` },
+        { metric: `limit Worker (1 DO write + 1 queue send), ${connections} connections`, perSecond: floor.rps, p50Ms: floor.p50, p95Ms: floor.p95, p99Ms: floor.p99, peakRssMiB: peakRssMiB(limitPid), note: `${floor.non2xx} non-2xx` },
+        {
+          metric: `VAU ingest, ${connections} connections`,
+          perSecond: single.rps,
+          p50Ms: single.p50,
+          p95Ms: single.p95,
+          p99Ms: single.p99,
+          peakRssMiB: peakRssMiB(edgePid),
+          note: `ratio to the one-round-trip limit ${ratio.toFixed(2)}; p95 ${p95Ratio.toFixed(1)}x the limit's; ${single.non2xx} non-2xx`,
+        },
+        { metric: `VAU batch of ${BATCH_SIZE}, ${connections} connections`, perSecond: batch.rps, p50Ms: batch.p50, p95Ms: batch.p95, p99Ms: batch.p99, note: `${acceptedPerSecond.toFixed(0)} VAUs/s accepted; ${batch.non2xx} non-2xx` },
       );
+      const checks = [
+        connections >= 8 ? `ratio ${ratio.toFixed(2)} ${ratio >= TARGET_RATIO ? ">=" : "< (NOT met)"} ${TARGET_RATIO}` : `ratio ${ratio.toFixed(2)} (no target at ${connections})`,
+        `p95 ${single.p95.toFixed(1)} ms ${p95Ratio <= 2 ? "<=" : "> (NOT met)"} 2x limit p95 ${floor.p95.toFixed(1)} ms`,
+        `p95 ${single.p95 < NFR_P95_MS ? "<" : ">= (NOT met)"} ${NFR_P95_MS} ms`,
+        `${single.non2xx + batch.non2xx} non-2xx${single.non2xx + batch.non2xx ? " (NOT met)" : ""}`,
+      ];
+      verdicts.push(`${String(connections).padStart(3)} conns: ${checks.join("; ")}`);
     }
-    console.log(`\n${summary.join("\n")}`);
-    console.log(`edge workerd peak RSS ${peakRssMiB(edgeWorkerd)?.toFixed(0) ?? "n/a"} MiB`);
+    console.log(`\ntargets (issue 14), judged by ratios on this machine:\n${verdicts.join("\n")}`);
+    console.log(`peak RSS: edge workerd ${peakRssMiB(edgePid)?.toFixed(0) ?? "n/a"} MiB, limit workerd ${peakRssMiB(limitPid)?.toFixed(0) ?? "n/a"} MiB`);
     report("edge", figures);
   } finally {
     await edge.stop();
+    await limit.mf.dispose();
     await empty.dispose();
     backend.closeAllConnections();
     backend.close();

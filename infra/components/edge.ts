@@ -98,6 +98,7 @@ export class EdgePlatform extends pulumi.ComponentResource {
           kvNamespaceIds: Object.fromEntries(Object.entries(this.kvNamespaces).map(([b, ns]) => [b, ns.id])),
           r2BucketNames: Object.fromEntries(Object.entries(this.buckets).map(([b, bucket]) => [b, bucket.name])),
           queueNames,
+          analyticsDatasetNames: Object.fromEntries(decl.analyticsDatasets.map((a) => [a.binding, physicalName(a.dataset, stack).replace(/-/g, "_")])),
           vars: args.vars,
           secrets: args.secrets,
         }),

@@ -15,6 +15,8 @@ export interface BindingSources {
   r2BucketNames: Record<string, pulumi.Input<string>>;
   /** Physical queue name per producer binding name. */
   queueNames: Record<string, pulumi.Input<string>>;
+  /** Physical Analytics Engine dataset name per binding name (the dataset appears on first write). */
+  analyticsDatasetNames: Record<string, pulumi.Input<string>>;
   /** plain_text values; every name of `vars` must be present, `optionalVars` only when set. */
   vars: Record<string, pulumi.Input<string>>;
   /** secret_text values (Pulumi secrets). */
@@ -42,6 +44,9 @@ export function workerBindings(src: BindingSources): WorkerBinding[] {
   for (const dobj of decl.durableObjects) {
     bindings.push({ type: "durable_object_namespace", name: dobj.binding, className: dobj.className });
   }
+  for (const ae of decl.analyticsDatasets) {
+    bindings.push({ type: "analytics_engine", name: ae.binding, dataset: need(src.analyticsDatasetNames, ae.binding, "dataset") });
+  }
   for (const name of decl.vars) {
     bindings.push({ type: "plain_text", name, text: need(src.vars, name, "value") });
   }
@@ -64,5 +69,12 @@ export function workerMigrations(): WorkerMigrations | undefined {
   const last = all[all.length - 1];
   if (!last) return undefined;
   if (all.length === 1) return { newTag: last.tag, newSqliteClasses: [...(last.newSqliteClasses ?? [])] };
-  return { newTag: last.tag, steps: all.map((m) => ({ newSqliteClasses: [...(m.newSqliteClasses ?? [])] })) };
+  return {
+    newTag: last.tag,
+    steps: all.map((m) => ({
+      ...(m.newSqliteClasses ? { newSqliteClasses: [...m.newSqliteClasses] } : {}),
+      ...(m.renamedClasses ? { renamedClasses: m.renamedClasses.map((r) => ({ ...r })) } : {}),
+      ...(m.deletedClasses ? { deletedClasses: [...m.deletedClasses] } : {}),
+    })),
+  };
 }

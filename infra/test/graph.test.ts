@@ -93,9 +93,18 @@ for (const stack of STACKS) {
       expect(script.inputs.content).to.equal(readFileSync(join(REPO_ROOT, "dist", "edge", "index.js"), "utf8"));
       expect(script.inputs.mainModule).to.equal(decl.WORKER.mainModule);
       expect(script.inputs.compatibilityDate).to.equal(decl.WORKER.compatibilityDate);
-      const migrations = script.inputs.migrations as { newTag: string; newSqliteClasses?: string[]; newClasses?: string[] };
-      expect(migrations.newClasses).to.equal(undefined);
-      expect(migrations.newSqliteClasses).to.have.members(decl.durableObjects.map((d) => d.className));
+      type Step = { newSqliteClasses?: string[]; newClasses?: string[]; renamedClasses?: { from: string; to: string }[]; deletedClasses?: string[] };
+      const migrations = script.inputs.migrations as { newTag: string; steps?: Step[] } & Step;
+      const steps = migrations.steps ?? [migrations];
+      expect(steps.map((s) => s.newClasses)).to.deep.equal(steps.map(() => undefined));
+      // The classes that exist once every step is applied include every bound class.
+      const live = new Set<string>();
+      for (const step of steps) {
+        for (const c of step.newSqliteClasses ?? []) live.add(c);
+        for (const { from, to } of step.renamedClasses ?? []) (live.delete(from), live.add(to));
+        for (const c of step.deletedClasses ?? []) live.delete(c);
+      }
+      expect([...live]).to.include.members(decl.durableObjects.map((d) => d.className));
       expect(migrations.newTag).to.equal(decl.migrations[decl.migrations.length - 1]!.tag);
     });
 

@@ -51,8 +51,17 @@ export interface DurableObjectDecl {
   purpose: string;
 }
 
+export interface AnalyticsDatasetDecl {
+  binding: string;
+  /** Logical dataset name; deployed as twist_<logical>_<stack> (Analytics Engine creates it on first write). */
+  dataset: string;
+  purpose: string;
+}
+
 export const kvNamespaces: readonly KvNamespaceDecl[] = [
-  { binding: "DEVICES", title: "devices", purpose: "device history for trust scores" },
+  // Read only: histories written by versions before the WalletGate are imported on a device's first
+  // VAU (docs/edge.md, "first deploy of the WalletGate"); nothing writes here any more.
+  { binding: "DEVICES", title: "devices", purpose: "legacy device histories, imported once into the wallet's WalletGate" },
 ];
 
 export const r2Buckets: readonly R2BucketDecl[] = [
@@ -70,9 +79,16 @@ export const queues: readonly QueueDecl[] = [
 ];
 
 export const durableObjects: readonly DurableObjectDecl[] = [
-  { binding: "RATE_LIMITER", className: "RateLimiter", purpose: "sliding-window rate limits per wallet and per device" },
-  { binding: "DEDUPE", className: "VauDedupe", purpose: "authoritative seen-VAU check, sharded by vauId" },
+  {
+    binding: "WALLETS",
+    className: "WalletGate",
+    purpose: "one object per wallet: its and its devices' rate-limit windows, seen vauIds and device histories",
+  },
   { binding: "AGGREGATOR", className: "HourlyAggregator", purpose: "per-UTC-hour ingest totals" },
+];
+
+export const analyticsDatasets: readonly AnalyticsDatasetDecl[] = [
+  { binding: "ANALYTICS", dataset: "edge_requests", purpose: "one data point per request: route, status, outcome, latency bucket" },
 ];
 
 /**
@@ -90,7 +106,16 @@ export interface DurableObjectMigrationDecl {
 /** Durable Object migrations in order; infra sends the live script only the steps after its tag. */
 export const migrations: readonly DurableObjectMigrationDecl[] = [
   { tag: "v1", newSqliteClasses: ["RateLimiter", "VauDedupe", "HourlyAggregator"] },
+  // The per-wallet gate replaces the two hot-path classes (docs/edge.md, "first deploy of the
+  // WalletGate"). RateLimiter's objects, named wallet:<address> as the gate's are, become the gates
+  // of their wallets; their at most 61 s of window state is swept by the gate's first alarm.
+  // VauDedupe is not deleted here: its claims may be live, so it stays as a draining class whose
+  // alarms delete them; a later version deletes it once they have all expired.
+  { tag: "v2", renamedClasses: [{ from: "RateLimiter", to: "WalletGate" }] },
 ];
+
+/** Classes the bundle must still export although no binding reaches them (they drain their storage). */
+export const drainingClasses = ["VauDedupe"] as const;
 
 /** Plain-text configuration (plain_text bindings). Values come from stack config or local defaults. */
 export const vars = [

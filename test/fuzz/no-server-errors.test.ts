@@ -1,5 +1,5 @@
 // Cross-cutting robustness: every route of the three services, taken from the real sources (the
-// OpenAPI documents of auth and influencer, the ROUTES table of the edge Worker), gets hostile
+// OpenAPI documents of auth and influencer, the route table the edge Worker exports), gets hostile
 // input. No answer may be 5xx; every error is the contract 6 envelope with a 4xx status; input that
 // can never be acceptable (malformed JSON, wrong top-level type, too large, wrong field types) must
 // be refused. A valid influencer reaching another user's resource by path id gets 403/404.
@@ -16,6 +16,7 @@ import { signedHeaders } from "@twist/shared/signed-request";
 import { BODY_LIMIT_BYTES as AUTH_BODY_LIMIT } from "../../runtime/auth/src/app";
 import { newWallet as newAuthWallet, startService, JWT_KEYS as AUTH_JWT_KEYS, type TestService } from "../../runtime/auth/test/support";
 import { startEdge, type RunningEdge } from "../../runtime/edge/local/miniflare";
+import { ROUTES as EDGE_ROUTES } from "../../runtime/edge/src/routes";
 import { deleteRedisPrefix } from "../support/redis";
 import { BackendDouble, JWT_KEY_SET as EDGE_JWT_KEY_SET, TEST_SECRETS as EDGE_SECRETS, VAU_KEY, newWallet as newEdgeWallet, vauBody } from "../../runtime/edge/test/support";
 import { fund, rewardMessage } from "../../runtime/influencer/test/money-helpers";
@@ -678,41 +679,9 @@ describe("fuzz: no server errors — influencer (every route of docs/api/influen
 // edge
 // ---------------------------------------------------------------------------------------------
 
-interface EdgeRoute {
-  method: string;
-  path: string;
-  handler: string;
-  /** Body limit of an authenticated ingest route, read from its handler; undefined for the others. */
-  limit?: number;
-}
-
-/** The ROUTES table of runtime/edge/src/index.ts and the body limit each ingest handler passes. */
-function edgeRoutes(): EdgeRoute[] {
-  const index = readFileSync(join(ROOT, "runtime/edge/src/index.ts"), "utf8");
-  const ingest = readFileSync(join(ROOT, "runtime/edge/src/ingest.ts"), "utf8");
-  const table = /const ROUTES[^=]*=\s*\{([\s\S]*?)\n\};/.exec(index)?.[1];
-  if (!table) throw new Error("ROUTES not found in runtime/edge/src/index.ts");
-  const constant = (name: string) => {
-    const expr = new RegExp(`export const ${name} = ([0-9 *_]+);`).exec(ingest)?.[1];
-    if (!expr) throw new Error(`${name} not found in runtime/edge/src/ingest.ts`);
-    return expr.split("*").reduce((n, f) => n * Number(f.trim().replace(/_/g, "")), 1);
-  };
-  const functions = index.split(/\n(?=(?:export )?(?:async )?function )/);
-  const routes: EdgeRoute[] = [];
-  for (const [, path, handlers] of table.matchAll(/"([^"]+)":\s*\{([^}]*)\}/g)) {
-    for (const [, method, handler] of handlers!.matchAll(/(\w+):\s*(\w+)/g)) {
-      const body = functions.find((f) => f.startsWith(`async function ${handler}(`));
-      if (!body) throw new Error(`handler ${handler} not found in runtime/edge/src/index.ts`);
-      const limit = /authenticatedBody\([^)]*?(MAX_\w+)\)/.exec(body)?.[1];
-      routes.push({ method: method!, path: path!, handler: handler!, ...(limit ? { limit: constant(limit) } : {}) });
-    }
-  }
-  return routes;
-}
-
-describe("fuzz: no server errors — edge Worker (every route of ROUTES in runtime/edge/src/index.ts)", function () {
+describe("fuzz: no server errors — edge Worker (every route of the table runtime/edge/src/routes.ts exports)", function () {
   this.timeout(60_000);
-  const routes = edgeRoutes();
+  const routes = EDGE_ROUTES;
   let edge: RunningEdge;
   const backend = new BackendDouble();
   let base: string;
@@ -735,9 +704,9 @@ describe("fuzz: no server errors — edge Worker (every route of ROUTES in runti
     await backend.stop();
   });
 
-  it("reads the routes from the Worker source", () => {
+  it("takes the routes from the Worker's own table", () => {
     expect(routes.map((r) => `${r.method} ${r.path}`)).to.include.members(["POST /api/v1/vau", "POST /api/v1/vau/batch", "GET /health"]);
-    expect(routes.filter((r) => r.limit).length).to.equal(2);
+    expect(routes.filter((r) => r.bodyLimitBytes).length).to.equal(2);
   });
 
   const sign = async (method: string, path: string, body: string | Buffer) => signedHeaders(method, path, body, VAU_KEY);
@@ -749,10 +718,10 @@ describe("fuzz: no server errors — edge Worker (every route of ROUTES in runti
       const auth = { Authorization: `Bearer ${token}` };
       const probes: Probe[] = [];
       const path = route.path;
-      const isBatch = route.handler === "handleBatch";
+      const isBatch = route.operation === "ingestBatch";
       const filler = () => (isBatch ? { vaus: [vauBody()] } : vauBody());
 
-      if (route.limit) {
+      if (route.bodyLimitBytes) {
         const text = JSON.stringify(filler());
         const sqlClaims = await signJwt({ sub: SQL, walletAddress: SQL, iss: "twist-auth", aud: "twist-api", exp: 9_999_999_999, iat: 1 }, EDGE_JWT_KEY_SET);
         probes.push({ label: "SQL wallet claim", method: route.method, path, headers: { "Content-Type": "application/json", Authorization: `Bearer ${sqlClaims}`, ...(await sign(route.method, path, text)) }, body: text, expect: "any" });
@@ -766,7 +735,7 @@ describe("fuzz: no server errors — edge Worker (every route of ROUTES in runti
         // Bodies: generic ones, then each field of a valid VAU (or of a batch item) made hostile.
         const sample = vauBody();
         const props: Record<string, Schema> = Object.fromEntries(Object.entries(sample).map(([k, v]) => [k, { type: typeof v === "number" ? "integer" : "string" }]));
-        const cases = bodyCases(isBatch ? { vaus: { type: "array" } } : { ...props, payload: { type: "object" } }, isBatch ? { vaus: [sample] } : sample, route.limit, true);
+        const cases = bodyCases(isBatch ? { vaus: { type: "array" } } : { ...props, payload: { type: "object" } }, isBatch ? { vaus: [sample] } : sample, route.bodyLimitBytes, true);
         if (isBatch) cases.push(...itemCases("vaus", () => vauBody()));
         for (const c of cases) {
           // The Worker reads the raw bytes as UTF-8 JSON whatever Content-Type or Content-Encoding claim

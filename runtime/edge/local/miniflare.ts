@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { Miniflare, type MiniflareOptions, type WorkerOptions } from "miniflare";
 import {
+  analyticsDatasets,
   durableObjects,
   kvNamespaces,
   optionalVars,
@@ -101,6 +102,7 @@ export function edgeMiniflareOptions(options: EdgeRunnerOptions = {}): Miniflare
     kvNamespaces: Object.fromEntries(kvNamespaces.map((k) => [k.binding, k.title])),
     r2Buckets: Object.fromEntries(r2Buckets.map((r) => [r.binding, r.bucket])),
     durableObjects: Object.fromEntries(durableObjects.map((d) => [d.binding, { className: d.className, useSQLite: true }])),
+    analyticsEngineDatasets: Object.fromEntries(analyticsDatasets.map((a) => [a.binding, { dataset: a.dataset }])),
     queueProducers,
     queueConsumers,
     bindings,

@@ -4,6 +4,7 @@
 // concurrent requests share a write. Every flush runs in the context of the request that scheduled
 // it; only plain data crosses between requests. A flush that finds nothing left (an earlier one
 // took it) does nothing.
+import { log } from "./log";
 
 export class Batcher<T> {
   private items: T[] = [];
@@ -27,7 +28,7 @@ export class Batcher<T> {
     try {
       await write(items);
     } catch (err) {
-      console.error(JSON.stringify({ level: "error", msg: `${this.name} batch write failed`, items: items.length, error: String(err) }));
+      log("error", `${this.name} batch write failed`, { items: items.length, error: String(err) });
     }
   }
 }

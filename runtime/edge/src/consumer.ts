@@ -9,15 +9,12 @@ import { MAX_DELIVERY_BATCH, validateDeliveryResponse, validateRewardMessage, ty
 import { signedHeaders } from "@twist/shared/signed-request";
 import { loadConfig } from "./config";
 import type { Env } from "./env";
+import { log } from "./log";
 import { inc } from "./metrics";
 import { retryDelaySeconds } from "./scoring";
 
 export const DELIVERY_PATH = "/internal/v1/rewards";
 const DELIVERY_TIMEOUT_MS = 10_000;
-
-function log(level: "info" | "warn" | "error", msg: string, fields: Record<string, unknown> = {}): void {
-  console.log(JSON.stringify({ level, msg, ...fields }));
-}
 
 export async function consume(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const loaded = loadConfig(env);

@@ -1,25 +1,28 @@
 // The Worker's environment, typed from the single bindings declaration (../bindings.ts).
-import type { OptionalVarName, SecretName, VarName } from "../bindings";
+import { analyticsDatasets, durableObjects, kvNamespaces, queues, r2Buckets, type OptionalVarName, type SecretName, type VarName } from "../bindings";
+import type { HourlyAggregator } from "./objects/hourly-aggregator";
+import type { WalletGate } from "./objects/wallet-gate";
 
 export interface Bindings {
   DEVICES: KVNamespace;
   AUDIT: R2Bucket;
   REWARDS: Queue<unknown>;
   REWARDS_DLQ: Queue<unknown>;
-  RATE_LIMITER: DurableObjectNamespace;
-  DEDUPE: DurableObjectNamespace;
-  AGGREGATOR: DurableObjectNamespace;
+  WALLETS: DurableObjectNamespace<WalletGate>;
+  AGGREGATOR: DurableObjectNamespace<HourlyAggregator>;
+  ANALYTICS: AnalyticsEngineDataset;
 }
 
 /** Vars and secrets arrive as strings; any may be missing on a misconfigured deployment. */
 export type Env = Bindings & Partial<Record<VarName | SecretName | OptionalVarName, string>>;
 
-export const BINDING_KINDS: Record<keyof Bindings, "kv" | "r2" | "queue" | "do"> = {
-  DEVICES: "kv",
-  AUDIT: "r2",
-  REWARDS: "queue",
-  REWARDS_DLQ: "queue",
-  RATE_LIMITER: "do",
-  DEDUPE: "do",
-  AGGREGATOR: "do",
-};
+export type BindingKind = "kv" | "r2" | "queue" | "do" | "analytics";
+
+/** Every binding of the declaration and its kind, in declaration order. */
+export const BINDING_KINDS: Readonly<Record<string, BindingKind>> = Object.fromEntries([
+  ...kvNamespaces.map((k) => [k.binding, "kv"] as const),
+  ...r2Buckets.map((r) => [r.binding, "r2"] as const),
+  ...queues.flatMap((q) => (q.binding ? [[q.binding, "queue"] as const] : [])),
+  ...durableObjects.map((d) => [d.binding, "do"] as const),
+  ...analyticsDatasets.map((a) => [a.binding, "analytics"] as const),
+]);

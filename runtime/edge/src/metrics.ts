@@ -5,7 +5,7 @@
 type Labels = Record<string, string>;
 
 const counters = new Map<string, { help: string; values: Map<string, number> }>();
-const DURATION_BUCKETS_MS = [5, 10, 25, 50, 100, 200, 500, 1000, 2500];
+export const DURATION_BUCKETS_MS = [5, 10, 25, 50, 100, 200, 500, 1000, 2500];
 const durations = new Map<string, { counts: number[]; sum: number; count: number }>();
 
 const HELP: Record<string, string> = {

@@ -7,11 +7,13 @@ import { signJwt } from "@twist/shared/jwt";
 import { parseJwtKeySet } from "@twist/shared/keys";
 import { validateRewardMessage } from "@twist/shared/messages";
 import { startEdge, type RunningEdge } from "../local/miniflare";
+import { AGGREGATOR_NAME, HISTORY_RETENTION_MS } from "../src/retention";
 import { BackendDouble, errorOf, JWT_KEY_SET, newWallet, send, TEST_SECRETS, tokenFor, vauBody, waitFor } from "./support";
 
 const WALLET_LIMIT = 100;
 const DEVICE_LIMIT = 60;
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 const MAX_AGE_HOURS = 4;
 
 describe("edge ingest (workerd)", function () {
@@ -70,12 +72,12 @@ describe("edge ingest (workerd)", function () {
       expect(delivered.m.occurredAt).to.equal(new Date(body.timestamp as number).toISOString());
     });
 
-    it("scores a returning device higher than a new one, from its KV history", async () => {
+    it("scores a returning device higher than a new one, from the history its wallet's gate keeps", async () => {
       const wallet = newWallet();
       const token = await tokenFor(wallet);
       const deviceId = vauBody().deviceId;
-      await send(edge, vauBody({ deviceId }), { token });
-      await waitFor("device history in KV", async () => ((await (await edge.mf.getKVNamespace("DEVICES")).get(`device:${wallet}:${deviceId}`)) ? true : undefined));
+      expect((await send(edge, vauBody({ deviceId }), { token })).status).to.equal(200);
+      // Strongly consistent: the very next VAU of the device reads the history the first one wrote.
       const res = await send(edge, vauBody({ deviceId, siteId: "other.example" }), { token });
       const out = (await res.json()) as { trustScore: number };
       expect(res.status).to.equal(200);
@@ -86,11 +88,28 @@ describe("edge ingest (workerd)", function () {
       const owner = newWallet();
       const deviceId = vauBody().deviceId as string;
       for (let n = 0; n < 3; n++) expect((await send(edge, vauBody({ deviceId, siteId: `owner-${n}.example` }), { token: await tokenFor(owner) })).status).to.equal(200);
-      const kv = await edge.mf.getKVNamespace("DEVICES");
-      await waitFor("the owner's device history in KV", async () => ((await kv.list({ prefix: "device:" })).keys.some((k) => k.name.endsWith(deviceId)) ? true : undefined));
       const res = await send(edge, vauBody({ deviceId }), { token: await tokenFor(newWallet()) });
       expect(res.status).to.equal(200);
       expect(((await res.json()) as { trustScore: number }).trustScore).to.equal(0.1);
+    });
+
+    it("imports a history written to KV by the previous version once, and ignores one older than the retention", async () => {
+      const wallet = newWallet();
+      const token = await tokenFor(wallet);
+      const kv = await edge.mf.getKVNamespace("DEVICES");
+      const now = Date.now();
+      const legacy = (lastSeen: number) => JSON.stringify({ firstSeen: lastSeen - 10 * DAY_MS, lastSeen, total: 500, windowStart: lastSeen, windowCount: 1 });
+      const [live, stale] = [vauBody().deviceId as string, vauBody().deviceId as string];
+      await kv.put(`device:${wallet}:${live}`, legacy(now - DAY_MS));
+      await kv.put(`device:${wallet}:${stale}`, legacy(now - HISTORY_RETENTION_MS - DAY_MS));
+      const first = (await (await send(edge, vauBody({ deviceId: live }), { token })).json()) as { trustScore: number };
+      expect(first.trustScore).to.be.greaterThan(0.8); // ten days old, 500 VAUs: the imported history
+      // The gate owns the history now: KV changing afterwards changes nothing.
+      await kv.delete(`device:${wallet}:${live}`);
+      const second = (await (await send(edge, vauBody({ deviceId: live, siteId: "again.example" }), { token })).json()) as { trustScore: number };
+      expect(second.trustScore).to.be.at.least(first.trustScore);
+      const old = (await (await send(edge, vauBody({ deviceId: stale }), { token })).json()) as { trustScore: number };
+      expect(old.trustScore).to.equal(0.1);
     });
 
     it("answers earned \"0\" and queues nothing when activeMs is 0", async () => {
@@ -155,7 +174,8 @@ describe("edge ingest (workerd)", function () {
   });
 
   describe("400 VALIDATION_ERROR", () => {
-    const fieldCases: [string, Record<string, unknown>, string][] = [
+    // Timestamps relative to now are computed when the case runs: the whole suite may take minutes.
+    const fieldCases: [string, Record<string, unknown> | (() => Record<string, unknown>), string][] = [
       ["deviceId missing", { deviceId: undefined }, "deviceId"],
       ["deviceId not a string", { deviceId: 42 }, "deviceId"],
       ["deviceId with a space", { deviceId: "a b" }, "deviceId"],
@@ -165,8 +185,8 @@ describe("edge ingest (workerd)", function () {
       ["timestamp missing", { timestamp: undefined }, "timestamp"],
       ["timestamp as a string", { timestamp: String(Date.now()) }, "timestamp"],
       ["timestamp fractional", { timestamp: Date.now() + 0.5 }, "timestamp"],
-      ["timestamp older than VAU_MAX_AGE_SECONDS", { timestamp: Date.now() - MAX_AGE_HOURS * HOUR_MS - 60_000 }, "timestamp"],
-      ["timestamp beyond the future skew", { timestamp: Date.now() + 5 * 60_000 }, "timestamp"],
+      ["timestamp older than VAU_MAX_AGE_SECONDS", () => ({ timestamp: Date.now() - MAX_AGE_HOURS * HOUR_MS - 60_000 }), "timestamp"],
+      ["timestamp beyond the future skew", () => ({ timestamp: Date.now() + 5 * 60_000 }), "timestamp"],
       ["activeMs missing", { activeMs: undefined }, "activeMs"],
       ["activeMs negative", { activeMs: -1 }, "activeMs"],
       ["activeMs above one hour", { activeMs: 3_600_001 }, "activeMs"],
@@ -177,7 +197,7 @@ describe("edge ingest (workerd)", function () {
     ];
     for (const [name, overrides, field] of fieldCases) {
       it(`rejects ${name}`, async () => {
-        const body = vauBody(overrides);
+        const body = vauBody(typeof overrides === "function" ? overrides() : overrides);
         const res = await send(edge, body);
         expect(res.status).to.equal(400);
         const err = await errorOf(res);
@@ -236,9 +256,10 @@ describe("edge ingest (workerd)", function () {
     it("reports health, readiness and metrics", async () => {
       const health = await fetch(new URL("/health", edge.url));
       expect(health.status).to.equal(200);
-      expect(((await health.json()) as { bindings: string[] }).bindings).to.include.members(["DEVICES", "AUDIT", "REWARDS", "DEDUPE"]);
+      expect(((await health.json()) as { bindings: string[] }).bindings).to.include.members(["DEVICES", "AUDIT", "REWARDS", "WALLETS", "AGGREGATOR", "ANALYTICS"]);
       const ready = await fetch(new URL("/ready", edge.url));
       expect(ready.status).to.equal(200);
+      expect(((await ready.json()) as { probed: string[] }).probed).to.deep.equal(["DEVICES", "AUDIT", "WALLETS", "AGGREGATOR"]);
       const metrics = await fetch(new URL("/metrics", edge.url));
       expect(metrics.headers.get("content-type")).to.include("text/plain");
       expect(await metrics.text()).to.match(/twist_edge_requests_total\{route="\/api\/v1\/vau",status="200"\} \d+/);
@@ -302,6 +323,26 @@ describe("edge ingest (workerd)", function () {
       expect(other.status).to.equal(200);
     });
 
+    it("grants a batch as far as the device's window goes: one result per item, 429 for the rest, with Retry-After", async () => {
+      const token = await tokenFor(newWallet());
+      const deviceId = vauBody().deviceId;
+      const start = Date.now() - 1000;
+      const vaus = Array.from({ length: DEVICE_LIMIT + 5 }, (_, i) => vauBody({ deviceId, timestamp: start - i }));
+      const res = await send(edge, { vaus }, { path: "/api/v1/vau/batch", token });
+      expect(res.status).to.equal(200);
+      const { results } = (await res.json()) as { results: { status: number; error?: { code: string } }[] };
+      expect(results.map((r) => r.status)).to.deep.equal([...Array(DEVICE_LIMIT).fill(200), ...Array(5).fill(429)]);
+      expect(results.slice(DEVICE_LIMIT).every((r) => r.error?.code === "RATE_LIMITED")).to.equal(true);
+      expect(Number(res.headers.get("retry-after"))).to.be.within(1, 60);
+      expect(res.headers.get("x-ratelimit-remaining")).to.equal("0");
+      // The refused items took nothing: another device of the wallet is accepted, and the wallet's
+      // window (now the tightest) holds the accepted items and this one only.
+      const other = await send(edge, vauBody(), { token });
+      expect(other.status).to.equal(200);
+      expect(other.headers.get("x-ratelimit-limit")).to.equal(String(WALLET_LIMIT));
+      expect(other.headers.get("x-ratelimit-remaining")).to.equal(String(WALLET_LIMIT - DEVICE_LIMIT - 1));
+    });
+
     it("limits a wallet across its devices", async () => {
       const token = await tokenFor(newWallet());
       const within = await Promise.all(Array.from({ length: WALLET_LIMIT }, () => send(edge, vauBody(), { token })));
@@ -320,8 +361,9 @@ describe("edge ingest (workerd)", function () {
       const boundary = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 2 * HOUR_MS;
       const hours = async () => {
         const ns = await edge.mf.getDurableObjectNamespace("AGGREGATOR");
-        const res = await ns.get(ns.idFromName("global")).fetch("https://object/hours");
-        const { hours } = (await res.json()) as { hours: { hour: string; vaus: number; earned: string }[] };
+        // RPC on the stub, as the Worker calls it (HourlyAggregator.hours).
+        const stub = ns.get(ns.idFromName(AGGREGATOR_NAME)) as unknown as { hours(): Promise<{ hour: string; vaus: number; earned: string }[]> };
+        const hours = await stub.hours();
         return new Map(hours.map((h) => [h.hour, h]));
       };
       const before = await hours();

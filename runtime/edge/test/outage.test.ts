@@ -1,6 +1,7 @@
-// Outages of the Worker's own storage, in real workerd: the binding is pointed at a throwaway worker
-// that fails the way the service would (KV `get` throws, a Durable Object answers 503). The client
-// gets 503 UNAVAILABLE, nothing is claimed, and its retry after recovery is accepted, not a duplicate.
+// Outages of the Worker's own storage and queue, in real workerd: the binding is pointed at a
+// throwaway worker that fails the way the service would (KV `get` throws, the wallet's gate throws,
+// the queue refuses the send). The client gets 503 UNAVAILABLE, nothing stays claimed or charged,
+// and its retry after recovery is accepted, not a duplicate.
 import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,7 +9,6 @@ import { join } from "node:path";
 import { Miniflare, type WorkerOptions } from "miniflare";
 import { WORKER } from "../bindings";
 import { edgeMiniflareOptions, startEdge, type EdgeRunnerOptions, type RunningEdge } from "../local/miniflare";
-import { vauIdOf } from "../src/scoring";
 import { errorOf, newWallet, send, TEST_SECRETS, tokenFor, vauBody } from "./support";
 
 const OUTAGE_WORKER = `
@@ -17,61 +17,54 @@ export class FailingKv extends WorkerEntrypoint {
   async get() { throw new Error("KV is unavailable"); }
   async put() { throw new Error("KV is unavailable"); }
 }
-export class FailingObject extends DurableObject {
-  async fetch() { return new Response("overloaded", { status: 503 }); }
+export class FailingQueue extends WorkerEntrypoint {
+  async send() { throw new Error("queue is unavailable"); }
+  async sendBatch() { throw new Error("queue is unavailable"); }
 }
-// A dedupe shard set where the shards of ids starting 0-7 fail their first claim of an id; the other
-// shards (and later attempts) claim like the real object: first claim wins, /release forgets.
-export class HalfFailingDedupe extends DurableObject {
-  async fetch(request) {
-    const { id } = await request.json();
-    if (new URL(request.url).pathname === "/release") {
-      await this.ctx.storage.delete("seen:" + id);
-      return Response.json({ released: true });
-    }
-    if (/^[0-7]/.test(id) && !(await this.ctx.storage.get("failed:" + id))) {
-      await this.ctx.storage.put("failed:" + id, true);
-      return new Response("overloaded", { status: 503 });
-    }
-    if (await this.ctx.storage.get("seen:" + id)) return Response.json({ claimed: false });
-    await this.ctx.storage.put("seen:" + id, true);
-    return Response.json({ claimed: true });
-  }
+export class FailingGate extends DurableObject {
+  async admit() { throw new Error("overloaded"); }
+  async release() { throw new Error("overloaded"); }
 }
 export default { fetch() { return new Response("outage worker"); } };`;
 
+type Outage = "kv" | "gate" | "queue";
+const DEVICE_LIMIT = 5;
+
 /** The edge with one binding replaced by a failing stand-in from the outage worker. */
-async function startWithOutage(options: EdgeRunnerOptions, outage: "kv" | "dedupe" | "half-dedupe"): Promise<RunningEdge> {
+async function startWithOutage(options: EdgeRunnerOptions, outage: Outage): Promise<RunningEdge> {
   const mfOptions = edgeMiniflareOptions(options) as { workers: WorkerOptions[] };
   const edge = mfOptions.workers[0]!;
   if (outage === "kv") {
     const { DEVICES: _, ...kv } = edge.kvNamespaces as Record<string, string>;
     edge.kvNamespaces = kv;
     edge.serviceBindings = { DEVICES: { name: "outage", entrypoint: "FailingKv" } };
+  } else if (outage === "queue") {
+    const { REWARDS: _, ...producers } = edge.queueProducers as Record<string, unknown>;
+    edge.queueProducers = producers as WorkerOptions["queueProducers"];
+    edge.serviceBindings = { REWARDS: { name: "outage", entrypoint: "FailingQueue" } };
   } else {
-    const className = outage === "dedupe" ? "FailingObject" : "HalfFailingDedupe";
-    edge.durableObjects = { ...(edge.durableObjects as Record<string, unknown>), DEDUPE: { className, scriptName: "outage", useSQLite: true } } as WorkerOptions["durableObjects"];
+    edge.durableObjects = { ...(edge.durableObjects as Record<string, unknown>), WALLETS: { className: "FailingGate", scriptName: "outage", useSQLite: true } } as WorkerOptions["durableObjects"];
   }
   mfOptions.workers.push({
     name: "outage",
     modules: true,
     script: OUTAGE_WORKER,
     compatibilityDate: WORKER.compatibilityDate,
-    durableObjects: { FAILING: { className: "FailingObject", useSQLite: true }, HALF: { className: "HalfFailingDedupe", useSQLite: true } },
+    durableObjects: { GATE: { className: "FailingGate", useSQLite: true } },
   });
   const mf = new Miniflare(mfOptions as ConstructorParameters<typeof Miniflare>[0]);
   const url = await mf.ready;
   return { mf, url, stop: () => mf.dispose() };
 }
 
-describe("edge storage outages (workerd)", function () {
+describe("edge storage and queue outages (workerd)", function () {
   let dir: string;
   let edge: RunningEdge | undefined;
   let options: EdgeRunnerOptions;
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "twist-edge-outage-"));
-    options = { persistDir: dir, vars: { ...TEST_SECRETS, ENVIRONMENT: "staging", BACKEND_URL: "http://127.0.0.1:9" } };
+    options = { persistDir: dir, vars: { ...TEST_SECRETS, ENVIRONMENT: "staging", BACKEND_URL: "http://127.0.0.1:9", RATE_LIMIT_DEVICE_PER_MINUTE: String(DEVICE_LIMIT) } };
   });
   afterEach(async () => {
     await edge?.stop();
@@ -79,8 +72,9 @@ describe("edge storage outages (workerd)", function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const outage of ["kv", "dedupe"] as const) {
-    it(`${outage === "kv" ? "device history (KV)" : "the dedupe Durable Object"} down: 503 UNAVAILABLE, and the retry after recovery is accepted`, async () => {
+  const names: Record<Outage, string> = { kv: "legacy device histories (KV)", gate: "the wallet's gate (Durable Object)", queue: "the reward queue" };
+  for (const outage of ["kv", "gate", "queue"] as const) {
+    it(`${names[outage]} down: 503 UNAVAILABLE; after recovery the retry is accepted as new and charged once`, async () => {
       const token = await tokenFor(newWallet());
       const vau = vauBody();
       edge = await startWithOutage(options, outage);
@@ -94,29 +88,28 @@ describe("edge storage outages (workerd)", function () {
       edge = await startEdge(options);
       const retried = await send(edge, vau, { token });
       expect(retried.status).to.equal(200);
+      // Nothing of the failed attempt stayed: not the claim, not the device's slot, not its history.
+      expect(retried.headers.get("x-ratelimit-remaining")).to.equal(String(DEVICE_LIMIT - 1));
+      expect(((await retried.json()) as { trustScore: number }).trustScore).to.equal(0.1);
+      expect((await send(edge, vau, { token })).status).to.equal(409);
     });
   }
 
-  it("a batch whose dedupe shards fail in part: 503, the claims taken are released, and the retry accepts every item", async () => {
-    const wallet = newWallet();
-    const token = await tokenFor(wallet);
-    // Items on both sides: some ids in the failing shards (0-7), some in the working ones (8-f).
-    const vaus: Record<string, unknown>[] = [];
-    const sides = new Set<boolean>();
-    while (vaus.length < 4 || sides.size < 2) {
-      const vau = vauBody();
-      const id = await vauIdOf(wallet, vau.deviceId as string, vau.siteId as string, vau.timestamp as number);
-      sides.add(/^[0-7]/.test(id));
-      vaus.push(vau);
-    }
-    edge = await startWithOutage(options, "half-dedupe");
+  it("a batch whose reward messages the queue refuses: 503, the whole admission is released, and the retry accepts every item", async () => {
+    const token = await tokenFor(newWallet());
+    const deviceId = vauBody().deviceId;
+    const vaus = [vauBody({ deviceId }), vauBody({ deviceId, siteId: "b.example" }), vauBody()];
+    edge = await startWithOutage(options, "queue");
     const failed = await send(edge, { vaus }, { path: "/api/v1/vau/batch", token });
     expect(failed.status).to.equal(503);
     expect((await errorOf(failed)).code).to.equal("UNAVAILABLE");
+    await edge.stop();
 
+    edge = await startEdge(options);
     const retried = await send(edge, { vaus }, { path: "/api/v1/vau/batch", token });
     expect(retried.status).to.equal(200);
-    const { results } = (await retried.json()) as { results: { status: number; error?: { code: string } }[] };
-    expect(results.map((r) => r.error?.code ?? r.status)).to.deep.equal(vaus.map(() => 200));
+    const { results } = (await retried.json()) as { results: { status: number; trustScore?: number }[] };
+    expect(results.map((r) => r.status)).to.deep.equal([200, 200, 200]);
+    expect(results[0]!.trustScore).to.equal(0.1); // the device's history starts again from nothing
   });
 });

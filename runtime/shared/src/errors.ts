@@ -58,5 +58,7 @@ export const forbidden = (message: string) => new ApiError("FORBIDDEN", message)
 export const notFound = (message = "not found") => new ApiError("NOT_FOUND", message);
 export const conflict = (message: string, details?: unknown) => new ApiError("CONFLICT", message, { details });
 export const unavailable = (message: string) => new ApiError("UNAVAILABLE", message);
-export const rateLimited = (retryAfterSeconds: number, message = "too many requests") =>
-  new ApiError("RATE_LIMITED", message, { headers: { "Retry-After": String(Math.max(1, Math.ceil(retryAfterSeconds))) } });
+/** The Retry-After value (whole seconds, at least 1) for a wait of `ms` milliseconds. */
+export const retryAfterSeconds = (ms: number): string => String(Math.max(1, Math.ceil(ms / 1000)));
+export const rateLimited = (retryAfterSecs: number, message = "too many requests") =>
+  new ApiError("RATE_LIMITED", message, { headers: { "Retry-After": retryAfterSeconds(retryAfterSecs * 1000) } });
