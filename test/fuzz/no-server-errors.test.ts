@@ -182,7 +182,7 @@ function openApiRoutes(file: string): { routes: Route[]; resolve: (s: Schema | u
   for (const [template, item] of Object.entries(doc.paths as Record<string, Schema>)) {
     const shared = (item.parameters ?? []) as Schema[];
     for (const [method, op] of Object.entries(item)) {
-      if (method === "parameters") continue;
+      if (method === "parameters" || method === "servers") continue; // path-level fields, not operations
       const params = [...shared, ...((op.parameters ?? []) as Schema[])].map((p) => resolve(p)!);
       const security = (op.security ?? doc.security ?? []) as Schema[];
       const headers = params.filter((p) => p.in === "header").map((p) => String(p.name).toLowerCase());

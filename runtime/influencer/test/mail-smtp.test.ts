@@ -11,7 +11,7 @@ import { ConfigError } from "@twist/shared/config";
 import { createLogger } from "@twist/shared/logger";
 import { loadInfluencerConfig } from "../src/config";
 import { recipientHash } from "../src/mail";
-import { countRows, expectEnvelope, newUser, startHarness, type Harness } from "./part1-helpers";
+import { countRows, expectEnvelope, JWT_KEYS_TEXT, MERCHANT_KEY, newUser, SERVICE_KEY, startHarness, type Harness } from "./part1-helpers";
 
 /** The mail provider, local: accepts authenticated mail, or refuses the next `refuse` messages with 451. */
 class TestRelay {
@@ -196,9 +196,9 @@ describe("influencer mail: transport configuration", () => {
   const base = {
     DATABASE_URL: "postgres://127.0.0.1:5432/x",
     REDIS_URL: "redis://127.0.0.1:6379",
-    JWT_KEYS: "k1:0123456789abcdef0123456789abcdef",
-    SERVICE_SIGNING_KEYS: "service-test-signing-key-000000001",
-    MERCHANT_SIGNING_KEYS: "merchant-test-signing-key-00000001",
+    JWT_KEYS: JWT_KEYS_TEXT,
+    SERVICE_SIGNING_KEYS: SERVICE_KEY,
+    MERCHANT_SIGNING_KEYS: MERCHANT_KEY,
     IP_HASH_SALT: "influencer-test-ip-salt-0001",
     MERCHANT_DOMAINS: "shop.example.com",
     PUBLIC_BASE_URL: "https://twist.test",
