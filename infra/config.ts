@@ -5,6 +5,8 @@
 // apply so the value itself is never printed.
 import * as pulumi from "@pulumi/pulumi";
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { optionalVars, vars as edgeVarNames } from "../runtime/edge/bindings";
 import { KeySetError, parseJwtKeySet, parseSigningKeys } from "../runtime/shared/src/keys";
 
@@ -270,6 +272,20 @@ export function loadStackConfig(): StackConfig {
     access: { tokenExpiry: p.tokenExpiry, allowedCidrs: p.tokenAllowedCidrs ? p.tokenAllowedCidrs.split(",").map((c) => c.trim()) : [] },
     secrets: secrets as StackConfig["secrets"],
   };
+}
+
+/**
+ * TWIST_ARTIFACTS_DIR: a directory with the built bundles (edge/index.js, auth/, influencer/) to
+ * deploy instead of <repo>/dist. The rollback workflow builds the chosen commit there; it must
+ * hold all three, or the run stops naming what is missing.
+ */
+export function artifactsDirectory(repoRoot: string): string {
+  const dir = process.env.TWIST_ARTIFACTS_DIR;
+  if (!dir) return join(repoRoot, "dist");
+  const abs = resolve(dir);
+  const missing = ["edge/index.js", "auth/main.js", "influencer/main.js", "influencer/migrate.js", "influencer/worker.js"].filter((f) => !existsSync(join(abs, f)));
+  if (missing.length > 0) throw new StackConfigError([{ key: "TWIST_ARTIFACTS_DIR", message: `${dir} lacks ${missing.join(", ")} (build the commit there with npm run build)` }]);
+  return abs;
 }
 
 /**

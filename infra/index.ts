@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { AccessTokens } from "./components/access";
 import { BackendHost } from "./components/backend";
 import { EdgePlatform } from "./components/edge";
-import { loadStackConfig } from "./config";
+import { artifactsDirectory, loadStackConfig } from "./config";
 import { physicalName } from "./naming";
 
 const repoRoot = resolve(__dirname, "..");
@@ -16,23 +16,16 @@ const cfg = loadStackConfig();
 // One explicit provider, so the token it runs with is a stack secret rather than ambient env.
 const cloudflareProvider = new cloudflare.Provider("cloudflare", { apiToken: cfg.secrets.cloudflareApiToken });
 
+// Where the built bundles come from: this checkout's dist/, or (rollback) the bundles of an older
+// commit built into another directory; the program, config and secrets stay the current ones.
+const artifactsDir = artifactsDirectory(repoRoot);
+
 const backend = new BackendHost("backend", {
+  ...cfg.backend,
   stack: cfg.stack,
-  commit: cfg.commit,
   repoRoot,
-  vm: cfg.backend.vm,
+  artifactsDir,
   cloudflare: { accountId: cfg.cloudflare.accountId, zoneId: cfg.cloudflare.zoneId, provider: cloudflareProvider },
-  authHostname: cfg.backend.authHostname,
-  apiHostname: cfg.backend.apiHostname,
-  settings: {
-    siwsChainId: cfg.backend.siwsChainId,
-    siwsDomain: cfg.backend.siwsDomain,
-    merchantDomains: cfg.backend.merchantDomains,
-    trustedProxyHeader: cfg.backend.trustedProxyHeader,
-    settlementAdapter: cfg.backend.settlementAdapter,
-    solanaRpcUrl: cfg.backend.solanaRpcUrl,
-    twistMint: cfg.backend.twistMint,
-  },
   secrets: cfg.secrets,
 });
 
@@ -43,8 +36,7 @@ const edge = new EdgePlatform(
     accountId: cfg.cloudflare.accountId,
     zoneId: cfg.cloudflare.zoneId,
     hostname: cfg.edge.hostname,
-    bundlePath: join(repoRoot, "dist", "edge", "index.js"),
-    commit: cfg.commit,
+    bundlePath: join(artifactsDir, "edge", "index.js"),
     vars: {
       ENVIRONMENT: cfg.stack,
       // The queue consumer delivers rewards to the influencer API through its public hostname.

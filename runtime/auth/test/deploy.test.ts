@@ -142,7 +142,8 @@ describe("auth: Dockerfile", () => {
   });
 
   it("copies only the bundle and runs it as a non-root user", () => {
-    expect(of("COPY")).to.deep.equal(["COPY dist/auth/main.js dist/auth/main.js.map ./"]);
+    // The build context is dist/auth itself (infra/components/backend.ts).
+    expect(of("COPY")).to.deep.equal(["COPY main.js main.js.map ./"]);
     expect(of("ADD")).to.deep.equal([]);
     expect(of("RUN"), "nothing installed at build time").to.deep.equal([]);
     expect(of("USER")).to.have.length(1);
