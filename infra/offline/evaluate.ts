@@ -33,6 +33,8 @@ export interface DetailedResource extends RecordedResource {
   secretLeaves: string[];
   /** URNs this resource was known by before (resource option `aliases`). */
   aliases?: string[];
+  /** Lifecycle options the engine receives (set ones only). */
+  options: { protect?: boolean; retainOnDelete?: boolean; deleteBeforeReplace?: boolean };
 }
 
 export interface EvaluateOptions {
@@ -169,6 +171,7 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
           ...(req.getParent() ? { parent: req.getParent() } : {}),
           custom: req.getCustom(),
           ...aliasUrns(req),
+          options: lifecycleOptions(req),
           ...(req.getProvider() ? { provider: req.getProvider() } : {}),
           secretLeaves,
         });
@@ -234,6 +237,14 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
   const outputs = plain(stackOutputs, "", outputSecrets) as Record<string, unknown>;
   for (const path of outputSecrets) maskPath(outputs, path);
   return { resources, outputs, placeholderKeys };
+}
+
+function lifecycleOptions(req: any): DetailedResource["options"] {
+  return {
+    ...(req.getProtect?.() ? { protect: true } : {}),
+    ...(req.getRetainondelete?.() ? { retainOnDelete: true } : {}),
+    ...(req.getDeletebeforereplacedefined?.() ? { deleteBeforeReplace: req.getDeletebeforereplace() } : {}),
+  };
 }
 
 /** Aliases as the SDK sends them: plain URNs or specs with a URN (name/parent specs are not resolved here). */
