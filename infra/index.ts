@@ -1,10 +1,9 @@
 // The TWIST stack graph: one program, two stacks (staging, production). Configuration is validated
 // first (infra/config.ts), then one component per concern: the edge platform on Cloudflare, the
-// backend host on the VM, and the access tokens CI uses. Run offline with `npm run plan`.
+// backend host on the VM. No stack mints API tokens: the only Cloudflare credential is each stack's
+// own bootstrap token (docs/secrets.md). Run offline with `npm run plan`.
 import * as cloudflare from "@pulumi/cloudflare";
-import * as pulumi from "@pulumi/pulumi";
 import { join, resolve } from "node:path";
-import { AccessTokens } from "./components/access";
 import { BackendHost } from "./components/backend";
 import { EdgePlatform } from "./components/edge";
 import { artifactsDirectory, loadStackConfig } from "./config";
@@ -49,15 +48,6 @@ const edge = new EdgePlatform(
   { providers: { cloudflare: cloudflareProvider } },
 );
 
-const access = new AccessTokens("access", {
-  stack: cfg.stack,
-  accountId: cfg.cloudflare.accountId,
-  zoneId: cfg.cloudflare.zoneId,
-  expiresOn: cfg.access.tokenExpiry,
-  allowedCidrs: cfg.access.allowedCidrs,
-  provider: cloudflareProvider,
-});
-
 export const stack = cfg.stack;
 export const commit = cfg.commit;
 export const edgeUrl = edge.url;
@@ -66,5 +56,3 @@ export const workerBundleSha256 = edge.bundleSha256;
 export const backendUrls = { auth: backend.authUrl, influencer: backend.influencerUrl };
 export const imageTags = backend.imageTags;
 export const tunnelName = physicalName("tunnel", cfg.stack);
-/** CI tokens (secret): `pulumi stack output ciTokens --show-secrets` feeds the repository secrets. */
-export const ciTokens = pulumi.secret(pulumi.all(access.values));

@@ -34,7 +34,6 @@ for (const stack of STACKS) {
         [T.network, "net-edge", "name", `twist-edge-${stack}`],
         [T.volume, "vol-pgdata", "name", `twist-pgdata-${stack}`],
         [T.volume, "vol-redisdata", "name", `twist-redisdata-${stack}`],
-        [T.apiToken, "token-ci-deploy", "name", `twist-ci-deploy-${stack}`],
       ];
       for (const name of ["postgres", "redis", "cloudflared"]) expected.push([T.container, name, "name", `twist-${name}-${stack}`]);
       for (const [type, name, field, value] of expected) expect(get(type, name).inputs[field], `${name}.${field}`).to.equal(value);
@@ -196,16 +195,8 @@ for (const stack of STACKS) {
       expect(provider.dependencies).to.include(get(T.command, "prepare-host").urn);
     });
 
-    it("issues CI tokens scoped to the one account and zone, with an expiry", () => {
-      const token = get(T.apiToken, "token-ci-deploy");
-      expect(token.inputs.expiresOn).to.match(/^\d{4}-\d{2}-\d{2}T/);
-      const policies = token.inputs.policies as { resources: string; permissionGroups: { id: string }[] }[];
-      const scopes = policies.map((p) => Object.keys(JSON.parse(p.resources)));
-      for (const keys of scopes) {
-        expect(keys).to.have.length(1);
-        expect(keys[0]).to.match(/^com\.cloudflare\.api\.account\.(zone\.)?[0-9a-f]{32}$/);
-      }
-      if (stack === "production") expect(token.inputs.condition).to.have.nested.property("requestIp.ins").that.is.not.empty;
+    it("mints no API tokens: the stack's only Cloudflare credential is its own bootstrap token", () => {
+      expect(resources.filter((r) => r.type === T.apiToken)).to.deep.equal([]);
     });
 
     it("exports the edge URL, backend URLs, Worker name, image tags and the commit", () => {
