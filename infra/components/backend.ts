@@ -53,18 +53,23 @@ export interface BackendSecrets {
 type ServiceImage = "auth" | "influencer" | "migrate";
 type AppContainer = "auth" | "influencer" | "settlement";
 
-/** The stack's `backend` config (hostnames, VM, service settings), plus what the program adds. */
+/**
+ * The stack's `backend` config as infra/config.ts validates it (hostnames, VM, service settings;
+ * the defaults of each key are in PLAIN_KEYS there), plus what the program adds.
+ */
 export interface BackendHostArgs extends Readonly<StackConfig["backend"]> {
-  /** Stack name; every physical name ends in it. */
+  /** Stack name; every physical name ends in it. Required. */
   stack: string;
-  /** Repository root: the Dockerfiles live in runtime/<service>/Dockerfile. */
+  /** Repository root: the Dockerfiles live in runtime/<service>/. Required. */
   repoRoot: string;
   /**
    * Directory holding the built bundles `auth/` and `influencer/` (each image's whole build
    * context). Default: `<repoRoot>/dist`. A rollback points it at the bundles of an older commit.
    */
   artifactsDir?: string;
+  /** Account and zone of the tunnel and its DNS records, and the provider to manage them with. Required. */
   cloudflare: { accountId: string; zoneId: string; provider: cloudflare.Provider };
+  /** Required; `solanaPayerSecretKey` only with the solana settlement adapter. */
   secrets: BackendSecrets;
   /** Changes a container's args before it is created (SST's transform). Default: none. */
   transform?: { container?: (name: string, args: docker.ContainerArgs) => void };

@@ -19,18 +19,21 @@ import { pendingMigrations } from "./worker-migrations";
 export interface EdgePlatformArgs {
   /** Stack name; every physical name ends in it (twist-<logical>-<stack>). */
   stack: string;
+  /** Cloudflare account every edge resource lives in. Required. */
   accountId: string;
+  /** Zone of `hostname`. Required. */
   zoneId: string;
-  /** Custom domain of the Worker (inside the zone). */
+  /** Custom domain of the Worker (inside the zone). Required. */
   hostname: string;
   /**
-   * esbuild output of `node scripts/build.mjs edge`. Sent as `contentFile` (relative to the
+   * esbuild output of `node scripts/build.mjs edge`. Required. Sent as `contentFile` (relative to the
    * directory Pulumi runs in, the project root) with its `contentSha256`, so state and diffs hold a
    * hash, not 58 kB of JavaScript.
    */
   bundlePath: string;
-  /** plain_text values by variable name (declared vars, plus the optional ones that are set). */
+  /** plain_text values by variable name: every declared var (required), plus the optional ones that are set. */
   vars: Record<string, pulumi.Input<string>>;
+  /** secret_text values, one per declared secret (Pulumi secrets). Required. */
   secrets: Record<decl.SecretName, pulumi.Output<string>>;
   /**
    * Durable Object migration ledger. Default: `migrations` of runtime/edge/bindings.ts.
