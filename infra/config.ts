@@ -5,6 +5,8 @@
 // apply so the value itself is never printed.
 import * as pulumi from "@pulumi/pulumi";
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { optionalVars, vars as edgeVarNames } from "../runtime/edge/bindings";
 import { KeySetError, parseJwtKeySet, parseSigningKeys } from "../runtime/shared/src/keys";
 
@@ -44,17 +46,6 @@ const url: Check = (v) => {
   }
 };
 const hostnameList: Check = (v) => (v.split(",").every((h) => HOSTNAME.test(h.trim())) ? undefined : "must be a comma-separated list of hostnames");
-const futureDate: Check = (v) => {
-  const t = Date.parse(v);
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(v) || Number.isNaN(t)) return "must be an ISO-8601 UTC time like 2027-06-30T00:00:00Z";
-  if (t <= Date.now()) return "is in the past: API tokens must expire in the future";
-  if (t > Date.now() + 400 * 86_400_000) return "is more than 400 days away: rotate tokens at least yearly";
-  return undefined;
-};
-const cidrList: Check = (v) =>
-  v.split(",").every((c) => /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-f:]+\/\d{1,3})$/i.test(c.trim()) && !["0.0.0.0/0", "::/0"].includes(c.trim()))
-    ? undefined
-    : "must be a comma-separated list of CIDR ranges (not 0.0.0.0/0)";
 const knownHostsLine: Check = (v) =>
   /^\S+ (ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) [A-Za-z0-9+/=]{40,}$/.test(v.trim())
     ? undefined
@@ -88,9 +79,6 @@ export const PLAIN_KEYS = {
   settlementAdapter: { check: oneOf("ledger", "solana"), default: "ledger" },
   solanaRpcUrl: { check: url, when: (get) => get("settlementAdapter") === "solana" },
   twistMint: { check: matches(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, "a base58 mint address"), when: (get) => get("settlementAdapter") === "solana" },
-  tokenExpiry: { check: futureDate },
-  // Where CI tokens may be used from; production requires it (a leaked token is useless elsewhere).
-  tokenAllowedCidrs: { check: cidrList, default: "" },
   commit: { check: matches(/^[0-9a-f]{7,40}(-dirty)?$/, "a git commit sha"), default: "" },
   // Verification mail (influencer MAIL_TRANSPORT=smtp): any SMTP relay; the password is smtpPassword.
   smtpHost: { check: matches(HOSTNAME, "the SMTP relay's hostname") },
@@ -163,7 +151,6 @@ export interface StackConfig {
     apiHostname: string;
     vm: { host: string; user: string; port: number; hostKey: string; platform: string };
   } & ServiceSettings;
-  access: { tokenExpiry: string; allowedCidrs: string[] };
   /** Every secret, as a Pulumi secret Output; solanaPayerSecretKey only with the solana adapter. */
   secrets: Record<Exclude<SecretKeyName, "solanaPayerSecretKey">, pulumi.Output<string>> & { solanaPayerSecretKey?: pulumi.Output<string> };
 }
@@ -198,9 +185,6 @@ export function loadStackConfig(): StackConfig {
     const message = spec.check(raw);
     if (message) problems.push({ key: fq(key), message });
     else plain[key] = raw;
-  }
-  if (stack === "production" && !plain.tokenAllowedCidrs && !problems.some((p) => p.key === fq("tokenAllowedCidrs"))) {
-    problems.push({ key: fq("tokenAllowedCidrs"), message: "is required in production (CIDRs of the CI runners that use the tokens)" });
   }
   for (const host of ["edgeHostname", "authHostname", "apiHostname"] as const) {
     const h = plain[host];
@@ -277,9 +261,22 @@ export function loadStackConfig(): StackConfig {
       ...(p.settlementAdapter === "solana" ? { solanaRpcUrl: p.solanaRpcUrl, twistMint: p.twistMint } : {}),
       smtp: { host: p.smtpHost, port: p.smtpPort, tls: p.smtpTls, user: p.smtpUser, from: p.mailFrom },
     },
-    access: { tokenExpiry: p.tokenExpiry, allowedCidrs: p.tokenAllowedCidrs ? p.tokenAllowedCidrs.split(",").map((c) => c.trim()) : [] },
     secrets: secrets as StackConfig["secrets"],
   };
+}
+
+/**
+ * TWIST_ARTIFACTS_DIR: a directory with the built bundles (edge/index.js, auth/, influencer/) to
+ * deploy instead of <repo>/dist. The rollback workflow builds the chosen commit there; it must
+ * hold all three, or the run stops naming what is missing.
+ */
+export function artifactsDirectory(repoRoot: string): string {
+  const dir = process.env.TWIST_ARTIFACTS_DIR;
+  if (!dir) return join(repoRoot, "dist");
+  const abs = resolve(dir);
+  const missing = ["edge/index.js", "auth/main.js", "influencer/main.js", "influencer/migrate.js", "influencer/worker.js"].filter((f) => !existsSync(join(abs, f)));
+  if (missing.length > 0) throw new StackConfigError([{ key: "TWIST_ARTIFACTS_DIR", message: `${dir} lacks ${missing.join(", ")} (build the commit there with npm run build)` }]);
+  return abs;
 }
 
 /**

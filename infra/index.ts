@@ -1,13 +1,12 @@
 // The TWIST stack graph: one program, two stacks (staging, production). Configuration is validated
 // first (infra/config.ts), then one component per concern: the edge platform on Cloudflare, the
-// backend host on the VM, and the access tokens CI uses. Run offline with `npm run plan`.
+// backend host on the VM. No stack mints API tokens: the only Cloudflare credential is each stack's
+// own bootstrap token (docs/secrets.md). Run offline with `npm run plan`.
 import * as cloudflare from "@pulumi/cloudflare";
-import * as pulumi from "@pulumi/pulumi";
 import { join, resolve } from "node:path";
-import { AccessTokens } from "./components/access";
 import { BackendHost } from "./components/backend";
 import { EdgePlatform } from "./components/edge";
-import { loadStackConfig } from "./config";
+import { artifactsDirectory, loadStackConfig } from "./config";
 import { physicalName } from "./naming";
 
 const repoRoot = resolve(__dirname, "..");
@@ -16,24 +15,16 @@ const cfg = loadStackConfig();
 // One explicit provider, so the token it runs with is a stack secret rather than ambient env.
 const cloudflareProvider = new cloudflare.Provider("cloudflare", { apiToken: cfg.secrets.cloudflareApiToken });
 
+// Where the built bundles come from: this checkout's dist/, or (rollback) the bundles of an older
+// commit built into another directory; the program, config and secrets stay the current ones.
+const artifactsDir = artifactsDirectory(repoRoot);
+
 const backend = new BackendHost("backend", {
+  ...cfg.backend,
   stack: cfg.stack,
-  commit: cfg.commit,
   repoRoot,
-  vm: cfg.backend.vm,
+  artifactsDir,
   cloudflare: { accountId: cfg.cloudflare.accountId, zoneId: cfg.cloudflare.zoneId, provider: cloudflareProvider },
-  authHostname: cfg.backend.authHostname,
-  apiHostname: cfg.backend.apiHostname,
-  settings: {
-    siwsChainId: cfg.backend.siwsChainId,
-    siwsDomain: cfg.backend.siwsDomain,
-    merchantDomains: cfg.backend.merchantDomains,
-    trustedProxyHeader: cfg.backend.trustedProxyHeader,
-    settlementAdapter: cfg.backend.settlementAdapter,
-    solanaRpcUrl: cfg.backend.solanaRpcUrl,
-    twistMint: cfg.backend.twistMint,
-    smtp: cfg.backend.smtp,
-  },
   secrets: cfg.secrets,
 });
 
@@ -44,8 +35,7 @@ const edge = new EdgePlatform(
     accountId: cfg.cloudflare.accountId,
     zoneId: cfg.cloudflare.zoneId,
     hostname: cfg.edge.hostname,
-    bundlePath: join(repoRoot, "dist", "edge", "index.js"),
-    commit: cfg.commit,
+    bundlePath: join(artifactsDir, "edge", "index.js"),
     vars: {
       ENVIRONMENT: cfg.stack,
       // The queue consumer delivers rewards to the influencer API through its public hostname.
@@ -58,15 +48,6 @@ const edge = new EdgePlatform(
   { providers: { cloudflare: cloudflareProvider } },
 );
 
-const access = new AccessTokens("access", {
-  stack: cfg.stack,
-  accountId: cfg.cloudflare.accountId,
-  zoneId: cfg.cloudflare.zoneId,
-  expiresOn: cfg.access.tokenExpiry,
-  allowedCidrs: cfg.access.allowedCidrs,
-  provider: cloudflareProvider,
-});
-
 export const stack = cfg.stack;
 export const commit = cfg.commit;
 export const edgeUrl = edge.url;
@@ -75,5 +56,3 @@ export const workerBundleSha256 = edge.bundleSha256;
 export const backendUrls = { auth: backend.authUrl, influencer: backend.influencerUrl };
 export const imageTags = backend.imageTags;
 export const tunnelName = physicalName("tunnel", cfg.stack);
-/** CI tokens (secret): `pulumi stack output ciTokens --show-secrets` feeds the repository secrets. */
-export const ciTokens = pulumi.secret(pulumi.all(access.values));

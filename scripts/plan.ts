@@ -1,39 +1,50 @@
-// `npm run plan -- [--stack staging|production]... [--program <file>]`
+// `npm run plan -- [--stack staging|production]... [--program <file>] [--against <git-ref>]`
 // Evaluates the Pulumi program offline (pulumi.runtime.setMocks, the stack's real config file,
 // placeholder secrets) and prints what it would ask the engine for: every resource by type and
 // name in dependency order, its inputs with secrets shown as [secret], and the stack outputs.
-// Nothing is deployed or previewed against a cloud. Then the policy pack runs over the same
-// resources (policy/offline.ts): every violation is printed and a mandatory one fails the command.
+// With --against, it evaluates the program at that ref too (its own tree and bundles, built in a
+// temporary directory) and prints the change set instead: create, update, replace (with the
+// ForceNew inputs that force it) and delete per resource, with the properties that changed.
+// Nothing is deployed or previewed against a cloud. Then the policy pack runs over the working
+// tree's resources (policy/offline.ts): every violation is printed and a mandatory one fails.
 import { createHash } from "node:crypto";
 import { relative, resolve } from "node:path";
-import { STACKS } from "../infra/config";
-import { type DetailedResource, type RecordedResource, DEFAULT_PROGRAM, REPO_ROOT, evaluateProgram } from "../infra/offline/evaluate";
+import { STACKS, currentCommit } from "../infra/config";
+import { checkoutCommit, buildTree, resolveRef } from "../infra/offline/checkout";
+import { diffEvaluations, formatChanges } from "../infra/offline/diff";
+import { type DetailedResource, type Evaluation, type RecordedResource, DEFAULT_PROGRAM, REPO_ROOT, evaluateProgram } from "../infra/offline/evaluate";
 import { evaluatePolicies } from "../policy/offline";
-
+import { exitOnUsageError, parseCommand, usageError } from "./lib/cli";
 
 const MAX_INLINE = 100;
 const MAX_STRING = 2000;
 
-export function parseArgs(argv: string[]): { stacks: string[]; program: string } {
-  const stacks: string[] = [];
-  let program = DEFAULT_PROGRAM;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v.startsWith("--")) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === "--stack") stacks.push(value());
-    else if (flag === "--program") program = resolve(value());
-    else throw new Error(`unknown argument ${arg} (usage: npm run plan -- [--stack ${STACKS.join("|")}] [--program <file>])`);
-  }
-  const isDefault = program === DEFAULT_PROGRAM;
+export const USAGE = `usage: npm run plan -- [--stack ${STACKS.join("|")}]... [--program <file>] [--against <git-ref>]
+  --stack <name>     stack to evaluate (repeatable; default: every stack)
+  --program <file>   program entry (default: infra/index.ts)
+  --against <ref>    print the change set from the program at <ref> to the working tree`;
+
+const SPEC = {
+  usage: USAGE,
+  options: { stack: { type: "string", multiple: true }, program: { type: "string" }, against: { type: "string" } },
+} as const;
+
+export interface PlanArgs {
+  stacks: string[];
+  program: string;
+  against?: string;
+}
+
+/** Throws CliUsageError (exit 0 for --help, 2 naming the mistake). */
+export function parseArgs(argv: string[]): PlanArgs {
+  const { values } = parseCommand(SPEC, argv);
+  const program = values.program ? resolve(values.program) : DEFAULT_PROGRAM;
+  const stacks = values.stack ?? [];
   for (const s of stacks) {
-    if (isDefault && !(STACKS as readonly string[]).includes(s)) throw new Error(`unknown stack "${s}" (expected ${STACKS.join(" or ")})`);
+    if (program === DEFAULT_PROGRAM && !(STACKS as readonly string[]).includes(s)) usageError(`unknown stack "${s}" for --stack (expected ${STACKS.join(" or ")})`, USAGE);
   }
-  return { stacks: stacks.length > 0 ? stacks : [...STACKS], program };
+  if (values.against !== undefined && program !== DEFAULT_PROGRAM) usageError("--against compares infra/index.ts at two commits; it does not take --program", USAGE);
+  return { stacks: stacks.length > 0 ? stacks : [...STACKS], program, ...(values.against !== undefined ? { against: values.against } : {}) };
 }
 
 /** Dependency order: a resource after its parent and everything it depends on; ties keep registration order. */
@@ -129,27 +140,54 @@ export function formatPlan(stack: string, program: string, resources: DetailedRe
   return lines.join("\n");
 }
 
+/** Both sides of a change set: the tree at `baseDir` (commit `baseCommit`) and the tree at `headDir`. */
+export async function planChanges(opts: { stack: string; baseDir: string; baseCommit: string; headDir?: string; headCommit?: string }): Promise<{ changes: ReturnType<typeof diffEvaluations>; base: Evaluation; head: Evaluation }> {
+  const base = await evaluateProgram({ stack: opts.stack, root: opts.baseDir, config: { "twist:commit": opts.baseCommit } });
+  const head = await evaluateProgram({ stack: opts.stack, ...(opts.headDir ? { root: opts.headDir } : {}), ...(opts.headCommit ? { config: { "twist:commit": opts.headCommit } } : {}) });
+  return { changes: diffEvaluations(base, head), base, head };
+}
+
+async function policyReport(resources: DetailedResource[], stack: string): Promise<boolean> {
+  const violations = await evaluatePolicies(resources, { stack });
+  const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory");
+  console.log(`\nPolicies: ${violations.length} violation(s), ${mandatory.length} mandatory`);
+  for (const v of violations) {
+    console.log(`  [${v.enforcementLevel}] ${v.policy}: ${v.type} "${v.name}" (${v.urn})\n      ${v.message.split("\n").join("\n      ")}`);
+  }
+  console.log("");
+  return mandatory.length > 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const { stacks, program } = parseArgs(argv);
+  const { stacks, program, against } = parseArgs(argv);
   let failed = false;
+  let base: { sha: string; dir: string } | undefined;
+  if (against !== undefined) {
+    const sha = resolveRef(REPO_ROOT, against);
+    console.error(`plan: building ${against} (${sha.slice(0, 12)}) in a temporary tree, and the working tree`);
+    base = { sha, dir: checkoutCommit(REPO_ROOT, sha) };
+    buildTree(REPO_ROOT);
+  }
   for (const stack of stacks) {
-    let evaluation;
+    let resources: DetailedResource[];
     try {
-      evaluation = await evaluateProgram({ stack, program });
+      if (base) {
+        const { changes, head } = await planChanges({ stack, baseDir: base.dir, baseCommit: base.sha });
+        const custom = new Set(head.resources.filter((r) => r.custom).map((r) => r.urn));
+        const unchanged = custom.size - changes.filter((c) => c.op !== "delete" && custom.has(c.urn)).length;
+        console.log(formatChanges(`Changes for stack "${stack}": ${against} (${base.sha.slice(0, 12)}) -> working tree (${currentCommit()})`, changes, unchanged));
+        resources = head.resources;
+      } else {
+        const evaluation = await evaluateProgram({ stack, program });
+        console.log(formatPlan(stack, program, evaluation.resources, evaluation.outputs, evaluation.placeholderKeys));
+        resources = evaluation.resources;
+      }
     } catch (err) {
       console.error(`plan for stack "${stack}" failed: ${(err as Error).message}`);
       failed = true;
       continue;
     }
-    console.log(formatPlan(stack, program, evaluation.resources, evaluation.outputs, evaluation.placeholderKeys));
-    const violations = await evaluatePolicies(evaluation.resources, { stack });
-    const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory");
-    console.log(`\nPolicies: ${violations.length} violation(s), ${mandatory.length} mandatory`);
-    for (const v of violations) {
-      console.log(`  [${v.enforcementLevel}] ${v.policy}: ${v.type} "${v.name}" (${v.urn})\n      ${v.message.split("\n").join("\n      ")}`);
-    }
-    console.log("");
-    if (mandatory.length > 0) failed = true;
+    if (await policyReport(resources, stack)) failed = true;
   }
   return failed ? 1 : 0;
 }
@@ -158,8 +196,12 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err) => {
-      console.error(`plan: ${(err as Error).message}`);
-      process.exit(2);
+      try {
+        exitOnUsageError(err);
+      } catch {
+        console.error(`plan: ${(err as Error).message}`);
+        process.exit(2);
+      }
     },
   );
 }

@@ -4,6 +4,8 @@
 //   npx tsx scripts/rollback.ts --file history.json [--target <commit-sha | update-version>] [--json]
 //   npx tsx scripts/rollback.ts --file history.json --require-deployed <commit-sha>
 //
+// The chosen commit names the *artifacts* to redeploy (its Worker bundle and service images); the
+// rollback runs the current program with the current config and secrets (docs/rollback.md).
 // Prints the chosen full commit SHA on stdout (or a JSON description with --json); every
 // diagnostic goes to stderr; a history the script cannot roll back from exits 1 with a message.
 //
@@ -12,9 +14,10 @@
 // explicitly; updates made without it (a laptop, an older workflow) fall back to the
 // `git.head` the CLI records from the checked-out repository. Nothing else is trusted.
 //
-// No imports beyond Node built-ins: the rollback workflow runs this with `npx tsx` before any
-// `npm ci`, from the workflow's own commit.
+// No package imports (Node built-ins and scripts/lib only): the rollback workflow runs this with
+// `npx tsx` before any `npm ci`.
 import { readFileSync } from "node:fs";
+import { CliUsageError, parseCommand } from "./lib/cli";
 
 /** One entry of `pulumi stack history --json` (only the fields this script reads). Newest first. */
 export interface HistoryEntry {
@@ -200,41 +203,35 @@ export function wasDeployed(history: HistoryEntry[], commit: string): boolean {
   return history.some((entry) => isSuccess(entry) && commitOf(entry) === wanted);
 }
 
-interface CliArgs {
-  file?: string;
-  target?: string;
-  json: boolean;
-  requireDeployed?: string;
-}
+export const USAGE = `usage: rollback [--file history.json | -] [--target <sha|version>] [--json]
+       rollback [--file history.json | -] --require-deployed <sha>
+Reads \`pulumi stack history --json\` (stdin by default) and prints the commit whose artifacts a
+rollback redeploys (with the current program, config and secrets: docs/rollback.md).
+  -f, --file <path>            the history JSON ("-" or absent: stdin)
+  -t, --target <sha|version>   a commit (7-40 hex) or update version to return to
+      --json                   print a JSON description instead of the bare SHA
+      --require-deployed <sha> exit 0 if the commit has a successful update, else 1`;
 
-function parseArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new RollbackError("INVALID_TARGET", `${arg} needs a value`);
-      return v;
-    };
-    if (arg === "--file" || arg === "-f") args.file = value();
-    else if (arg === "--target" || arg === "-t") args.target = value();
-    else if (arg === "--require-deployed") args.requireDeployed = value();
-    else if (arg === "--json") args.json = true;
-    else if (arg === "--help" || arg === "-h") {
-      process.stdout.write(
-        "usage: rollback [--file history.json | -] [--target <sha|version>] [--json]\n" +
-          "       rollback [--file history.json | -] --require-deployed <sha>\n" +
-          "Reads `pulumi stack history --json` (stdin by default) and prints the commit to roll back to.\n",
-      );
-      process.exit(0);
-    } else throw new RollbackError("INVALID_TARGET", `unknown argument ${arg}`);
-  }
-  return args;
-}
+const SPEC = {
+  usage: USAGE,
+  options: {
+    file: { type: "string", short: "f" },
+    target: { type: "string", short: "t" },
+    json: { type: "boolean" },
+    "require-deployed": { type: "string" },
+  },
+} as const;
 
 export function runCli(argv: string[], readInput: (file: string | undefined) => string): { stdout: string; stderr: string; code: number } {
+  let args;
   try {
-    const args = parseArgs(argv);
+    const { values } = parseCommand(SPEC, argv);
+    args = { file: values.file, target: values.target, json: values.json ?? false, requireDeployed: values["require-deployed"] };
+  } catch (err) {
+    if (!(err instanceof CliUsageError)) throw err;
+    return err.exitCode === 0 ? { stdout: `${err.message}\n`, stderr: "", code: 0 } : { stdout: "", stderr: `error: ${err.message}\n`, code: 2 };
+  }
+  try {
     const raw = readInput(args.file);
     let parsed: unknown;
     try {

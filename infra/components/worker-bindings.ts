@@ -6,7 +6,6 @@ import type * as pulumi from "@pulumi/pulumi";
 import * as decl from "../../runtime/edge/bindings";
 
 export type WorkerBinding = cloudflare.types.input.WorkersScriptBinding;
-export type WorkerMigrations = cloudflare.types.input.WorkersScriptMigrations;
 
 export interface BindingSources {
   /** Namespace id per KV binding name. */
@@ -58,23 +57,4 @@ export function workerBindings(src: BindingSources): WorkerBinding[] {
     bindings.push({ type: "secret_text", name, text: need(src.secrets, name, "secret") });
   }
   return bindings;
-}
-
-/**
- * Durable Object migrations. One declared migration is sent flat (newTag + newSqliteClasses); several
- * are sent as ordered steps up to the last tag, the form the Workers API applies incrementally.
- */
-export function workerMigrations(): WorkerMigrations | undefined {
-  const all = decl.migrations;
-  const last = all[all.length - 1];
-  if (!last) return undefined;
-  if (all.length === 1) return { newTag: last.tag, newSqliteClasses: [...(last.newSqliteClasses ?? [])] };
-  return {
-    newTag: last.tag,
-    steps: all.map((m) => ({
-      ...(m.newSqliteClasses ? { newSqliteClasses: [...m.newSqliteClasses] } : {}),
-      ...(m.renamedClasses ? { renamedClasses: m.renamedClasses.map((r) => ({ ...r })) } : {}),
-      ...(m.deletedClasses ? { deletedClasses: [...m.deletedClasses] } : {}),
-    })),
-  };
 }

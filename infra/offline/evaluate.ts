@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { SECRET_KEYS } from "../config";
 import { PLACEHOLDER_SECRETS } from "./placeholders";
-import { cloudBoundaryDoubles } from "./provider-doubles";
+import { type CloudState, cloudBoundaryDoubles } from "./provider-doubles";
 
 export interface RecordedResource {
   urn: string;
@@ -31,12 +31,25 @@ export interface DetailedResource extends RecordedResource {
   provider?: string;
   /** Every secret value's path, e.g. "bindings[9].text" or "envs". */
   secretLeaves: string[];
+  /** URNs this resource was known by before (resource option `aliases`). */
+  aliases?: string[];
+  /** Lifecycle options the engine receives (set ones only). */
+  options: { protect?: boolean; retainOnDelete?: boolean; deleteBeforeReplace?: boolean };
 }
 
 export interface EvaluateOptions {
   stack: string;
-  /** Program entry; defaults to infra/index.ts. */
+  /**
+   * Checkout whose program and Pulumi.<stack>.yaml are evaluated (its own dist/ included), run
+   * from that directory as the CLI runs a project. Default: this repository.
+   */
+  root?: string;
+  /** Program entry; defaults to <root>/infra/index.ts. */
   program?: string;
+  /** What the cloud already holds (the provider doubles answer data sources from it). Default: nothing. */
+  live?: CloudState;
+  /** Environment variables set for the run only (e.g. TWIST_ARTIFACTS_DIR). */
+  env?: Record<string, string>;
   /** Config overrides, fully qualified ("twist:vmHost"); applied over the stack file and placeholders. */
   config?: Record<string, string>;
   /** Fully qualified keys to remove after merging (to test a missing key). */
@@ -92,8 +105,8 @@ function readStackConfig(file: string): { values: Record<string, string>; secure
   return { values, secure };
 }
 
-function projectName(): string {
-  const doc = loadYaml(readFileSync(join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as { name?: string };
+function projectName(root: string): string {
+  const doc = loadYaml(readFileSync(join(root, "Pulumi.yaml"), "utf8")) as { name?: string };
   if (!doc?.name) throw new Error("Pulumi.yaml has no project name");
   return doc.name;
 }
@@ -108,10 +121,11 @@ export function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation> {
 }
 
 async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
-  const project = projectName();
-  const program = resolve(opts.program ?? DEFAULT_PROGRAM);
-  const stackFile = join(REPO_ROOT, `Pulumi.${opts.stack}.yaml`);
-  const isDefaultProgram = program === DEFAULT_PROGRAM;
+  const root = resolve(opts.root ?? REPO_ROOT);
+  const project = projectName(root);
+  const program = resolve(opts.program ?? join(root, "infra", "index.ts"));
+  const stackFile = join(root, `Pulumi.${opts.stack}.yaml`);
+  const isDefaultProgram = program === join(root, "infra", "index.ts");
   if (!existsSync(stackFile) && isDefaultProgram) throw new Error(`no stack config file Pulumi.${opts.stack}.yaml`);
   const file = existsSync(stackFile) ? readStackConfig(stackFile) : { values: {}, secure: [] };
 
@@ -129,7 +143,8 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
   Object.assign(config, opts.config ?? {});
   for (const key of opts.unset ?? []) delete config[key];
 
-  await pulumi.runtime.setMocks(cloudBoundaryDoubles, project, opts.stack, true);
+  const mocks = cloudBoundaryDoubles(opts.live);
+  await pulumi.runtime.setMocks(mocks, project, opts.stack, true);
   pulumi.runtime.setAllConfig(config, [...secretKeys, ...file.secure]);
 
   const resources: DetailedResource[] = [];
@@ -155,6 +170,8 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
           dependencies: [...new Set<string>(req.getDependenciesList())],
           ...(req.getParent() ? { parent: req.getParent() } : {}),
           custom: req.getCustom(),
+          ...aliasUrns(req),
+          options: lifecycleOptions(req),
           ...(req.getProvider() ? { provider: req.getProvider() } : {}),
           secretLeaves,
         });
@@ -168,6 +185,10 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
   };
 
   const cachedBefore = new Set(Object.keys(require.cache));
+  const cwd = process.cwd();
+  const envBefore = Object.fromEntries(Object.keys(opts.env ?? {}).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, opts.env ?? {});
+  process.chdir(root);
   // A failed apply (e.g. a malformed secret) never resolves the outputs that depend on it; the
   // SDK reports it as an unhandled rejection, which ends the run here as it ends `pulumi up`.
   let abort: (err: Error) => void = () => undefined;
@@ -194,6 +215,11 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
     // A failed run leaves rejections that surface a turn later; they belong to this run, not the next.
     if (failures.length > 0) for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 0));
     process.off("unhandledRejection", onRejection);
+    process.chdir(cwd);
+    for (const [k, v] of Object.entries(envBefore)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
     aborted.catch(() => undefined);
     for (const key of Object.keys(require.cache)) {
       if (!cachedBefore.has(key) && !key.includes("/node_modules/")) delete require.cache[key];
@@ -203,7 +229,7 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
   }
   if (failures.length > 0) {
     // Reset the runtime so the abandoned run's pending outputs are not reported as leaks at exit.
-    await pulumi.runtime.setMocks(cloudBoundaryDoubles, project, opts.stack, true);
+    await pulumi.runtime.setMocks(mocks, project, opts.stack, true);
     throw programError(failures);
   }
 
@@ -211,6 +237,20 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
   const outputs = plain(stackOutputs, "", outputSecrets) as Record<string, unknown>;
   for (const path of outputSecrets) maskPath(outputs, path);
   return { resources, outputs, placeholderKeys };
+}
+
+function lifecycleOptions(req: any): DetailedResource["options"] {
+  return {
+    ...(req.getProtect?.() ? { protect: true } : {}),
+    ...(req.getRetainondelete?.() ? { retainOnDelete: true } : {}),
+    ...(req.getDeletebeforereplacedefined?.() ? { deleteBeforeReplace: req.getDeletebeforereplace() } : {}),
+  };
+}
+
+/** Aliases as the SDK sends them: plain URNs or specs with a URN (name/parent specs are not resolved here). */
+function aliasUrns(req: any): { aliases?: string[] } {
+  const urns = [...(req.getAliasurnsList?.() ?? []), ...(req.getAliasesList?.() ?? []).map((a: any) => a.getUrn?.()).filter(Boolean)] as string[];
+  return urns.length > 0 ? { aliases: urns } : {};
 }
 
 /** Replaces the value at a recorded path ("a.b[2]") with "[secret]". */

@@ -20,13 +20,12 @@ export const PLACEHOLDER_SECRETS: Record<SecretKeyName, string> = {
   solanaPayerSecretKey: "PLACEHOLDER-solanaPayerSecretKey-0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778",
 };
 
-/** Values the mocked providers "mint" (API token values, the tunnel token): secrets too. */
+/** Values the mocked providers "mint" (the tunnel token): secrets too. */
 export const PLACEHOLDER_MINTED = {
-  apiTokenValue: (name: string) => `PLACEHOLDER-minted-apiToken-${name}`,
   tunnelToken: "PLACEHOLDER-minted-tunnelToken-77aa88bb99cc",
 };
 
 /** Every placeholder string a leak scan should look for. */
 export function placeholderNeedles(): string[] {
-  return [...Object.values(PLACEHOLDER_SECRETS), PLACEHOLDER_MINTED.tunnelToken, PLACEHOLDER_MINTED.apiTokenValue("")];
+  return [...Object.values(PLACEHOLDER_SECRETS), PLACEHOLDER_MINTED.tunnelToken];
 }

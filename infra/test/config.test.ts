@@ -60,17 +60,6 @@ describe("infra stack configuration errors", () => {
     expect(weak).not.to.contain("short\"");
   });
 
-  it("refuses expired or too long-lived token expiries", async () => {
-    expect(await failure({ config: { "twist:tokenExpiry": "2020-01-01T00:00:00Z" } })).to.match(/twist:tokenExpiry: is in the past/);
-    expect(await failure({ config: { "twist:tokenExpiry": "2099-01-01T00:00:00Z" } })).to.match(/twist:tokenExpiry: is more than 400 days away/);
-    expect(await failure({ config: { "twist:tokenExpiry": "next year" } })).to.match(/twist:tokenExpiry: must be an ISO-8601 UTC time/);
-  });
-
-  it("requires the token IP ranges in production and refuses an open range", async () => {
-    expect(await failure({ stack: "production", unset: ["twist:tokenAllowedCidrs"] })).to.match(/twist:tokenAllowedCidrs: is required in production/);
-    expect(await failure({ stack: "production", config: { "twist:tokenAllowedCidrs": "0.0.0.0/0" } })).to.match(/twist:tokenAllowedCidrs: must be a comma-separated list of CIDR/);
-  });
-
   it("requires the Solana settings only with the solana adapter", async () => {
     const message = await failure({ config: { "twist:settlementAdapter": "solana" } });
     expect(message).to.contain("twist:solanaRpcUrl: is required");

@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as decl from "../../runtime/edge/bindings";
 import { edgeMiniflareOptions } from "../../runtime/edge/local/miniflare";
-import { PINNED_IMAGES } from "../components/backend";
+import { createHash } from "node:crypto";
+import { PINNED_IMAGES, contextDigest } from "../components/backend";
 import { REPO_ROOT } from "../offline/evaluate";
 import { dependencyOrder } from "../../scripts/plan";
 import { type DetailedResource, type Evaluation } from "../offline/evaluate";
@@ -33,12 +34,11 @@ for (const stack of STACKS) {
         [T.network, "net-edge", "name", `twist-edge-${stack}`],
         [T.volume, "vol-pgdata", "name", `twist-pgdata-${stack}`],
         [T.volume, "vol-redisdata", "name", `twist-redisdata-${stack}`],
-        [T.apiToken, "token-ci-deploy", "name", `twist-ci-deploy-${stack}`],
       ];
-      for (const name of ["postgres", "redis", "migrate", "auth", "influencer", "settlement", "cloudflared"]) {
-        expected.push([T.container, name, "name", `twist-${name}-${stack}`]);
-      }
+      for (const name of ["postgres", "redis", "cloudflared"]) expected.push([T.container, name, "name", `twist-${name}-${stack}`]);
       for (const [type, name, field, value] of expected) expect(get(type, name).inputs[field], `${name}.${field}`).to.equal(value);
+      // App containers carry a revision suffix, so a replacement never collides with the container it replaces.
+      for (const name of ["auth", "influencer", "settlement"]) expect(get(T.container, name).inputs.name, name).to.match(new RegExp(`^twist-${name}-${stack}-[0-9a-f]{10}$`));
       for (const [type, name] of [
         [T.r2Lifecycle, "r2-audit-lifecycle"],
         [T.r2Public, "r2-audit-public-access"],
@@ -52,6 +52,8 @@ for (const stack of STACKS) {
         [T.image, "image-auth"],
         [T.image, "image-influencer"],
         [T.command, "prepare-host"],
+        [T.command, "migrate"],
+        [T.image, "image-migrate"],
       ] as const) {
         expect(() => get(type, name), `${type} ${name}`).not.to.throw();
       }
@@ -90,21 +92,24 @@ for (const stack of STACKS) {
 
     it("deploys the built bundle as an ES module with SQLite Durable Object migrations", () => {
       const script = get(T.script, "worker");
-      expect(script.inputs.content).to.equal(readFileSync(join(REPO_ROOT, "dist", "edge", "index.js"), "utf8"));
+      // The bundle travels as a file and its hash: state and diffs hold 64 hex characters, not the script.
+      expect(script.inputs.content).to.equal(undefined);
+      expect(script.inputs.contentFile).to.equal(join("dist", "edge", "index.js"));
+      expect(script.inputs.contentSha256).to.equal(createHash("sha256").update(readFileSync(join(REPO_ROOT, "dist", "edge", "index.js"))).digest("hex"));
       expect(script.inputs.mainModule).to.equal(decl.WORKER.mainModule);
       expect(script.inputs.compatibilityDate).to.equal(decl.WORKER.compatibilityDate);
-      type Step = { newSqliteClasses?: string[]; newClasses?: string[]; renamedClasses?: { from: string; to: string }[]; deletedClasses?: string[] };
-      const migrations = script.inputs.migrations as { newTag: string; steps?: Step[] } & Step;
-      const steps = migrations.steps ?? [migrations];
-      expect(steps.map((s) => s.newClasses)).to.deep.equal(steps.map(() => undefined));
-      // The classes that exist once every step is applied include every bound class.
+      // A new script (the doubles' empty account): every declared step, no oldTag.
+      const migrations = script.inputs.migrations as { oldTag?: string; newTag: string; steps: { newSqliteClasses?: string[]; deletedClasses?: string[]; newClasses?: string[] }[] };
+      expect(migrations.oldTag).to.equal(undefined);
+      expect(migrations.steps).to.have.length(decl.migrations.length);
+      for (const step of migrations.steps) expect(step.newClasses).to.equal(undefined);
       const live = new Set<string>();
-      for (const step of steps) {
+      for (const step of decl.migrations) {
         for (const c of step.newSqliteClasses ?? []) live.add(c);
-        for (const { from, to } of step.renamedClasses ?? []) (live.delete(from), live.add(to));
+        for (const r of step.renamedClasses ?? []) (live.delete(r.from), live.add(r.to));
         for (const c of step.deletedClasses ?? []) live.delete(c);
       }
-      expect([...live]).to.include.members(decl.durableObjects.map((d) => d.className));
+      expect([...live]).to.have.members(decl.durableObjects.map((d) => d.className));
       expect(migrations.newTag).to.equal(decl.migrations[decl.migrations.length - 1]!.tag);
     });
 
@@ -131,9 +136,10 @@ for (const stack of STACKS) {
     });
 
     it("runs the migration to completion before the API and the settlement worker start", () => {
-      const migrate = get(T.container, "migrate");
-      expect(migrate.inputs).to.include({ attach: true, mustRun: false, restart: "no" });
-      expect(migrate.inputs.command).to.deep.equal(["node", "migrate.js"]);
+      const migrate = get(T.command, "migrate");
+      expect(migrate.inputs.create).to.match(/^set -eu\ndocker run --rm -i /).and.to.contain("exec node migrate.js");
+      expect((migrate.inputs.triggers as string[])[0]).to.match(/^sha256:[0-9a-f]{64}$/);
+      expect(migrate.inputs.create).to.contain((migrate.inputs.triggers as string[])[0]);
       for (const name of ["influencer", "settlement"]) {
         const api = get(T.container, name);
         expect(api.dependencies, name).to.include(migrate.urn);
@@ -143,6 +149,7 @@ for (const stack of STACKS) {
       expect(get(T.container, "influencer").inputs.command).to.deep.equal(["node", "main.js"]);
       expect(get(T.container, "settlement").inputs.command).to.deep.equal(["node", "worker.js"]);
       expect(migrate.dependencies).to.include(get(T.container, "postgres").urn);
+      expect(migrate.dependencies).to.include(get(T.image, "image-migrate").urn);
     });
 
     it("publishes no host port for Postgres, Redis or any service; data stays on an internal network", () => {
@@ -162,33 +169,34 @@ for (const stack of STACKS) {
       expect(ingress.some((s) => /postgres|redis|5432|6379/.test(s))).to.equal(false);
     });
 
-    it("pins third-party images and tags service images with the commit", () => {
+    it("pins third-party images, tags service images with their content digest and runs them by image ID", () => {
       expect(get(T.remoteImage, "image-postgres").inputs.name).to.equal(PINNED_IMAGES.postgres);
       for (const r of resources.filter((x) => x.type === T.remoteImage)) expect(r.inputs.name).to.match(/^[\w./-]+:\d[\w.-]*$/);
       for (const service of ["auth", "influencer"]) {
         const image = get(T.image, `image-${service}`);
-        expect(image.inputs.imageName).to.equal(`twist-${service}:${ev.outputs.commit}`);
-        expect(image.inputs.build).to.deep.include({ context: REPO_ROOT, dockerfile: join(REPO_ROOT, "runtime", service, "Dockerfile") });
+        const dockerfile = join("runtime", service, "Dockerfile");
+        expect(image.inputs.imageName).to.equal(`twist-${service}:${contextDigest(join(REPO_ROOT, "dist", service), join(REPO_ROOT, dockerfile)).slice(0, 16)}`);
+        // The build context is the bundle directory alone, not the repository.
+        expect(image.inputs.build).to.deep.include({ context: join("dist", service), dockerfile });
       }
+      expect(get(T.image, "image-migrate").inputs.build).to.deep.include({ context: join("dist", "influencer"), dockerfile: join("runtime", "influencer", "migrate.Dockerfile") });
+      for (const name of ["auth", "influencer", "settlement"]) expect(get(T.container, name).inputs.image, name).to.match(/^sha256:[0-9a-f]{64}$/);
     });
 
     it("reaches the VM over ssh with host-key checking", () => {
       const provider = get(T.dockerProvider, "docker");
       expect(provider.inputs.host).to.match(/^ssh:\/\/twist@[\w.:[\]-]+:22$/);
-      expect(String(provider.inputs.sshOpts)).to.contain("StrictHostKeyChecking=yes");
+      const sshOpts = JSON.parse(String(provider.inputs.sshOpts)) as string[];
+      expect(sshOpts).to.include("StrictHostKeyChecking=yes");
+      // The host key comes from config through KnownHostsCommand, the key from ssh-agent: no file on disk
+      // that a later `pulumi refresh` or `destroy` would miss.
+      expect(sshOpts.find((o) => o.startsWith("KnownHostsCommand="))).to.match(/^KnownHostsCommand=\/bin\/echo \S+ ssh-ed25519 [A-Za-z0-9+/=]+$/);
+      expect(sshOpts.join(" ")).not.to.match(/-i |IdentityFile|\/tmp\//);
       expect(provider.dependencies).to.include(get(T.command, "prepare-host").urn);
     });
 
-    it("issues CI tokens scoped to the one account and zone, with an expiry", () => {
-      const token = get(T.apiToken, "token-ci-deploy");
-      expect(token.inputs.expiresOn).to.match(/^\d{4}-\d{2}-\d{2}T/);
-      const policies = token.inputs.policies as { resources: string; permissionGroups: { id: string }[] }[];
-      const scopes = policies.map((p) => Object.keys(JSON.parse(p.resources)));
-      for (const keys of scopes) {
-        expect(keys).to.have.length(1);
-        expect(keys[0]).to.match(/^com\.cloudflare\.api\.account\.(zone\.)?[0-9a-f]{32}$/);
-      }
-      if (stack === "production") expect(token.inputs.condition).to.have.nested.property("requestIp.ins").that.is.not.empty;
+    it("mints no API tokens: the stack's only Cloudflare credential is its own bootstrap token", () => {
+      expect(resources.filter((r) => r.type === T.apiToken)).to.deep.equal([]);
     });
 
     it("exports the edge URL, backend URLs, Worker name, image tags and the commit", () => {
@@ -196,7 +204,7 @@ for (const stack of STACKS) {
       expect(ev.outputs.edgeUrl).to.match(/^https:\/\/vau/);
       expect(ev.outputs.backendUrls).to.have.keys(["auth", "influencer"]);
       expect(ev.outputs.commit).to.be.a("string").and.match(/^[0-9a-f]{7,40}/);
-      expect(ev.outputs.imageTags).to.deep.equal({ auth: `twist-auth:${ev.outputs.commit}`, influencer: `twist-influencer:${ev.outputs.commit}` });
+      expect(ev.outputs.imageTags).to.deep.equal({ auth: get(T.image, "image-auth").inputs.imageName, influencer: get(T.image, "image-influencer").inputs.imageName });
     });
   });
 }

@@ -20,7 +20,7 @@ export const r2NoPublicAccess: Rule<ResourceValidationPolicy> = {
       "R2 buckets must not be publicly readable: no enabled r2.dev managed domain and no public custom domain, unless the bucket is allow-listed (allowedPublicBuckets). Read objects through a Worker binding instead.",
     enforcementLevel: "mandatory",
     configSchema: {
-      properties: { ...stackConfigProperty, allowedPublicBuckets: { type: "array", items: { type: "string" }, default: [] } },
+      properties: { ...stackConfigProperty, allowedPublicBuckets: { type: "array", items: { type: "string" }, default: defaults.allowedPublicBuckets } },
     },
     validateResource: [
       validateResourceOfType(cloudflare.R2ManagedDomain, (domain, args, report) => {

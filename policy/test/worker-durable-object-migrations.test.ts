@@ -32,9 +32,21 @@ describe("policy: worker-durable-object-migrations", () => {
     ]);
   });
 
-  it("fails when there are no migrations at all, once per bound class", async () => {
+  it("passes a script sent no migrations: it is at its last tag, and its classes are not in the inputs", async () => {
     const { migrations: _unused, ...worker } = baselineWorker();
-    expect(await check(rule, TYPES.workersScript, worker)).to.have.length(2);
+    expect(await check(rule, TYPES.workersScript, worker)).to.deep.equal([]);
+  });
+
+  it("passes pending steps after the live tag that leave every bound class in place", async () => {
+    const migrations = { oldTag: "v1", newTag: "v2", steps: [{ newSqliteClasses: ["Extra"] }] };
+    expect(await check(rule, TYPES.workersScript, workerWith([], migrations))).to.deep.equal([]);
+  });
+
+  it("fails pending steps after the live tag that delete a bound class", async () => {
+    const migrations = { oldTag: "v1", newTag: "v2", steps: [{ deletedClasses: ["VauDedupe"] }] };
+    expect(await check(rule, TYPES.workersScript, workerWith([], migrations))).to.deep.equal([
+      'Worker "twist-vau-production" binds Durable Object class VauDedupe ("DEDUPE") but the pending migration steps after tag v1 delete or rename it. Bind the class that replaces it, or drop the binding.',
+    ]);
   });
 
   it("fails a class deleted by a later step", async () => {

@@ -138,8 +138,13 @@ describe("rollback CLI", () => {
     expect(none).to.include({ code: 1, stdout: "" });
     expect(none.stderr).to.match(/^error \[NO_EARLIER_SUCCESS\]/);
     expect(runCli([], () => "not json").stderr).to.contain("INVALID_HISTORY");
-    expect(runCli(["--bogus"], read).code).to.equal(1);
-    expect(runCli(["--target"], read).stderr).to.contain("needs a value");
+    // Usage mistakes exit 2 naming the flag (scripts/lib/cli.ts); --help exits 0 with the usage.
+    expect(runCli(["--bogus"], read)).to.deep.include({ code: 2 });
+    expect(runCli(["--bogus"], read).stderr).to.contain("--bogus");
+    expect(runCli(["--target"], read)).to.deep.include({ code: 2 });
+    expect(runCli(["--target"], read).stderr).to.contain("--target");
+    expect(runCli(["--help"], read)).to.deep.include({ code: 0 });
+    expect(runCli(["--help"], read).stdout).to.contain("current program, config and secrets");
   });
 
   it("runs as a script reading history from stdin (as rollback.yml does)", () => {

@@ -206,7 +206,8 @@ describe("auth: Dockerfile", () => {
   });
 
   it("copies only the bundle and its API docs, and runs it as a non-root user", () => {
-    expect(of("COPY")).to.deep.equal(["COPY dist/auth/main.js dist/auth/main.js.map dist/auth/openapi.json ./", "COPY dist/auth/swagger-ui/ ./swagger-ui/"]);
+    // The build context is dist/auth itself (infra/components/backend.ts).
+    expect(of("COPY")).to.deep.equal(["COPY main.js main.js.map openapi.json ./", "COPY swagger-ui/ ./swagger-ui/"]);
     expect(of("ADD")).to.deep.equal([]);
     expect(of("RUN"), "nothing installed at build time").to.deep.equal([]);
     expect(of("USER")).to.have.length(1);

@@ -253,6 +253,7 @@ describe("influencer part 1: Dockerfile", () => {
     expect(DOCKERFILE).to.match(/^HEALTHCHECK /m);
     expect(DOCKERFILE).to.match(/^CMD \["node", "main\.js"\]$/m);
     const copies = DOCKERFILE.match(/^COPY .*$/gm) ?? [];
-    expect(copies).to.deep.equal(["COPY dist/influencer/*.js dist/influencer/*.js.map dist/influencer/openapi.json ./", "COPY dist/influencer/swagger-ui/ ./swagger-ui/"]);
+    // The build context is dist/influencer itself (infra/components/backend.ts).
+    expect(copies).to.deep.equal(["COPY *.js *.js.map openapi.json ./", "COPY swagger-ui/ ./swagger-ui/"]);
   });
 });
