@@ -1,6 +1,6 @@
 // `npm start`: builds the bundles and runs the whole platform locally until Ctrl-C.
 // Configuration (all optional): DATABASE_URL, REDIS_URL, REDIS_PREFIX, EDGE_PORT, AUTH_PORT,
-// INFLUENCER_PORT, EDGE_STATE_DIR, MERCHANT_DOMAINS, and the development keys of
+// INFLUENCER_PORT, SETTLEMENT_METRICS_PORT, EDGE_STATE_DIR, MERCHANT_DOMAINS, and the development keys of
 // scripts/platform/dev-keys.ts.
 import { join } from "node:path";
 import { buildAll } from "./build.mjs";
@@ -17,7 +17,7 @@ async function main() {
     databaseUrl: env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/twist",
     redisUrl: env.REDIS_URL ?? "redis://127.0.0.1:6379",
     redisPrefix: env.REDIS_PREFIX ?? "twist:local:",
-    ports: { edge: port("EDGE_PORT", 8787), auth: port("AUTH_PORT", 3001), influencer: port("INFLUENCER_PORT", 3003) },
+    ports: { edge: port("EDGE_PORT", 8787), auth: port("AUTH_PORT", 3001), influencer: port("INFLUENCER_PORT", 3003), settlement: port("SETTLEMENT_METRICS_PORT", 3004) },
     edgePersistDir: env.EDGE_STATE_DIR ?? join(__dirname, "..", ".local", "edge"),
     merchantDomains: (env.MERCHANT_DOMAINS ?? "shop.example,localhost").split(","),
     log: (line) => console.log(line),
@@ -31,6 +31,7 @@ TWIST is running locally.
   edge (Worker in workerd)  ${platform.urls.edge}    POST /api/v1/vau, /api/v1/vau/batch, GET /health, /metrics
   auth                      ${platform.urls.auth}    POST /auth/nonce, /auth/verify, GET /auth/me
   influencer API            ${platform.urls.influencer}    /api/v1/..., GET /l/:code, /internal/v1/rewards
+  settlement worker         ${platform.urls.settlement}    GET /health, /ready, /metrics
 
 Development keys (every signature and token is enforced; sign with these):
   JWT_KEYS=${k.JWT_KEYS}    (${source("JWT_KEYS")})

@@ -17,7 +17,8 @@ export interface PlatformOptions {
   redisUrl: string;
   /** Namespaces every Redis key (and the settlement queue) of this platform instance. */
   redisPrefix: string;
-  ports: { edge: number; auth: number; influencer: number };
+  /** `settlement`: the settlement worker's /metrics port; any free port when omitted. */
+  ports: { edge: number; auth: number; influencer: number; settlement?: number };
   /** Edge KV/R2/DO state folder; in-memory when omitted. */
   edgePersistDir?: string;
   /** Merchant hostnames referral links may point at. */
@@ -32,7 +33,7 @@ export interface PlatformOptions {
 }
 
 export interface Platform {
-  urls: { edge: string; auth: string; influencer: string };
+  urls: { edge: string; auth: string; influencer: string; settlement?: string };
   keys: DevKeys;
   stop(): Promise<void>;
 }
@@ -45,6 +46,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     edge: `http://${host}:${options.ports.edge}`,
     auth: `http://${host}:${options.ports.auth}`,
     influencer: `http://${host}:${options.ports.influencer}`,
+    ...(options.ports.settlement ? { settlement: `http://${host}:${options.ports.settlement}` } : {}),
   };
   await Promise.all([ensureDatabase(options.databaseUrl), ensureRedis(options.redisUrl)]);
 
@@ -82,7 +84,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     started.push(auth);
     const influencer = startProcess("influencer", bundle("influencer", "main.js"), influencerEnv, lineFor("influencer"));
     started.push(influencer);
-    const worker = startProcess("settlement", bundle("influencer", "worker.js"), influencerEnv, lineFor("settlement"));
+    const worker = startProcess("settlement", bundle("influencer", "worker.js"), { ...influencerEnv, WORKER_METRICS_PORT: String(options.ports.settlement ?? 0) }, lineFor("settlement"));
     started.push(worker);
 
     edge = await startEdge({

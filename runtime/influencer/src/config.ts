@@ -54,6 +54,8 @@ export interface InfluencerConfig {
   SETTLEMENT_BACKOFF_MS: number;
   /** TTL of cached public pool reads. */
   POOL_CACHE_TTL_SECONDS: number;
+  /** The settlement worker's /health, /ready and /metrics port (0: any free port). */
+  WORKER_METRICS_PORT: number;
 }
 
 const list = (pattern?: RegExp) =>
@@ -126,6 +128,7 @@ export const configSchema = Joi.object<InfluencerConfig>({
   SETTLEMENT_ATTEMPTS: Joi.number().integer().min(1).max(50).default(5),
   SETTLEMENT_BACKOFF_MS: Joi.number().integer().min(10).max(3_600_000).default(5000),
   POOL_CACHE_TTL_SECONDS: Joi.number().integer().min(1).max(3600).default(30),
+  WORKER_METRICS_PORT: Joi.number().integer().min(0).max(65535).default(3004),
 });
 
 export function loadInfluencerConfig(env: Record<string, string | undefined> = process.env): InfluencerConfig {
