@@ -92,6 +92,13 @@ export const PLAIN_KEYS = {
   // Where CI tokens may be used from; production requires it (a leaked token is useless elsewhere).
   tokenAllowedCidrs: { check: cidrList, default: "" },
   commit: { check: matches(/^[0-9a-f]{7,40}(-dirty)?$/, "a git commit sha"), default: "" },
+  // Operations (docs/monitoring.md): Grafana's hostname behind Access, who may open it and receives
+  // Cloudflare notifications, the zone's plan (some notifications need a paid plan), and the
+  // per-IP rate limit of the zone rule in front of /api/v1/vau*.
+  grafanaHostname: { check: matches(HOSTNAME, "a hostname inside the zone (Grafana, behind Cloudflare Access)") },
+  operatorEmails: { check: (v) => (v.split(",").every((e) => /^[^@\s,]+@[a-z0-9.-]+\.[a-z]{2,63}$/i.test(e.trim())) ? undefined : "must be a comma-separated list of email addresses") },
+  cloudflarePlan: { check: oneOf("free", "pro", "business", "enterprise"), default: "free" },
+  edgeIpRateLimitPer10s: { check: matches(POSINT, "a positive integer (requests per IP per 10 s)"), default: "50" },
 } satisfies Record<string, PlainKey>;
 export type PlainKeyName = keyof typeof PLAIN_KEYS;
 
@@ -123,6 +130,12 @@ export const SECRET_KEYS = {
     check: (v: string) => (/^[A-Za-z0-9+/]{43,}={0,2}$/.test(v) && Buffer.from(v, "base64").length >= 32 ? undefined : "must be base64 of at least 32 random bytes"),
     purpose: "Cloudflare Tunnel secret (openssl rand -base64 32)",
   },
+  alertWebhookUrl: {
+    check: (v: string) => (/^https:\/\/\S+$/.test(v) ? undefined : "must be an https URL (a Slack-compatible incoming webhook)"),
+    purpose: "where Alertmanager sends alerts (Slack-compatible incoming webhook URL)",
+  },
+  grafanaAdminPassword: { check: minLength(20), purpose: "Grafana admin password" },
+  analyticsApiToken: { check: minLength(32), purpose: "Cloudflare API token with Account Analytics Read only (Grafana reads the edge dataset)" },
   solanaPayerSecretKey: {
     check: minLength(64),
     purpose: "SOLANA_PAYER_SECRET_KEY (only when settlementAdapter is solana)",
@@ -155,6 +168,7 @@ export interface StackConfig {
     vm: { host: string; user: string; port: number; hostKey: string; platform: string };
   } & ServiceSettings;
   access: { tokenExpiry: string; allowedCidrs: string[] };
+  operations: { grafanaHostname: string; operatorEmails: string[]; cloudflarePlan: "free" | "pro" | "business" | "enterprise"; edgeIpRateLimitPer10s: number };
   /** Every secret, as a Pulumi secret Output; solanaPayerSecretKey only with the solana adapter. */
   secrets: Record<Exclude<SecretKeyName, "solanaPayerSecretKey">, pulumi.Output<string>> & { solanaPayerSecretKey?: pulumi.Output<string> };
 }
@@ -193,7 +207,7 @@ export function loadStackConfig(): StackConfig {
   if (stack === "production" && !plain.tokenAllowedCidrs && !problems.some((p) => p.key === fq("tokenAllowedCidrs"))) {
     problems.push({ key: fq("tokenAllowedCidrs"), message: "is required in production (CIDRs of the CI runners that use the tokens)" });
   }
-  for (const host of ["edgeHostname", "authHostname", "apiHostname"] as const) {
+  for (const host of ["edgeHostname", "authHostname", "apiHostname", "grafanaHostname"] as const) {
     const h = plain[host];
     if (h && plain.zoneName && !h.endsWith(`.${plain.zoneName}`)) problems.push({ key: fq(host), message: `must be inside the zone ${plain.zoneName}` });
   }
@@ -268,6 +282,12 @@ export function loadStackConfig(): StackConfig {
       ...(p.settlementAdapter === "solana" ? { solanaRpcUrl: p.solanaRpcUrl, twistMint: p.twistMint } : {}),
     },
     access: { tokenExpiry: p.tokenExpiry, allowedCidrs: p.tokenAllowedCidrs ? p.tokenAllowedCidrs.split(",").map((c) => c.trim()) : [] },
+    operations: {
+      grafanaHostname: p.grafanaHostname,
+      operatorEmails: p.operatorEmails.split(",").map((e) => e.trim().toLowerCase()),
+      cloudflarePlan: p.cloudflarePlan as StackConfig["operations"]["cloudflarePlan"],
+      edgeIpRateLimitPer10s: Number(p.edgeIpRateLimitPer10s),
+    },
     secrets: secrets as StackConfig["secrets"],
   };
 }

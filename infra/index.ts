@@ -5,8 +5,10 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import { join, resolve } from "node:path";
 import { AccessTokens } from "./components/access";
-import { BackendHost } from "./components/backend";
+import { BackendHost, SERVICE_PORTS, SETTLEMENT_METRICS_PORT } from "./components/backend";
 import { EdgePlatform } from "./components/edge";
+import { MONITORING_PORTS, Monitoring } from "./components/monitoring";
+import { ZoneSecurity } from "./components/zone-security";
 import { loadStackConfig } from "./config";
 import { physicalName } from "./naming";
 
@@ -34,6 +36,22 @@ const backend = new BackendHost("backend", {
     twistMint: cfg.backend.twistMint,
   },
   secrets: cfg.secrets,
+  extraIngress: [{ key: "grafana", hostname: cfg.operations.grafanaHostname, service: `http://grafana:${MONITORING_PORTS.grafana}` }],
+});
+
+new Monitoring("monitoring", {
+  stack: cfg.stack,
+  provider: backend.provider,
+  networks: backend.networks,
+  targets: {
+    auth: [pulumi.interpolate`${backend.containers.auth.name}:${SERVICE_PORTS.auth}`],
+    influencer: [pulumi.interpolate`${backend.containers.influencer.name}:${SERVICE_PORTS.influencer}`],
+    settlement: [pulumi.interpolate`${backend.containers.settlement.name}:${SETTLEMENT_METRICS_PORT}`],
+  },
+  dependsOn: Object.values(backend.containers),
+  grafana: { hostname: cfg.operations.grafanaHostname },
+  cloudflareAccountId: cfg.cloudflare.accountId,
+  secrets: { alertWebhookUrl: cfg.secrets.alertWebhookUrl, grafanaAdminPassword: cfg.secrets.grafanaAdminPassword, analyticsApiToken: cfg.secrets.analyticsApiToken },
 });
 
 const edge = new EdgePlatform(
@@ -56,6 +74,18 @@ const edge = new EdgePlatform(
   },
   { providers: { cloudflare: cloudflareProvider } },
 );
+
+new ZoneSecurity("zone-security", {
+  stack: cfg.stack,
+  accountId: cfg.cloudflare.accountId,
+  zoneId: cfg.cloudflare.zoneId,
+  edgeHostname: cfg.edge.hostname,
+  grafanaHostname: cfg.operations.grafanaHostname,
+  operatorEmails: cfg.operations.operatorEmails,
+  ipRequestsPer10s: cfg.operations.edgeIpRateLimitPer10s,
+  plan: cfg.operations.cloudflarePlan,
+  provider: cloudflareProvider,
+});
 
 const access = new AccessTokens("access", {
   stack: cfg.stack,

@@ -28,6 +28,8 @@ export const PINNED_IMAGES = {
 } as const;
 
 export const SERVICE_PORTS = { auth: 3001, influencer: 3003 } as const;
+/** The settlement worker's /metrics (WORKER_METRICS_PORT's default). */
+export const SETTLEMENT_METRICS_PORT = 3004;
 
 export interface BackendSecrets {
   jwtKeys: pulumi.Output<string>;
@@ -53,6 +55,8 @@ export interface BackendHostArgs {
   /** Plain settings of the services (non-secret). */
   settings: ServiceSettings;
   secrets: BackendSecrets;
+  /** More public hostnames the tunnel forwards (e.g. Grafana, behind Access), with a DNS record each. */
+  extraIngress?: { key: string; hostname: string; service: string }[];
 }
 
 /**
@@ -99,7 +103,7 @@ function envList(env: Record<string, string | undefined>): string[] {
 export const SECRETS_DIR = "/run/secrets";
 
 /** One read-only file per secret, owned by the user the image runs as. */
-function secretFiles(files: Record<string, pulumi.Input<string> | undefined>, uid: string, gid = uid): docker.types.input.ContainerUpload[] {
+export function secretFiles(files: Record<string, pulumi.Input<string> | undefined>, uid: string, gid = uid): docker.types.input.ContainerUpload[] {
   return Object.entries(files)
     .filter((e): e is [string, pulumi.Input<string>] => e[1] !== undefined)
     .map(([name, content]) => ({ file: `${SECRETS_DIR}/${name}`, content: pulumi.secret(content), permissions: "0400", owner: uid, group: gid }));
@@ -125,6 +129,7 @@ export class BackendHost extends pulumi.ComponentResource {
   readonly redis: docker.Container;
   readonly migration: docker.Container;
   readonly containers: Record<"auth" | "influencer" | "settlement" | "cloudflared", docker.Container>;
+  readonly networks: { data: docker.Network; edge: docker.Network };
 
   constructor(name: string, args: BackendHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("twist:backend:BackendHost", name, {}, opts);
@@ -164,6 +169,7 @@ export class BackendHost extends pulumi.ComponentResource {
     // Data network is internal (no route to the internet); services join both.
     const dataNet = new docker.Network("net-data", { name: n("data"), driver: "bridge", internal: true }, onHost);
     const edgeNet = new docker.Network("net-edge", { name: n("edge"), driver: "bridge" }, onHost);
+    this.networks = { data: dataNet, edge: edgeNet };
     const pgData = new docker.Volume("vol-pgdata", { name: n("pgdata") }, { ...onHost, retainOnDelete: true });
     const redisData = new docker.Volume("vol-redisdata", { name: n("redisdata") }, onHost);
 
@@ -379,13 +385,14 @@ export class BackendHost extends pulumi.ComponentResource {
           ingresses: [
             { hostname: args.authHostname, service: `http://auth:${SERVICE_PORTS.auth}` },
             { hostname: args.apiHostname, service: `http://influencer:${SERVICE_PORTS.influencer}` },
+            ...(args.extraIngress ?? []).map(({ hostname, service }) => ({ hostname, service })),
             { service: "http_status:404" },
           ],
         },
       },
       cfOpts,
     );
-    for (const [key, hostname] of [["auth", args.authHostname], ["api", args.apiHostname]] as const) {
+    for (const [key, hostname] of [["auth", args.authHostname], ["api", args.apiHostname], ...(args.extraIngress ?? []).map((i) => [i.key, i.hostname] as const)] as const) {
       new cloudflare.DnsRecord(
         `dns-${key}`,
         { zoneId: args.cloudflare.zoneId, name: hostname, type: "CNAME", content: pulumi.interpolate`${tunnel.id}.cfargotunnel.com`, proxied: true, ttl: 1, comment: `twist ${stack} tunnel` },

@@ -155,7 +155,7 @@ for (const stack of STACKS) {
 
     it("pins third-party images and tags service images with the commit", () => {
       expect(get(T.remoteImage, "image-postgres").inputs.name).to.equal(PINNED_IMAGES.postgres);
-      for (const r of resources.filter((x) => x.type === T.remoteImage)) expect(r.inputs.name).to.match(/^[\w./-]+:\d[\w.-]*$/);
+      for (const r of resources.filter((x) => x.type === T.remoteImage)) expect(r.inputs.name).to.match(/^[\w./-]+:v?\d[\w.-]*$/);
       for (const service of ["auth", "influencer"]) {
         const image = get(T.image, `image-${service}`);
         expect(image.inputs.imageName).to.equal(`twist-${service}:${ev.outputs.commit}`);
