@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { load } from "js-yaml";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RULE_FILES, RULES_DIR } from "../../ops/prometheus/config";
@@ -53,6 +54,21 @@ describe("ops: Prometheus rules and Alertmanager config (promtool, amtool)", () 
       expect(result.stdout + result.stderr).to.contain("FAILED");
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("sends every alert to a runbook that exists and names the alert and a query that confirms it", () => {
+    const alerts = RULE_FILES.flatMap((f) =>
+      (load(readFileSync(join(RULES_DIR, f), "utf8")) as { groups: { rules: { alert?: string; labels?: { severity?: string }; annotations?: { runbook?: string } }[] }[] }).groups.flatMap((g) => g.rules.filter((r) => r.alert)),
+    );
+    expect(alerts.length).to.be.greaterThan(8);
+    for (const a of alerts) {
+      expect(["page", "ticket"], a.alert).to.include(a.labels?.severity);
+      const runbook = join(__dirname, "..", "..", a.annotations?.runbook ?? "missing");
+      expect(existsSync(runbook), `${a.alert}: ${a.annotations?.runbook}`).to.equal(true);
+      const text = readFileSync(runbook, "utf8");
+      expect(text, `${a.alert} named in its runbook`).to.contain(`\`${a.alert}\``);
+      expect(text, `${a.alert}'s runbook has a Prometheus query`).to.contain("promtool query instant");
     }
   });
 
