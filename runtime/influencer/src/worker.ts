@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const adapter = createSettlementAdapter(config);
   const running = startSettlementWorker(settlementQueueOptions(config), payouts, adapter, logger);
   void running.sweep().catch((err: unknown) => logger.warn({ err }, "initial settlement sweep failed"));
-  const metrics = await listen(settlementMetricsApp(sequelize, running), config.WORKER_METRICS_PORT);
+  const metrics = await listen(settlementMetricsApp(sequelize, running, logger), config.WORKER_METRICS_PORT);
   logger.info({ adapter: adapter.name, queue: config.SETTLEMENT_QUEUE, metricsPort: metrics.port }, "settlement worker running");
   // Stop the worker (it finishes the job in hand), then close Postgres.
   shutdownOnSignals(logger, async () => {

@@ -76,7 +76,8 @@ export function observability(service: string, checks: Record<string, ReadinessC
   return { registry, httpMetrics, routes };
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+/** Rejects when `promise` takes longer than `ms` (a dependency that hangs instead of failing). */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("timeout")), ms);
     promise.then(
