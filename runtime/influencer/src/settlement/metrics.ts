@@ -48,30 +48,16 @@ function registerSettlementMetrics(registry: Registry, sequelize: Sequelize, run
       for (const [state, n] of Object.entries(counts ?? {})) this.set({ state }, n);
     },
   });
-  new Gauge({
-    name: "settlement_pending_payouts",
-    help: "Payouts still pending (reserved, not yet posted or voided)",
-    registers: [registry],
-    async collect() {
-      const pending = await pendingPayouts(sequelize).catch(() => undefined);
-      this.set(pending ? pending.count : NaN);
-    },
-  });
-  new Gauge({
-    name: "settlement_oldest_pending_payout_age_seconds",
-    help: "Age of the oldest pending payout (0 when none)",
-    registers: [registry],
-    async collect() {
-      const pending = await pendingPayouts(sequelize).catch(() => undefined);
-      this.set(pending ? pending.oldestAgeSeconds : NaN);
-    },
-  });
-}
-
-async function pendingPayouts(sequelize: Sequelize): Promise<{ count: number; oldestAgeSeconds: number }> {
-  const [row] = await withTimeout(sequelize.query<{ count: string; age: string | null }>(
-    `SELECT count(*)::text AS count, extract(epoch FROM now() - min(created_at))::text AS age FROM payouts WHERE status = 'pending'`,
-    { type: QueryTypes.SELECT },
-  ), SOURCE_TIMEOUT_MS);
-  return { count: Number(row?.count ?? 0), oldestAgeSeconds: row?.age ? Math.max(0, Number(row.age)) : 0 };
+  const pendingGauge = (name: string, help: string, pick: (p: PendingPayouts) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const pending = await pendingPayouts(sequelize).catch(() => undefined);
+        this.set(pending ? pick(pending) : NaN);
+      },
+    });
+  pendingGauge("settlement_pending_payouts", "Payouts still pending (reserved, not yet posted or voided)", (p) => p.count);
+  pendingGauge("settlement_oldest_pending_payout_age_seconds", "Age of the oldest pending payout (0 when none)", (p) => p.oldestAgeSeconds);
 }
