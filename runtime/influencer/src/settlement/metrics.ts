@@ -61,3 +61,19 @@ function registerSettlementMetrics(registry: Registry, sequelize: Sequelize, run
   pendingGauge("settlement_pending_payouts", "Payouts still pending (reserved, not yet posted or voided)", (p) => p.count);
   pendingGauge("settlement_oldest_pending_payout_age_seconds", "Age of the oldest pending payout (0 when none)", (p) => p.oldestAgeSeconds);
 }
+
+interface PendingPayouts {
+  count: number;
+  oldestAgeSeconds: number;
+}
+
+async function pendingPayouts(sequelize: Sequelize): Promise<PendingPayouts> {
+  const [row] = await withTimeout(
+    sequelize.query<{ count: string; age: string | null }>(
+      `SELECT count(*)::text AS count, extract(epoch FROM now() - min(created_at))::text AS age FROM payouts WHERE status = 'pending'`,
+      { type: QueryTypes.SELECT },
+    ),
+    SOURCE_TIMEOUT_MS,
+  );
+  return { count: Number(row?.count ?? 0), oldestAgeSeconds: row?.age ? Math.max(0, Number(row.age)) : 0 };
+}
