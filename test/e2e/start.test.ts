@@ -27,7 +27,7 @@ describe("npm start", function () {
   });
 
   it("runs the platform, prints URLs and development keys, and stops every service on SIGINT", async () => {
-    const ports = { EDGE_PORT: await freePort(), AUTH_PORT: await freePort(), INFLUENCER_PORT: await freePort() };
+    const ports = { EDGE_PORT: await freePort(), AUTH_PORT: await freePort(), INFLUENCER_PORT: await freePort(), SETTLEMENT_METRICS_PORT: await freePort() };
     const launcher = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
       cwd: ROOT,
       env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, EDGE_STATE_DIR: state, LOG_LEVEL: "warn" },
@@ -42,7 +42,12 @@ describe("npm start", function () {
     expect(out, out).to.include("Ctrl-C stops everything.");
     expect(out).to.include(`http://127.0.0.1:${ports.EDGE_PORT}`).and.to.include("VAU_SIGNING_KEYS=").and.to.include("MERCHANT_SIGNING_KEYS=");
 
-    const urls = [`http://127.0.0.1:${ports.EDGE_PORT}/health`, `http://127.0.0.1:${ports.AUTH_PORT}/ready`, `http://127.0.0.1:${ports.INFLUENCER_PORT}/ready`];
+    const urls = [
+      `http://127.0.0.1:${ports.EDGE_PORT}/health`,
+      `http://127.0.0.1:${ports.AUTH_PORT}/ready`,
+      `http://127.0.0.1:${ports.INFLUENCER_PORT}/ready`,
+      `http://127.0.0.1:${ports.SETTLEMENT_METRICS_PORT}/ready`,
+    ];
     for (const url of urls) expect((await fetch(url)).status, url).to.equal(200);
 
     launcher.kill("SIGINT");
