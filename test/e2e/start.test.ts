@@ -48,7 +48,16 @@ describe("npm start", function () {
       `http://127.0.0.1:${ports.INFLUENCER_PORT}/ready`,
       `http://127.0.0.1:${ports.SETTLEMENT_METRICS_PORT}/ready`,
     ];
-    for (const url of urls) expect((await fetch(url)).status, url).to.equal(200);
+    // The settlement worker is not waited for by the launcher: give it a few seconds to listen.
+    const statusOf = async (url: string) => {
+      for (let i = 0; i < 50; i++) {
+        const status = await fetch(url).then((r) => r.status, () => undefined);
+        if (status !== undefined) return status;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return undefined;
+    };
+    for (const url of urls) expect(await statusOf(url), url).to.equal(200);
 
     launcher.kill("SIGINT");
     const [code] = await exited;
