@@ -86,6 +86,13 @@ export const PLAIN_KEYS = {
   smtpTls: { check: oneOf("starttls", "implicit"), default: "starttls" },
   smtpUser: { check: matches(/^\S{1,256}$/, "the SMTP user name") },
   mailFrom: { check: matches(/^([^<>\r\n]*<[^@\s<>]+@[^@\s<>]+>|[^@\s<>]+@[^@\s<>]+)$/, "a sender address, e.g. TWIST <no-reply@example.com>") },
+  // Operations (docs/monitoring.md): Grafana's hostname behind Access, who may open it and receives
+  // Cloudflare notifications, the zone's plan (some notifications need a paid plan), and the
+  // per-IP rate limit of the zone rule in front of /api/v1/vau*.
+  grafanaHostname: { check: matches(HOSTNAME, "a hostname inside the zone (Grafana, behind Cloudflare Access)") },
+  operatorEmails: { check: (v) => (v.split(",").every((e) => /^[^@\s,]+@[a-z0-9.-]+\.[a-z]{2,63}$/i.test(e.trim())) ? undefined : "must be a comma-separated list of email addresses") },
+  cloudflarePlan: { check: oneOf("free", "pro", "business", "enterprise"), default: "free" },
+  edgeIpRateLimitPer10s: { check: matches(POSINT, "a positive integer (requests per IP per 10 s)"), default: "50" },
 } satisfies Record<string, PlainKey>;
 export type PlainKeyName = keyof typeof PLAIN_KEYS;
 
@@ -118,6 +125,12 @@ export const SECRET_KEYS = {
     purpose: "Cloudflare Tunnel secret (openssl rand -base64 32)",
   },
   smtpPassword: { check: (v: string) => (v.length > 0 ? undefined : "must not be empty"), purpose: "SMTP_PASSWORD of smtpUser at smtpHost (verification mail)" },
+  alertWebhookUrl: {
+    check: (v: string) => (/^https:\/\/\S+$/.test(v) ? undefined : "must be an https URL (a Slack-compatible incoming webhook)"),
+    purpose: "where Alertmanager sends alerts (Slack-compatible incoming webhook URL)",
+  },
+  grafanaAdminPassword: { check: minLength(20), purpose: "Grafana admin password" },
+  analyticsApiToken: { check: minLength(32), purpose: "Cloudflare API token with Account Analytics Read only (Grafana reads the edge dataset)" },
   solanaPayerSecretKey: {
     check: minLength(64),
     purpose: "SOLANA_PAYER_SECRET_KEY (only when settlementAdapter is solana)",
@@ -151,6 +164,7 @@ export interface StackConfig {
     apiHostname: string;
     vm: { host: string; user: string; port: number; hostKey: string; platform: string };
   } & ServiceSettings;
+  operations: { grafanaHostname: string; operatorEmails: string[]; cloudflarePlan: "free" | "pro" | "business" | "enterprise"; edgeIpRateLimitPer10s: number };
   /** Every secret, as a Pulumi secret Output; solanaPayerSecretKey only with the solana adapter. */
   secrets: Record<Exclude<SecretKeyName, "solanaPayerSecretKey">, pulumi.Output<string>> & { solanaPayerSecretKey?: pulumi.Output<string> };
 }
@@ -186,7 +200,7 @@ export function loadStackConfig(): StackConfig {
     if (message) problems.push({ key: fq(key), message });
     else plain[key] = raw;
   }
-  for (const host of ["edgeHostname", "authHostname", "apiHostname"] as const) {
+  for (const host of ["edgeHostname", "authHostname", "apiHostname", "grafanaHostname"] as const) {
     const h = plain[host];
     if (h && plain.zoneName && !h.endsWith(`.${plain.zoneName}`)) problems.push({ key: fq(host), message: `must be inside the zone ${plain.zoneName}` });
   }
@@ -260,6 +274,12 @@ export function loadStackConfig(): StackConfig {
       settlementAdapter: p.settlementAdapter as "ledger" | "solana",
       ...(p.settlementAdapter === "solana" ? { solanaRpcUrl: p.solanaRpcUrl, twistMint: p.twistMint } : {}),
       smtp: { host: p.smtpHost, port: p.smtpPort, tls: p.smtpTls, user: p.smtpUser, from: p.mailFrom },
+    },
+    operations: {
+      grafanaHostname: p.grafanaHostname,
+      operatorEmails: p.operatorEmails.split(",").map((e) => e.trim().toLowerCase()),
+      cloudflarePlan: p.cloudflarePlan as StackConfig["operations"]["cloudflarePlan"],
+      edgeIpRateLimitPer10s: Number(p.edgeIpRateLimitPer10s),
     },
     secrets: secrets as StackConfig["secrets"],
   };

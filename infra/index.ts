@@ -4,8 +4,11 @@
 // own bootstrap token (docs/secrets.md). Run offline with `npm run plan`.
 import * as cloudflare from "@pulumi/cloudflare";
 import { join, resolve } from "node:path";
-import { BackendHost } from "./components/backend";
+import * as pulumi from "@pulumi/pulumi";
+import { BackendHost, METRICS_PORTS, SETTLEMENT_METRICS_PORT } from "./components/backend";
 import { EdgePlatform } from "./components/edge";
+import { MONITORING_PORTS, Monitoring } from "./components/monitoring";
+import { ZoneSecurity } from "./components/zone-security";
 import { artifactsDirectory, loadStackConfig } from "./config";
 import { physicalName } from "./naming";
 
@@ -26,6 +29,24 @@ const backend = new BackendHost("backend", {
   artifactsDir,
   cloudflare: { accountId: cfg.cloudflare.accountId, zoneId: cfg.cloudflare.zoneId, provider: cloudflareProvider },
   secrets: cfg.secrets,
+  extraIngress: [{ key: "grafana", hostname: cfg.operations.grafanaHostname, service: `http://grafana:${MONITORING_PORTS.grafana}` }],
+});
+
+// Prometheus scrapes the services' private metrics listeners, which the tunnel never routes.
+const containers = backend.nodes.containers;
+new Monitoring("monitoring", {
+  stack: cfg.stack,
+  provider: backend.nodes.provider,
+  networks: backend.nodes.networks,
+  targets: {
+    auth: [pulumi.interpolate`${containers.auth.name}:${METRICS_PORTS.auth}`],
+    influencer: [pulumi.interpolate`${containers.influencer.name}:${METRICS_PORTS.influencer}`],
+    settlement: [pulumi.interpolate`${containers.settlement.name}:${SETTLEMENT_METRICS_PORT}`],
+  },
+  dependsOn: [containers.auth, containers.influencer, containers.settlement],
+  grafana: { hostname: cfg.operations.grafanaHostname },
+  cloudflareAccountId: cfg.cloudflare.accountId,
+  secrets: { alertWebhookUrl: cfg.secrets.alertWebhookUrl, grafanaAdminPassword: cfg.secrets.grafanaAdminPassword, analyticsApiToken: cfg.secrets.analyticsApiToken },
 });
 
 const edge = new EdgePlatform(
@@ -47,6 +68,18 @@ const edge = new EdgePlatform(
   },
   { providers: { cloudflare: cloudflareProvider } },
 );
+
+new ZoneSecurity("zone-security", {
+  stack: cfg.stack,
+  accountId: cfg.cloudflare.accountId,
+  zoneId: cfg.cloudflare.zoneId,
+  edgeHostname: cfg.edge.hostname,
+  grafanaHostname: cfg.operations.grafanaHostname,
+  operatorEmails: cfg.operations.operatorEmails,
+  ipRequestsPer10s: cfg.operations.edgeIpRateLimitPer10s,
+  plan: cfg.operations.cloudflarePlan,
+  provider: cloudflareProvider,
+});
 
 export const stack = cfg.stack;
 export const commit = cfg.commit;

@@ -10,6 +10,7 @@ import { productionAuditBucket } from "./policies/production-audit-bucket";
 import { queueConsumerBoundedRetries } from "./policies/queue-consumer-bounded-retries";
 import { queueProducersHaveConsumers } from "./policies/queue-producers-have-consumers";
 import { r2NoPublicAccess } from "./policies/r2-no-public-access";
+import { vauZoneRuleset } from "./policies/vau-zone-ruleset";
 import { workerCompatibilityDate } from "./policies/worker-compatibility-date";
 import { workerDurableObjectMigrations } from "./policies/worker-durable-object-migrations";
 import { type Rule, enforcementFor } from "./lib/rule";
@@ -26,6 +27,7 @@ export const rules: readonly Rule[] = [
   queueConsumerBoundedRetries,
   queueProducersHaveConsumers,
   productionAuditBucket,
+  vauZoneRuleset,
 ];
 
 export const PACK_NAME = "twist-crossguard";

@@ -12,6 +12,7 @@ Builds the bundles, then runs the whole platform locally until Ctrl-C. Configure
   REDIS_URL         default redis://127.0.0.1:6379;  REDIS_PREFIX  default twist:local:
   EDGE_PORT, AUTH_PORT, INFLUENCER_PORT   default 8787, 3001, 3003
   AUTH_METRICS_PORT, INFLUENCER_METRICS_PORT   default 9101, 9103 (the private /metrics listeners)
+  SETTLEMENT_METRICS_PORT   default 3004 (the settlement worker's /health, /ready, /metrics)
   EDGE_STATE_DIR    default .local/edge;  MERCHANT_DOMAINS  default shop.example,localhost
   ${Object.keys(DEV_KEY_DEFAULTS).join(", ")}   development keys (defaults printed at start)`;
 
@@ -28,7 +29,7 @@ async function main() {
     databaseUrl: env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/twist",
     redisUrl: env.REDIS_URL ?? "redis://127.0.0.1:6379",
     redisPrefix: env.REDIS_PREFIX ?? "twist:local:",
-    ports: { edge: port("EDGE_PORT", 8787), auth: port("AUTH_PORT", 3001), influencer: port("INFLUENCER_PORT", 3003) },
+    ports: { edge: port("EDGE_PORT", 8787), auth: port("AUTH_PORT", 3001), influencer: port("INFLUENCER_PORT", 3003), settlement: port("SETTLEMENT_METRICS_PORT", 3004) },
     metricsPorts: { auth: port("AUTH_METRICS_PORT", 9101), influencer: port("INFLUENCER_METRICS_PORT", 9103) },
     edgePersistDir: env.EDGE_STATE_DIR ?? join(__dirname, "..", ".local", "edge"),
     merchantDomains: (env.MERCHANT_DOMAINS ?? "shop.example,localhost").split(","),
@@ -45,6 +46,7 @@ TWIST is running locally.
   auth                      ${platform.urls.auth}    POST /auth/nonce, /auth/verify, GET /auth/me
   influencer API            ${platform.urls.influencer}    /api/v1/..., GET /l/:code, /internal/v1/rewards
   private metrics           http://127.0.0.1:${port("AUTH_METRICS_PORT", 9101)}/metrics (auth), http://127.0.0.1:${port("INFLUENCER_METRICS_PORT", 9103)}/metrics (influencer)
+  settlement worker         ${platform.urls.settlement}    GET /health, /ready, /metrics
 
 Development keys (every signature and token is enforced; sign with these):
   JWT_KEYS=${k.JWT_KEYS}    (${source("JWT_KEYS")})

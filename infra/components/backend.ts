@@ -37,6 +37,8 @@ export const PINNED_IMAGES = {
 export const SERVICE_PORTS = { auth: 3001, influencer: 3003 } as const;
 /** Private /metrics listeners (METRICS_PORT): reachable on the container networks, never a tunnel ingress. */
 export const METRICS_PORTS = { auth: 9101, influencer: 9103 } as const;
+/** The settlement worker's /health, /ready and /metrics (WORKER_METRICS_PORT's default). */
+export const SETTLEMENT_METRICS_PORT = 3004;
 export const SECRETS_DIR = "/run/secrets";
 
 export interface BackendSecrets {
@@ -77,6 +79,8 @@ export interface BackendHostArgs extends Readonly<StackConfig["backend"]> {
   secrets: BackendSecrets;
   /** Changes a container's args before it is created (SST's transform). Default: none. */
   transform?: { container?: (name: string, args: docker.ContainerArgs) => void };
+  /** More public hostnames the tunnel forwards (e.g. Grafana, behind Access), with a DNS record each. Default: none. */
+  extraIngress?: { key: string; hostname: string; service: string }[];
 }
 
 /** What the component created (SST's `nodes`). Other components attach to `provider` and `networks`. */
@@ -100,7 +104,7 @@ function envList(env: Record<string, string | undefined>): string[] {
 }
 
 /** One read-only file per secret, owned by the user the image runs as. */
-function secretFiles(files: Record<string, pulumi.Input<string> | undefined>, [uid, gid]: readonly [string, string]): docker.types.input.ContainerUpload[] {
+export function secretFiles(files: Record<string, pulumi.Input<string> | undefined>, [uid, gid]: readonly [string, string]): docker.types.input.ContainerUpload[] {
   return Object.entries(files)
     .filter((e): e is [string, pulumi.Input<string>] => e[1] !== undefined)
     .map(([name, content]) => ({ file: `${SECRETS_DIR}/${name}`, content: pulumi.secret(content), permissions: "0400", owner: uid, group: gid }));
@@ -416,13 +420,14 @@ docker run --rm -i --name ${n("migrate")}-$(date +%s) --network ${networks.data.
             ingresses: [
               { hostname: args.authHostname, service: `http://auth:${SERVICE_PORTS.auth}` },
               { hostname: args.apiHostname, service: `http://influencer:${SERVICE_PORTS.influencer}` },
+              ...(args.extraIngress ?? []).map(({ hostname, service }) => ({ hostname, service })),
               { service: "http_status:404" },
             ],
           },
         },
         cfOpts,
       );
-      for (const [key, hostname] of [["auth", args.authHostname], ["api", args.apiHostname]] as const) {
+      for (const [key, hostname] of [["auth", args.authHostname], ["api", args.apiHostname], ...(args.extraIngress ?? []).map((i) => [i.key, i.hostname] as const)] as const) {
         new cloudflare.DnsRecord(
           `dns-${key}`,
           { zoneId: args.cloudflare.zoneId, name: hostname, type: "CNAME", content: pulumi.interpolate`${t.id}.cfargotunnel.com`, proxied: true, ttl: 1, comment: `twist ${stack} tunnel` },

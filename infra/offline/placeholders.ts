@@ -17,6 +17,9 @@ export const PLACEHOLDER_SECRETS: Record<SecretKeyName, string> = {
   vmSshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nPLACEHOLDER-vmSshPrivateKey-8899aabbccddeeff\n-----END OPENSSH PRIVATE KEY-----\n",
   tunnelSecret: Buffer.from("PLACEHOLDER-tunnelSecret-0123456789abcdef").toString("base64"),
   smtpPassword: "PLACEHOLDER-smtpPassword-6a7b8c9d0e1f",
+  alertWebhookUrl: "https://hooks.example/PLACEHOLDER-alertWebhookUrl-5a4b3c2d1e0f",
+  grafanaAdminPassword: "PLACEHOLDER-grafanaAdminPassword-7c6d5e4f3a2b",
+  analyticsApiToken: "PLACEHOLDER-analyticsApiToken-2b3c4d5e6f7a8b9c",
   solanaPayerSecretKey: "PLACEHOLDER-solanaPayerSecretKey-0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778",
 };
 

@@ -171,7 +171,7 @@ for (const stack of STACKS) {
 
     it("pins third-party images, tags service images with their content digest and runs them by image ID", () => {
       expect(get(T.remoteImage, "image-postgres").inputs.name).to.equal(PINNED_IMAGES.postgres);
-      for (const r of resources.filter((x) => x.type === T.remoteImage)) expect(r.inputs.name).to.match(/^[\w./-]+:\d[\w.-]*$/);
+      for (const r of resources.filter((x) => x.type === T.remoteImage)) expect(r.inputs.name).to.match(/^[\w./-]+:v?\d[\w.-]*$/);
       for (const service of ["auth", "influencer"]) {
         const image = get(T.image, `image-${service}`);
         const dockerfile = join("runtime", service, "Dockerfile");

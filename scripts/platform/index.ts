@@ -25,7 +25,8 @@ export interface PlatformOptions {
   redisUrl: string;
   /** Namespaces every Redis key (and the settlement queue) of this platform instance. */
   redisPrefix: string;
-  ports: { edge: number; auth: number; influencer: number };
+  /** `settlement`: the settlement worker's /health, /ready and /metrics port; any free port when omitted. */
+  ports: { edge: number; auth: number; influencer: number; settlement?: number };
   /** Private /metrics listeners; any free port when omitted. */
   metricsPorts?: { auth: number; influencer: number };
   /** Edge KV/R2/DO state folder; in-memory when omitted. */
@@ -44,7 +45,7 @@ export interface PlatformOptions {
 }
 
 export interface Platform {
-  urls: { edge: string; auth: string; influencer: string };
+  urls: { edge: string; auth: string; influencer: string; settlement?: string };
   keys: DevKeys;
   stop(): Promise<void>;
 }
@@ -91,6 +92,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     edge: `http://${host}:${options.ports.edge}`,
     auth: `http://${host}:${options.ports.auth}`,
     influencer: `http://${host}:${options.ports.influencer}`,
+    ...(options.ports.settlement ? { settlement: `http://${host}:${options.ports.settlement}` } : {}),
   };
   progress("checking PostgreSQL and Redis");
   await Promise.all([ensureDatabase(options.databaseUrl), ensureRedis(options.redisUrl)]);
@@ -112,7 +114,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     started.push(auth);
     const influencer = startProcess("influencer", BUNDLES.influencer, influencerEnv, lineFor("influencer"));
     started.push(influencer);
-    const worker = startProcess("settlement", BUNDLES.settlement, influencerEnv, lineFor("settlement"));
+    const worker = startProcess("settlement", BUNDLES.settlement, { ...influencerEnv, WORKER_METRICS_PORT: String(options.ports.settlement ?? 0) }, lineFor("settlement"));
     started.push(worker);
 
     progress("starting the edge Worker in workerd");

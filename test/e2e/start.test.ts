@@ -35,6 +35,7 @@ describe("npm start", function () {
       INFLUENCER_PORT: await freePort(),
       AUTH_METRICS_PORT: await freePort(),
       INFLUENCER_METRICS_PORT: await freePort(),
+      SETTLEMENT_METRICS_PORT: await freePort(),
     };
     const launcher = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
       cwd: ROOT,
@@ -63,8 +64,22 @@ describe("npm start", function () {
     expect([...at].sort((a, b) => a - b)).to.deep.equal(at);
     expect(out).to.include(`http://127.0.0.1:${ports.EDGE_PORT}`).and.to.include("VAU_SIGNING_KEYS=").and.to.include("MERCHANT_SIGNING_KEYS=");
 
-    const urls = [`http://127.0.0.1:${ports.EDGE_PORT}/health`, `http://127.0.0.1:${ports.AUTH_PORT}/ready`, `http://127.0.0.1:${ports.INFLUENCER_PORT}/ready`];
-    for (const url of urls) expect((await fetch(url)).status, url).to.equal(200);
+    const urls = [
+      `http://127.0.0.1:${ports.EDGE_PORT}/health`,
+      `http://127.0.0.1:${ports.AUTH_PORT}/ready`,
+      `http://127.0.0.1:${ports.INFLUENCER_PORT}/ready`,
+      `http://127.0.0.1:${ports.SETTLEMENT_METRICS_PORT}/ready`,
+    ];
+    // The settlement worker is not waited for by the launcher: give it a few seconds to listen.
+    const statusOf = async (url: string) => {
+      for (let i = 0; i < 50; i++) {
+        const status = await fetch(url).then((r) => r.status, () => undefined);
+        if (status !== undefined) return status;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return undefined;
+    };
+    for (const url of urls) expect(await statusOf(url), url).to.equal(200);
     // /metrics of the services: private listeners only; the public ports answer 404.
     for (const [service, publicPort, metricsPort] of [["auth", ports.AUTH_PORT, ports.AUTH_METRICS_PORT], ["influencer", ports.INFLUENCER_PORT, ports.INFLUENCER_METRICS_PORT]] as const) {
       expect((await fetch(`http://127.0.0.1:${publicPort}/metrics`)).status, service).to.equal(404);

@@ -131,7 +131,7 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
       app.use(linksRouter(context, links));
       app.use(conversionsRouter(context, conversions));
       // ---- part 1 routers above, part 2 routers below ----
-      app.use(rewardsRouter(money.credits, config.SERVICE_SIGNING_KEYS));
+      app.use(rewardsRouter(money.credits, config.SERVICE_SIGNING_KEYS, obs.registry));
       app.use(poolsRouter(money.pools, sequelize, identity, config.POOL_CACHE_TTL_SECONDS));
       app.use(payoutsRouter(money.payouts, money.settlementQueue, sequelize, identity, logger));
       app.use(meRouter(money.ledger, money.pools, identity));

@@ -83,6 +83,8 @@ export interface InfluencerConfig {
   STAKE_LIMIT_PER_WINDOW: number;
   LINK_LIMIT_PER_WINDOW: number;
   PAYOUT_LIMIT_PER_WINDOW: number;
+  /** The settlement worker's /health, /ready and /metrics port (0: any free port). */
+  WORKER_METRICS_PORT: number;
 }
 
 const list = (pattern?: RegExp) =>
@@ -204,6 +206,7 @@ export const configSchema = Joi.object<InfluencerConfig & RawSmtp>({
   STAKE_LIMIT_PER_WINDOW: Joi.number().integer().min(1).max(1_000_000).default(30),
   LINK_LIMIT_PER_WINDOW: Joi.number().integer().min(1).max(1_000_000).default(20),
   PAYOUT_LIMIT_PER_WINDOW: Joi.number().integer().min(1).max(1_000_000).default(5),
+  WORKER_METRICS_PORT: Joi.number().integer().min(0).max(65535).default(3004),
 });
 
 export function loadInfluencerConfig(env: Record<string, string | undefined> = process.env): InfluencerConfig {

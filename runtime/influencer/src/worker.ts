@@ -1,6 +1,6 @@
 // The settlement worker process (`node worker.js` in the influencer image): consumes the payout
 // settlement queue, posts or voids payouts through the configured adapter, sweeps stale pending ones.
-import { shutdownOnSignals } from "@twist/service";
+import { listen, shutdownOnSignals } from "@twist/service";
 import { ConfigError } from "@twist/shared/config";
 import { createLogger, flushAndExit } from "@twist/shared/logger";
 import { loadInfluencerConfig } from "./config";
@@ -8,8 +8,9 @@ import { createSequelize } from "./db";
 import { Ledger } from "./ledger";
 import { createPayoutService } from "./ledger/wiring";
 import { createSettlementAdapter, settlementQueueOptions, startSettlementWorker } from "./settlement";
+import { settlementMetricsApp } from "./settlement/metrics";
 
-function main(): void {
+async function main(): Promise<void> {
   const logger = createLogger("influencer-worker");
   let config;
   try {
@@ -28,12 +29,17 @@ function main(): void {
   const adapter = createSettlementAdapter(config);
   const running = startSettlementWorker(settlementQueueOptions(config), payouts, adapter, logger);
   void running.sweep().catch((err: unknown) => logger.warn({ err }, "initial settlement sweep failed"));
-  logger.info({ adapter: adapter.name, queue: config.SETTLEMENT_QUEUE }, "settlement worker running");
+  const metrics = await listen(settlementMetricsApp(sequelize, running, logger), config.WORKER_METRICS_PORT);
+  logger.info({ adapter: adapter.name, queue: config.SETTLEMENT_QUEUE, metricsPort: metrics.port }, "settlement worker running");
   // Stop the worker (it finishes the job in hand), then close Postgres.
   shutdownOnSignals(logger, async () => {
+    await metrics.close();
     await running.close();
     await sequelize.close();
   });
 }
 
-main();
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

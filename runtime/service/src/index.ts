@@ -4,7 +4,7 @@ export { requestContext } from "./context";
 export { jsonBody } from "./body";
 export { validate } from "./validate";
 export { errorHandler, notFoundHandler } from "./errors";
-export { observability, type Observability, type ReadinessCheck } from "./observability";
+export { observability, withTimeout, type Observability, type ReadinessCheck } from "./observability";
 export { createRedis, redisOp } from "./redis";
 export { applyRateLimit, enforceRateLimit, hitRateLimit, RATE_LIMIT_LUA, rateLimit, rateLimitKey, rateLimitResult, type RateLimitRule, type RateLimitResult } from "./rate-limit";
 export { clientIp } from "./client-ip";

@@ -1,7 +1,7 @@
 // GET /health (process up), GET /ready (every dependency answers, else 503), the HTTP metrics, and
 // the Prometheus handler for GET /metrics, which the frame serves on the private metrics app only.
 import { Router, type NextFunction, type Request, type Response } from "express";
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { unavailable } from "@twist/shared/errors";
 
 export type ReadinessCheck = () => Promise<unknown>;
@@ -28,6 +28,29 @@ export function observability(service: string, checks: Record<string, ReadinessC
     registers: [registry],
   });
 
+  const timeout = options.checkTimeoutMs ?? 2000;
+  const runChecks = () =>
+    Promise.all(
+      Object.entries(checks).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), timeout);
+          return [name, "ok"] as const;
+        } catch {
+          return [name, "down"] as const;
+        }
+      }),
+    );
+  // Readiness as a metric, measured at scrape time, so an alert sees what /ready would answer.
+  new Gauge({
+    name: "service_dependency_up",
+    help: "1 when the dependency answers its readiness check at scrape time, else 0",
+    labelNames: ["dependency"],
+    registers: [registry],
+    async collect() {
+      for (const [name, state] of await runChecks()) this.set({ dependency: name }, state === "ok" ? 1 : 0);
+    },
+  });
+
   const httpMetrics = (req: Request, res: Response, next: NextFunction) => {
     const end = latency.startTimer();
     res.on("finish", () => {
@@ -38,22 +61,12 @@ export function observability(service: string, checks: Record<string, ReadinessC
     next();
   };
 
-  const timeout = options.checkTimeoutMs ?? 2000;
   const routes = Router();
   routes.get("/health", (_req, res) => {
     res.json({ status: "ok", service });
   });
   routes.get("/ready", async (_req, res, next) => {
-    const results = await Promise.all(
-      Object.entries(checks).map(async ([name, check]) => {
-        try {
-          await withTimeout(check(), timeout);
-          return [name, "ok"] as const;
-        } catch {
-          return [name, "down"] as const;
-        }
-      }),
-    );
+    const results = await runChecks();
     const down = results.filter(([, state]) => state === "down").map(([name]) => name);
     if (down.length) return next(unavailable(`not ready: ${down.join(", ")} unavailable`));
     res.json({ status: "ready", checks: Object.fromEntries(results) });
@@ -65,7 +78,8 @@ export function observability(service: string, checks: Record<string, ReadinessC
   return { registry, httpMetrics, routes, metrics };
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+/** Rejects when `promise` takes longer than `ms` (a dependency that hangs instead of failing). */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("timeout")), ms);
     promise.then(

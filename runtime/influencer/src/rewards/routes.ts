@@ -1,11 +1,15 @@
 // POST /internal/v1/rewards: the edge queue consumer's delivery endpoint (contracts 3 and 4).
 import { Router } from "express";
+import { Counter, type Registry } from "prom-client";
 import { validationError } from "@twist/shared/errors";
 import { MAX_DELIVERY_BATCH, type RewardDeliveryResponse } from "@twist/shared/messages";
 import { requireSignedRequest } from "@twist/service";
 import type { RewardCredits } from "./credit";
 
-export function rewardsRouter(credits: RewardCredits, serviceKeys: readonly string[]): Router {
+export function rewardsRouter(credits: RewardCredits, serviceKeys: readonly string[], registry: Registry): Router {
+  // Per message outcome: `failed` is retried by the edge, `rejected` goes to its dead-letter queue.
+  const outcomes = new Counter({ name: "reward_credits_total", help: "Reward messages by outcome (credited, duplicate, rejected, failed)", labelNames: ["status"], registers: [registry] });
+  for (const status of ["credited", "duplicate", "rejected", "failed"]) outcomes.inc({ status }, 0);
   const router = Router();
   router.post("/internal/v1/rewards", requireSignedRequest(serviceKeys), async (req, res) => {
     const body = req.body as { messages?: unknown } | undefined;
@@ -17,6 +21,7 @@ export function rewardsRouter(credits: RewardCredits, serviceKeys: readonly stri
       throw validationError(`messages must hold 1-${MAX_DELIVERY_BATCH} items`, [{ field: "messages", message: `must hold 1-${MAX_DELIVERY_BATCH} items` }]);
     }
     const response: RewardDeliveryResponse = { results: await credits.deliver(body.messages) };
+    for (const result of response.results) outcomes.inc({ status: result.status });
     res.status(200).json(response);
   });
   return router;

@@ -104,6 +104,8 @@ export interface RunningSettlementWorker {
   worker: Worker<SettlementJob, SettlementOutcome>;
   /** Re-enqueues payouts left pending (lost enqueue, chain still undecided). */
   sweep(): Promise<number>;
+  /** Jobs waiting, active and delayed (a retry backing off): the settlement backlog. */
+  counts(): Promise<Record<"waiting" | "active" | "delayed", number>>;
   close(): Promise<void>;
 }
 
@@ -135,6 +137,10 @@ export function startSettlementWorker(
   return {
     worker,
     sweep,
+    counts: async () => {
+      const c = await producer.queue.getJobCounts("waiting", "active", "delayed");
+      return { waiting: c.waiting ?? 0, active: c.active ?? 0, delayed: c.delayed ?? 0 };
+    },
     close: async () => {
       clearInterval(timer);
       await worker.close();

@@ -1,0 +1,80 @@
+import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { load } from "js-yaml";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RULE_FILES, RULES_DIR } from "../../ops/prometheus/config";
+import { requireTool } from "./tools";
+
+const OPS = join(__dirname, "..", "..", "ops");
+const TESTS_DIR = join(OPS, "prometheus", "tests");
+const run = (tool: string, args: string[], cwd = OPS) => spawnSync(tool, args, { cwd, encoding: "utf8" });
+
+// The alert rules' unit tests, by the real promtool: each alert fires when and only when it should.
+describe("ops: Prometheus rules and Alertmanager config (promtool, amtool)", () => {
+  it("names the install step when promtool is missing", () => {
+    expect(() => requireTool("promtool", "/nonexistent")).to.throw(/promtool is not installed: .*apt-get install -y --no-install-recommends prometheus/);
+  });
+
+  it("checks every rule file", () => {
+    const result = run(requireTool("promtool"), ["check", "rules", ...RULE_FILES.map((f) => join(RULES_DIR, f))]);
+    expect(result.status, result.stdout + result.stderr).to.equal(0);
+  });
+
+  it("passes every rule unit test, and has one for each rule file", () => {
+    const tests = readdirSync(TESTS_DIR).filter((f) => f.endsWith(".test.yml"));
+    expect(tests.map((t) => t.replace(".test.yml", ".yml")).sort()).to.deep.equal(RULE_FILES);
+    const result = run(requireTool("promtool"), ["test", "rules", ...tests], TESTS_DIR);
+    expect(result.status, result.stdout + result.stderr).to.equal(0);
+    expect(result.stdout.match(/SUCCESS/g)).to.have.length(tests.length);
+  });
+
+  it("fails a unit test whose expectation is wrong (the harness really checks)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "twist-promtool-"));
+    try {
+      writeFileSync(
+        join(dir, "wrong.test.yml"),
+        [
+          `rule_files: [${join(RULES_DIR, "services.yml")}]`,
+          "tests:",
+          "  - interval: 1m",
+          "    input_series:",
+          "      - series: 'up{job=\"auth\",instance=\"auth:3001\"}'",
+          "        values: '1x10'",
+          "    alert_rule_test:",
+          "      - eval_time: 10m",
+          "        alertname: ServiceDown",
+          "        exp_alerts: [{ exp_labels: { job: auth, instance: \"auth:3001\", severity: page } }]",
+          "",
+        ].join("\n"),
+      );
+      const result = run(requireTool("promtool"), ["test", "rules", "wrong.test.yml"], dir);
+      expect(result.status).to.equal(1);
+      expect(result.stdout + result.stderr).to.contain("FAILED");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("sends every alert to a runbook that exists and names the alert and a query that confirms it", () => {
+    const alerts = RULE_FILES.flatMap((f) =>
+      (load(readFileSync(join(RULES_DIR, f), "utf8")) as { groups: { rules: { alert?: string; labels?: { severity?: string }; annotations?: { runbook?: string } }[] }[] }).groups.flatMap((g) => g.rules.filter((r) => r.alert)),
+    );
+    expect(alerts.length).to.be.greaterThan(8);
+    for (const a of alerts) {
+      expect(["page", "ticket"], a.alert).to.include(a.labels?.severity);
+      const runbook = join(__dirname, "..", "..", a.annotations?.runbook ?? "missing");
+      expect(existsSync(runbook), `${a.alert}: ${a.annotations?.runbook}`).to.equal(true);
+      const text = readFileSync(runbook, "utf8");
+      expect(text, `${a.alert} named in its runbook`).to.contain(`\`${a.alert}\``);
+      expect(text, `${a.alert}'s runbook has a Prometheus query (promq, runbooks/README.md)`).to.match(/promq '/);
+    }
+  });
+
+  it("accepts the Alertmanager configuration (amtool check-config)", () => {
+    const result = run(requireTool("amtool"), ["check-config", join(OPS, "alertmanager", "alertmanager.yml")]);
+    expect(result.status, result.stdout + result.stderr).to.equal(0);
+    expect(result.stdout).to.contain("1 receivers");
+  });
+});
