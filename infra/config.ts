@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { execFileSync } from "node:child_process";
 import { optionalVars, vars as edgeVarNames } from "../runtime/edge/bindings";
-import { KeySetError, parseJwtKeySet, parseSigningKeys } from "../runtime/shared/src/keys";
+import { KeySetError, parseBackupKeySet, parseJwtKeySet, parseSigningKeys } from "../runtime/shared/src/keys";
 
 export const PROJECT = "twist";
 export const STACKS = ["staging", "production"] as const;
@@ -92,6 +92,11 @@ export const PLAIN_KEYS = {
   // Where CI tokens may be used from; production requires it (a leaked token is useless elsewhere).
   tokenAllowedCidrs: { check: cidrList, default: "" },
   commit: { check: matches(/^[0-9a-f]{7,40}(-dirty)?$/, "a git commit sha"), default: "" },
+  // Postgres backups (infra/components/backups.ts): how often, how many the job keeps, and the
+  // bucket lifecycle rule's age limit behind that count.
+  backupIntervalMinutes: { check: matches(/^([1-9]\d{0,3})$/, "a whole number of minutes (1-9999)"), default: "60" },
+  backupKeep: { check: matches(/^[1-9]\d{0,3}$/, "a positive number of backups (at most 9999)"), default: "48" },
+  backupRetentionDays: { check: matches(/^[1-9]\d{0,3}$/, "a positive number of days"), default: "30" },
 } satisfies Record<string, PlainKey>;
 export type PlainKeyName = keyof typeof PLAIN_KEYS;
 
@@ -122,6 +127,10 @@ export const SECRET_KEYS = {
   tunnelSecret: {
     check: (v: string) => (/^[A-Za-z0-9+/]{43,}={0,2}$/.test(v) && Buffer.from(v, "base64").length >= 32 ? undefined : "must be base64 of at least 32 random bytes"),
     purpose: "Cloudflare Tunnel secret (openssl rand -base64 32)",
+  },
+  backupEncryptionKeys: {
+    check: secretCheck((v) => parseBackupKeySet(v)),
+    purpose: "BACKUP_ENCRYPTION_KEYS kid:<base64 of 32 random bytes> list, current first (openssl rand -base64 32)",
   },
   solanaPayerSecretKey: {
     check: minLength(64),
@@ -155,6 +164,7 @@ export interface StackConfig {
     vm: { host: string; user: string; port: number; hostKey: string; platform: string };
   } & ServiceSettings;
   access: { tokenExpiry: string; allowedCidrs: string[] };
+  backups: { intervalMinutes: number; keep: number; retentionDays: number };
   /** Every secret, as a Pulumi secret Output; solanaPayerSecretKey only with the solana adapter. */
   secrets: Record<Exclude<SecretKeyName, "solanaPayerSecretKey">, pulumi.Output<string>> & { solanaPayerSecretKey?: pulumi.Output<string> };
 }
@@ -268,6 +278,7 @@ export function loadStackConfig(): StackConfig {
       ...(p.settlementAdapter === "solana" ? { solanaRpcUrl: p.solanaRpcUrl, twistMint: p.twistMint } : {}),
     },
     access: { tokenExpiry: p.tokenExpiry, allowedCidrs: p.tokenAllowedCidrs ? p.tokenAllowedCidrs.split(",").map((c) => c.trim()) : [] },
+    backups: { intervalMinutes: Number(p.backupIntervalMinutes), keep: Number(p.backupKeep), retentionDays: Number(p.backupRetentionDays) },
     secrets: secrets as StackConfig["secrets"],
   };
 }

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { join, resolve } from "node:path";
 import { AccessTokens } from "./components/access";
 import { BackendHost } from "./components/backend";
+import { Backups } from "./components/backups";
 import { EdgePlatform } from "./components/edge";
 import { loadStackConfig } from "./config";
 import { physicalName } from "./naming";
@@ -35,6 +36,25 @@ const backend = new BackendHost("backend", {
   },
   secrets: cfg.secrets,
 });
+
+const backups = new Backups(
+  "backups",
+  {
+    stack: cfg.stack,
+    commit: cfg.commit,
+    repoRoot,
+    platform: cfg.backend.vm.platform,
+    cloudflare: { accountId: cfg.cloudflare.accountId, provider: cloudflareProvider },
+    docker: backend.provider,
+    networks: { data: physicalName("data", cfg.stack), egress: physicalName("edge", cfg.stack) },
+    database: { host: "postgres", port: 5432, name: "twist", user: "twist", password: cfg.secrets.postgresPassword },
+    encryptionKeys: cfg.secrets.backupEncryptionKeys,
+    ...cfg.backups,
+    tokenExpiresOn: cfg.access.tokenExpiry,
+    allowedCidrs: /^\d{1,3}(\.\d{1,3}){3}$/.test(cfg.backend.vm.host) ? [`${cfg.backend.vm.host}/32`] : [],
+  },
+  { dependsOn: [backend] },
+);
 
 const edge = new EdgePlatform(
   "edge",
@@ -74,5 +94,6 @@ export const workerBundleSha256 = edge.bundleSha256;
 export const backendUrls = { auth: backend.authUrl, influencer: backend.influencerUrl };
 export const imageTags = backend.imageTags;
 export const tunnelName = physicalName("tunnel", cfg.stack);
+export const backupBucket = backups.bucketName;
 /** CI tokens (secret): `pulumi stack output ciTokens --show-secrets` feeds the repository secrets. */
 export const ciTokens = pulumi.secret(pulumi.all(access.values));

@@ -99,14 +99,14 @@ function envList(env: Record<string, string | undefined>): string[] {
 export const SECRETS_DIR = "/run/secrets";
 
 /** One read-only file per secret, owned by the user the image runs as. */
-function secretFiles(files: Record<string, pulumi.Input<string> | undefined>, uid: string, gid = uid): docker.types.input.ContainerUpload[] {
+export function secretFiles(files: Record<string, pulumi.Input<string> | undefined>, uid: string, gid = uid): docker.types.input.ContainerUpload[] {
   return Object.entries(files)
     .filter((e): e is [string, pulumi.Input<string>] => e[1] !== undefined)
     .map(([name, content]) => ({ file: `${SECRETS_DIR}/${name}`, content: pulumi.secret(content), permissions: "0400", owner: uid, group: gid }));
 }
 
 /** Exports every file of /run/secrets as the variable of the same name, then runs the command. */
-const SECRET_ENV_LOADER = [
+export const SECRET_ENV_LOADER = [
   "/bin/sh",
   "-c",
   `for f in ${SECRETS_DIR}/*; do [ -f "$f" ] && export "$(basename "$f")=$(cat "$f")"; done; exec "$@"`,

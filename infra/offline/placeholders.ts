@@ -16,6 +16,8 @@ export const PLACEHOLDER_SECRETS: Record<SecretKeyName, string> = {
   redisPassword: "PLACEHOLDER-redisPassword-1c2d3e4f5a6b",
   vmSshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nPLACEHOLDER-vmSshPrivateKey-8899aabbccddeeff\n-----END OPENSSH PRIVATE KEY-----\n",
   tunnelSecret: Buffer.from("PLACEHOLDER-tunnelSecret-0123456789abcdef").toString("base64"),
+  // A well-formed key (32 bytes) whose kid and bytes both carry the marker.
+  backupEncryptionKeys: `PLACEHOLDER-backup:${Buffer.from("PLACEHOLDER-backupEncryptionKeys").toString("base64")}`,
   solanaPayerSecretKey: "PLACEHOLDER-solanaPayerSecretKey-0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778",
 };
 

@@ -14,6 +14,7 @@ const PERMISSION_GROUP_IDS: Record<string, string> = {
   "Workers R2 Storage Write": "bf7481a1826f439697cb59a20b22293e",
   "Queues Write": "366f57075ffc42689627bcf8242a1b6d",
   "Workers Routes Write": "28f4b596e7d643029c524985477ae49a",
+  "Workers R2 Storage Bucket Item Write": "2efd5506f9c8494dacb1fa10a3e7d5b6",
 };
 
 const computed: Record<string, (name: string, inputs: State) => State> = {

@@ -22,14 +22,13 @@ import {
   BackupNotFoundError,
   BackupStore,
   nextRunAt,
-  parseBackupKeys,
   PUBLIC_TABLES_SQL,
   restoreBackup,
   RestoreRefusedError,
   takeBackup,
   loadBackupJobConfig,
-  type BackupKeySet,
 } from "../src/backup";
+import { parseBackupKeySet, type BackupKeySet } from "@twist/shared/keys";
 import { seedThroughApi, SEED_ENV } from "./backup-seed";
 import { startHarness, type Harness } from "./part1-helpers";
 
@@ -37,7 +36,7 @@ const run = promisify(execFile);
 const logger = createLogger("backup-test", { level: "silent" });
 const keyText = (kid: string) => `${kid}:${randomBytes(32).toString("base64")}`;
 const KEYS_TEXT = `${keyText("bk-2026")},${keyText("bk-2025")}`;
-const KEYS = parseBackupKeys(KEYS_TEXT);
+const KEYS = parseBackupKeySet(KEYS_TEXT);
 
 /** Every row of every public table, as text, in a stable order. */
 async function snapshot(url: string): Promise<Record<string, string[]>> {
@@ -133,7 +132,7 @@ describe("backups: the restore drill", function () {
   it("a second and third backup keep the newest N; a backup under a rotated key restores with the old key still held", async () => {
     const before = (await store.list()).map((o) => o.key);
     // Rotate: the previous current key becomes the second entry.
-    const rotated = parseBackupKeys(`${keyText("bk-2027")},${KEYS_TEXT}`);
+    const rotated = parseBackupKeySet(`${keyText("bk-2027")},${KEYS_TEXT}`);
     const second = await takeBackup({ databaseUrl: h.db.url, store, keys: rotated, keep: 2 });
     const third = await takeBackup({ databaseUrl: h.db.url, store, keys: KEYS, keep: 2 });
     const after = (await store.list()).map((o) => o.key);
@@ -255,11 +254,11 @@ describe("backups: the restore drill", function () {
 
     it("a wrong key under the right key id fails authentication; an unknown key id is named", async () => {
       const latestKey = (await store.latest())!.key;
-      const wrong = parseBackupKeys(`bk-2026:${randomBytes(32).toString("base64")}`);
+      const wrong = parseBackupKeySet(`bk-2026:${randomBytes(32).toString("base64")}`);
       const err = await restore(target.url, latestKey, wrong).catch((e: Error) => e);
       expect(err).to.be.instanceOf(BackupIntegrityError);
       expect((err as Error).message).to.match(/failed authentication with key id "bk-2026"/);
-      const other = parseBackupKeys(keyText("someone-else"));
+      const other = parseBackupKeySet(keyText("someone-else"));
       const unknown = await restore(target.url, latestKey, other).catch((e: Error) => e);
       expect(unknown).to.be.instanceOf(BackupIntegrityError);
       expect((unknown as Error).message).to.match(/key id "bk-2026", which BACKUP_ENCRYPTION_KEYS does not hold/);

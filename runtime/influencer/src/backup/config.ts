@@ -2,8 +2,7 @@
 // validated at start-up: a missing or malformed variable stops the process naming it. On the VM the
 // secrets arrive as files under /run/secrets, exported as these variables by the image's loader.
 import { Joi, configTypes, loadConfig } from "@twist/shared/config";
-import { KeySetError } from "@twist/shared/keys";
-import { parseBackupKeys, type BackupKeySet } from "./keys";
+import { KeySetError, parseBackupKeySet, type BackupKeySet } from "@twist/shared/keys";
 import type { BucketSettings } from "./store";
 
 export interface BucketConfig {
@@ -32,7 +31,7 @@ const backupKeys = () =>
   Joi.any().custom((value: unknown, helpers) => {
     if (typeof value !== "string") return helpers.message({ custom: "must be kid:<base64 32 bytes>[,kid:<previous>]" });
     try {
-      return parseBackupKeys(value);
+      return parseBackupKeySet(value);
     } catch (err) {
       return helpers.message({ custom: (err as KeySetError).message });
     }

@@ -11,7 +11,7 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { BackupKeySet } from "./keys";
+import type { BackupKeySet } from "@twist/shared/keys";
 
 const MAGIC = Buffer.from("TWISTBK1", "ascii");
 const NONCE_BYTES = 12;

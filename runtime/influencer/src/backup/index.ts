@@ -1,7 +1,6 @@
 export { loadBackupJobConfig, loadBucketConfig, bucketSettings, type BackupJobConfig, type BucketConfig } from "./config";
 export { BackupIntegrityError } from "./envelope";
 export { BackupJob, nextRunAt } from "./job";
-export { parseBackupKeys, type BackupKeySet } from "./keys";
 export { PostgresToolError } from "./postgres-tools";
 export { restoreBackup, RestoreRefusedError, type RestoreResult } from "./restore-backup";
 export { BackupNotFoundError, BackupStore, backupKey, type BucketSettings } from "./store";

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { decryptToFile } from "./envelope";
-import type { BackupKeySet } from "./keys";
+import type { BackupKeySet } from "@twist/shared/keys";
 import { pgRestore } from "./postgres-tools";
 import { BackupNotFoundError, type BackupStore } from "./store";
 import { verifyDatabase, type VerificationReport } from "./verify";

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encryptToFile } from "./envelope";
-import type { BackupKeySet } from "./keys";
+import type { BackupKeySet } from "@twist/shared/keys";
 import { pgDump } from "./postgres-tools";
 import { backupKey, type BackupStore } from "./store";
 
