@@ -30,6 +30,7 @@ export const bundles = [
       migrate: "runtime/influencer/src/migrate.ts",
       worker: "runtime/influencer/src/worker.ts",
       backup: "runtime/influencer/src/backup/main.ts",
+      restore: "scripts/restore.ts",
     },
     platform: "node",
     format: "cjs",

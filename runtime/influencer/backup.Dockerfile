@@ -3,7 +3,9 @@
 #   docker build -f runtime/influencer/backup.Dockerfile -t twist-backup:<commit> .
 # pg_dump must be at least the server's major version, so the base is the same postgres image the
 # database runs (16.6); Node comes from the pinned Node image as one binary (the bundle needs
-# nothing else). Runs as the image's unprivileged "postgres" user (uid 999).
+# nothing else). Runs as the image's unprivileged "postgres" user (uid 999). Two commands:
+#   node backup.js    the scheduled job (default)
+#   node restore.js   `npm run restore` bundled, for restoring on the VM (docs/runbooks/restore.md)
 FROM node:22.21.1-bookworm-slim AS node
 
 FROM postgres:16.6-bookworm
@@ -15,7 +17,7 @@ ENV NODE_ENV=production \
 
 WORKDIR /app
 # Owned by root and read-only for the runtime user.
-COPY dist/influencer/backup.js dist/influencer/backup.js.map ./
+COPY dist/influencer/backup.js dist/influencer/backup.js.map dist/influencer/restore.js dist/influencer/restore.js.map ./
 
 USER postgres
 

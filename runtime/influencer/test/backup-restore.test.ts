@@ -5,8 +5,8 @@
 // with a clear error and leave the target untouched. The job's schedule, metrics and failure paths
 // run against a database port where nothing listens.
 import { randomBytes } from "node:crypto";
-import { execFile } from "node:child_process";
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { execFile, spawn } from "node:child_process";
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -343,6 +343,55 @@ describe("backups: the restore drill", function () {
       dead.close();
       expect(err).to.be.instanceOf(Error);
       expect((err as Error).message).to.match(/ECONNREFUSED|connect/i);
+    });
+
+    it("the image's bundle runs alone: backs up on start, answers the HEALTHCHECK, stops cleanly on SIGTERM; a restart takes no extra backup", async () => {
+      const bundleDir = await mkdtemp(join(tmpdir(), "twist-backup-bundle-"));
+      const prefix = `bundle-${process.pid}/`;
+      try {
+        // Only what the Dockerfile copies, outside the repository: no node_modules to fall back on.
+        await copyFile(join(__dirname, "../../../dist/influencer/backup.js"), join(bundleDir, "backup.js"));
+        const port = await freePort();
+        const env = {
+          PATH: process.env.PATH!,
+          LOG_LEVEL: "info",
+          DATABASE_URL: h.db.url,
+          BACKUP_S3_ENDPOINT: s3.endpoint,
+          BACKUP_BUCKET: s3.bucket,
+          BACKUP_PREFIX: prefix,
+          BACKUP_S3_ACCESS_KEY_ID: s3.accessKeyId,
+          BACKUP_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+          BACKUP_ENCRYPTION_KEYS: KEYS_TEXT,
+          METRICS_PORT: String(port),
+        };
+        const start = async () => {
+          const child = spawn(process.execPath, ["backup.js"], { cwd: bundleDir, env, stdio: ["ignore", "pipe", "pipe"] });
+          let out = "";
+          child.stdout.on("data", (d) => (out += d));
+          const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+          for (let i = 0; i < 200 && !out.includes("backup job started"); i++) await new Promise((r) => setTimeout(r, 50));
+          return { child, exited, output: () => out };
+        };
+        const first = await start();
+        const listed = async () => new BackupStore({ ...store.settings, prefix }).list();
+        for (let i = 0; i < 200 && (await listed()).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+        expect(await listed()).to.have.length(1);
+        expect((await fetch(`http://127.0.0.1:${port}/health`)).status).to.equal(200);
+        first.child.kill("SIGTERM");
+        expect(await first.exited).to.equal(0);
+        const lines = first.output().trim().split("\n").map((l) => JSON.parse(l));
+        expect(lines.map((l) => l.msg)).to.include.members(["backup job started", "backup uploaded", "backup job stopped"]);
+        expect(first.output()).not.to.contain(KEYS_TEXT.split(",")[0]!.split(":")[1]);
+
+        const second = await start();
+        const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        expect(metrics).to.match(/^twist_backup_last_success_timestamp_seconds [1-9]/m);
+        second.child.kill("SIGTERM");
+        expect(await second.exited).to.equal(0);
+        expect(await listed()).to.have.length(1);
+      } finally {
+        await rm(bundleDir, { recursive: true, force: true });
+      }
     });
 
     it("configuration: every missing variable is named, and a malformed key set says what is wrong", () => {
