@@ -94,6 +94,7 @@ export const workerBundleSha256 = edge.bundleSha256;
 export const backendUrls = { auth: backend.authUrl, influencer: backend.influencerUrl };
 export const imageTags = backend.imageTags;
 export const tunnelName = physicalName("tunnel", cfg.stack);
-export const backupBucket = backups.bucketName;
+/** Where backups are and the job's bucket credential (secret): what `npm run restore` needs off the VM. */
+export const backupAccess = { endpoint: backups.endpoint, bucket: backups.bucketName, ...backups.credentials };
 /** CI tokens (secret): `pulumi stack output ciTokens --show-secrets` feeds the repository secrets. */
 export const ciTokens = pulumi.secret(pulumi.all(access.values));

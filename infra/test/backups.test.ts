@@ -87,6 +87,17 @@ for (const stack of STACKS) {
       expect(job.dependencies.some((d) => d === postgres.urn || d.includes("BackendHost"))).to.equal(true);
     });
 
+    it("exports where the backups are and the bucket credential for restores, the credential only as a secret", async () => {
+      const access = (await evaluated(stack)).outputs.backupAccess;
+      expect(JSON.stringify(access)).not.to.contain(PLACEHOLDER_MINTED.apiTokenValue("bucket-token"));
+      expect(access).to.deep.equal({
+        endpoint: "https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com",
+        bucket: `twist-backups-${stack}`,
+        accessKeyId: "[secret]",
+        secretAccessKey: "[secret]",
+      });
+    });
+
     it("hands every secret to the job as a 0400 file whose content is a Pulumi secret, and no secret appears in a plain input", () => {
       const job = get(T.container, "backup");
       const uploads = job.inputs.uploads as { file: string; permissions: string; owner: string; content: string }[];
