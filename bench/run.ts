@@ -73,6 +73,7 @@ Re-run with \`bench/run\` (all) or \`bench/run edge auth\` (some). Each benchmar
 
 - \`bench/edge\`: VAU ingest through the real Worker bundle in workerd (JWT, signature, rate limit,
   dedupe Durable Object, KV, queue, audit), next to an empty Worker returning 200 in the same run.
+- \`bench/backup\`: Postgres backup (pg_dump, AES-256-GCM, S3 upload to s3rver) and restore + verification, for API-seeded data and with 1,000,000 ledger transfers, next to plain pg_dump/pg_restore.
 - \`bench/auth\`: sign-ins (nonce + ed25519-signed verify) against the auth bundle, and raw ed25519
   verifications per second of node:crypto and tweetnacl in the same process.
 - \`bench/clicks\`: \`GET /l/:code\` redirects with every request a new visitor (a counted click),

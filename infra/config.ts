@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { optionalVars, vars as edgeVarNames } from "../runtime/edge/bindings";
-import { KeySetError, parseJwtKeySet, parseSigningKeys } from "../runtime/shared/src/keys";
+import { KeySetError, parseBackupKeySet, parseJwtKeySet, parseSigningKeys } from "../runtime/shared/src/keys";
 
 export const PROJECT = "twist";
 export const STACKS = ["staging", "production"] as const;
@@ -44,6 +44,13 @@ const url: Check = (v) => {
   } catch {
     return "must be an http(s) URL";
   }
+};
+const futureDate: Check = (v) => {
+  const t = Date.parse(v);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(v) || Number.isNaN(t)) return "must be an ISO-8601 UTC time like 2027-06-30T00:00:00Z";
+  if (t <= Date.now()) return "is in the past: API tokens must expire in the future";
+  if (t > Date.now() + 400 * 86_400_000) return "is more than 400 days away: rotate tokens at least yearly";
+  return undefined;
 };
 const hostnameList: Check = (v) => (v.split(",").every((h) => HOSTNAME.test(h.trim())) ? undefined : "must be a comma-separated list of hostnames");
 const knownHostsLine: Check = (v) =>
@@ -93,6 +100,13 @@ export const PLAIN_KEYS = {
   operatorEmails: { check: (v) => (v.split(",").every((e) => /^[^@\s,]+@[a-z0-9.-]+\.[a-z]{2,63}$/i.test(e.trim())) ? undefined : "must be a comma-separated list of email addresses") },
   cloudflarePlan: { check: oneOf("free", "pro", "business", "enterprise"), default: "free" },
   edgeIpRateLimitPer10s: { check: matches(POSINT, "a positive integer (requests per IP per 10 s)"), default: "50" },
+  // Postgres backups (infra/components/backups.ts): how often, how many the job keeps, and the
+  // bucket lifecycle rule's age limit behind that count.
+  backupIntervalMinutes: { check: matches(/^([1-9]\d{0,3})$/, "a whole number of minutes (1-9999)"), default: "60" },
+  backupKeep: { check: matches(/^[1-9]\d{0,3}$/, "a positive number of backups (at most 9999)"), default: "48" },
+  backupRetentionDays: { check: matches(/^[1-9]\d{0,3}$/, "a positive number of days"), default: "30" },
+  // The backup job's bucket-scoped R2 token (the one token the program mints) expires then: rotate before.
+  backupTokenExpiry: { check: futureDate },
 } satisfies Record<string, PlainKey>;
 export type PlainKeyName = keyof typeof PLAIN_KEYS;
 
@@ -131,6 +145,10 @@ export const SECRET_KEYS = {
   },
   grafanaAdminPassword: { check: minLength(20), purpose: "Grafana admin password" },
   analyticsApiToken: { check: minLength(32), purpose: "Cloudflare API token with Account Analytics Read only (Grafana reads the edge dataset)" },
+  backupEncryptionKeys: {
+    check: secretCheck((v) => parseBackupKeySet(v)),
+    purpose: "BACKUP_ENCRYPTION_KEYS kid:<base64 of 32 random bytes> list, current first (openssl rand -base64 32)",
+  },
   solanaPayerSecretKey: {
     check: minLength(64),
     purpose: "SOLANA_PAYER_SECRET_KEY (only when settlementAdapter is solana)",
@@ -165,6 +183,7 @@ export interface StackConfig {
     vm: { host: string; user: string; port: number; hostKey: string; platform: string };
   } & ServiceSettings;
   operations: { grafanaHostname: string; operatorEmails: string[]; cloudflarePlan: "free" | "pro" | "business" | "enterprise"; edgeIpRateLimitPer10s: number };
+  backups: { intervalMinutes: number; keep: number; retentionDays: number; tokenExpiresOn: string };
   /** Every secret, as a Pulumi secret Output; solanaPayerSecretKey only with the solana adapter. */
   secrets: Record<Exclude<SecretKeyName, "solanaPayerSecretKey">, pulumi.Output<string>> & { solanaPayerSecretKey?: pulumi.Output<string> };
 }
@@ -281,6 +300,7 @@ export function loadStackConfig(): StackConfig {
       cloudflarePlan: p.cloudflarePlan as StackConfig["operations"]["cloudflarePlan"],
       edgeIpRateLimitPer10s: Number(p.edgeIpRateLimitPer10s),
     },
+    backups: { intervalMinutes: Number(p.backupIntervalMinutes), keep: Number(p.backupKeep), retentionDays: Number(p.backupRetentionDays), tokenExpiresOn: p.backupTokenExpiry },
     secrets: secrets as StackConfig["secrets"],
   };
 }

@@ -6,6 +6,7 @@ import * as cloudflare from "@pulumi/cloudflare";
 import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { BackendHost, METRICS_PORTS, SETTLEMENT_METRICS_PORT } from "./components/backend";
+import { Backups } from "./components/backups";
 import { EdgePlatform } from "./components/edge";
 import { MONITORING_PORTS, Monitoring } from "./components/monitoring";
 import { ZoneSecurity } from "./components/zone-security";
@@ -49,6 +50,24 @@ new Monitoring("monitoring", {
   secrets: { alertWebhookUrl: cfg.secrets.alertWebhookUrl, grafanaAdminPassword: cfg.secrets.grafanaAdminPassword, analyticsApiToken: cfg.secrets.analyticsApiToken },
 });
 
+const backups = new Backups(
+  "backups",
+  {
+    stack: cfg.stack,
+    repoRoot,
+    artifactsDir,
+    platform: cfg.backend.vm.platform,
+    cloudflare: { accountId: cfg.cloudflare.accountId, provider: cloudflareProvider },
+    docker: backend.nodes.provider,
+    networks: { data: backend.nodes.networks.data.name, egress: backend.nodes.networks.edge.name },
+    database: { host: "postgres", port: 5432, name: "twist", user: "twist", password: cfg.secrets.postgresPassword },
+    encryptionKeys: cfg.secrets.backupEncryptionKeys,
+    ...cfg.backups,
+    allowedCidrs: /^\d{1,3}(\.\d{1,3}){3}$/.test(cfg.backend.vm.host) ? [`${cfg.backend.vm.host}/32`] : [],
+  },
+  { dependsOn: [backend] },
+);
+
 const edge = new EdgePlatform(
   "edge",
   {
@@ -89,3 +108,5 @@ export const workerBundleSha256 = edge.bundleSha256;
 export const backendUrls = { auth: backend.authUrl, influencer: backend.influencerUrl };
 export const imageTags = backend.imageTags;
 export const tunnelName = physicalName("tunnel", cfg.stack);
+/** Where backups are and the job's bucket credential (secret): what `npm run restore` needs off the VM. */
+export const backupAccess = { endpoint: backups.endpoint, bucket: backups.bucketName, ...backups.credentials };

@@ -34,6 +34,8 @@ export const bundles = [
       main: "runtime/influencer/src/main.ts",
       migrate: "runtime/influencer/src/migrate.ts",
       worker: "runtime/influencer/src/worker.ts",
+      backup: "runtime/influencer/src/backup/main.ts",
+      restore: "scripts/restore.ts",
     },
     platform: "node",
     format: "cjs",

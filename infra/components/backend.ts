@@ -111,7 +111,7 @@ export function secretFiles(files: Record<string, pulumi.Input<string> | undefin
 }
 
 /** Exports every file of /run/secrets as the variable of the same name, then runs the command. */
-const SECRET_ENV_LOADER = [
+export const SECRET_ENV_LOADER = [
   "/bin/sh",
   "-c",
   `for f in ${SECRETS_DIR}/*; do [ -f "$f" ] && export "$(basename "$f")=$(cat "$f")"; done; exec "$@"`,

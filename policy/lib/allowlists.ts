@@ -14,4 +14,12 @@ export const DEFAULT_PERMISSION_GROUPS: Readonly<Record<string, string>> = {
   "366f57075ffc42689627bcf8242a1b6d": "Queues Write",
   "28f4b596e7d643029c524985477ae49a": "Workers Routes Write",
   "c8fed203ed3043cba015a93ad1616f1f": "Zone Read",
+  // Object read/write on the buckets a policy names (the backup job's credential); never account-wide.
+  "2efd5506f9c8494dacb1fa10a3e7d5b6": "Workers R2 Storage Bucket Item Write",
+};
+
+/** Permission groups that act on R2 objects; a policy holding one must name specific buckets only. */
+export const R2_BUCKET_ITEM_PERMISSION_GROUPS: Readonly<Record<string, string>> = {
+  "2efd5506f9c8494dacb1fa10a3e7d5b6": "Workers R2 Storage Bucket Item Write",
+  "6a018a9f2fc74eb6b293b0c548f38b39": "Workers R2 Storage Bucket Item Read",
 };

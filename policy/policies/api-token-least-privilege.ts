@@ -1,9 +1,9 @@
 // Cloudflare API tokens created by the program are least-privilege: scoped to named accounts or
-// zones, holding only reviewed permission groups, expiring, and in production usable only from
-// known addresses.
+// zones (or, for R2 object access, named buckets), holding only reviewed permission groups,
+// expiring, and in production usable only from known addresses.
 import * as cloudflare from "@pulumi/cloudflare";
 import { type ReportViolation, type ResourceValidationArgs, type ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { DEFAULT_PERMISSION_GROUPS } from "../lib/allowlists";
+import { DEFAULT_PERMISSION_GROUPS, R2_BUCKET_ITEM_PERMISSION_GROUPS } from "../lib/allowlists";
 import { type Rule, configWithDefaults } from "../lib/rule";
 import { stackConfigProperty, stackOf, tierOf } from "../lib/stack";
 
@@ -23,6 +23,8 @@ interface TokenInputs {
 
 /** A resource key names one account, zone or user: com.cloudflare.api.account[.zone].<id>. */
 const SPECIFIC_RESOURCE = /^com\.cloudflare\.api\.(?:account|account\.zone|user)\.[A-Za-z0-9_-]+$/;
+/** One R2 bucket: com.cloudflare.edge.r2.bucket.<accountId>_<jurisdiction>_<bucket name>. */
+const BUCKET_RESOURCE = /^com\.cloudflare\.edge\.r2\.bucket\.[0-9a-f]{32}_(?:default|eu|fedramp)_[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const OPEN_RANGES = new Set(["0.0.0.0/0", "::/0"]);
 
 /** Every resource key of a policy's `resources` JSON, nested ones included. */
@@ -46,8 +48,13 @@ function checkToken(token: TokenInputs, args: ResourceValidationArgs, report: Re
     }
     const keys = resourceKeys(parsed);
     if (keys.length === 0) report(`${label} policy ${index} names no resources. Scope it to the account or zone it needs: {"com.cloudflare.api.account.<accountId>": "*"}.`);
+    const bucketItems = (policy.permissionGroups ?? []).filter((g) => g.id in R2_BUCKET_ITEM_PERMISSION_GROUPS);
     for (const key of keys) {
-      if (key.includes("*") || !SPECIFIC_RESOURCE.test(key)) {
+      if (bucketItems.length > 0) {
+        if (!BUCKET_RESOURCE.test(key)) {
+          report(`${label} policy ${index} grants R2 object access (${bucketItems.map((g) => R2_BUCKET_ITEM_PERMISSION_GROUPS[g.id]).join(", ")}) on "${key}", which is not one bucket. Scope it to com.cloudflare.edge.r2.bucket.<accountId>_default_<bucket>, one key per bucket.`);
+        }
+      } else if (key.includes("*") || !SPECIFIC_RESOURCE.test(key)) {
         report(`${label} policy ${index} grants on "${key}", which is not one specific account or zone. Replace the wildcard with com.cloudflare.api.account.<accountId> or com.cloudflare.api.account.zone.<zoneId>.`);
       }
     }
@@ -83,7 +90,7 @@ export const apiTokenLeastPrivilege: Rule<ResourceValidationPolicy> = {
   policy: {
     name: "api-token-least-privilege",
     description:
-      "Cloudflare API and account tokens must be scoped to specific accounts or zones (no wildcard resources), hold only allow-listed permission groups, expire, and in production carry an IP condition.",
+      "Cloudflare API and account tokens must be scoped to specific accounts or zones (no wildcard resources; R2 object permissions to specific buckets only), hold only allow-listed permission groups, expire, and in production carry an IP condition.",
     enforcementLevel: "mandatory",
     configSchema: {
       properties: {

@@ -25,6 +25,34 @@ describe("policy: api-token-least-privilege", () => {
     expect(await check(rule, TYPES.apiToken, nested)).to.deep.equal([]);
   });
 
+  describe("R2 object access (the backup job's credential)", () => {
+    const BUCKET_WRITE = "2efd5506f9c8494dacb1fa10a3e7d5b6";
+    const bucketKey = (name: string) => `com.cloudflare.edge.r2.bucket.${ACCOUNT_ID}_default_${name}`;
+    const bucketToken = (resources: Record<string, unknown>) => tokenWithPolicy({ permissionGroups: [{ id: BUCKET_WRITE }], resources: JSON.stringify(resources) });
+
+    it("accepts object write scoped to one named bucket", async () => {
+      expect(await check(rule, TYPES.apiToken, bucketToken({ [bucketKey("twist-backups-production")]: "*" }))).to.deep.equal([]);
+    });
+
+    it("fails object write on the whole account", async () => {
+      expect(await check(rule, TYPES.apiToken, bucketToken({ [`com.cloudflare.api.account.${ACCOUNT_ID}`]: "*" }))).to.deep.equal([
+        `API token "twist-ci-production" policy 0 grants R2 object access (Workers R2 Storage Bucket Item Write) on "com.cloudflare.api.account.${ACCOUNT_ID}", which is not one bucket. Scope it to com.cloudflare.edge.r2.bucket.<accountId>_default_<bucket>, one key per bucket.`,
+      ]);
+    });
+
+    it("fails a bucket wildcard", async () => {
+      const messages = await check(rule, TYPES.apiToken, bucketToken({ [`com.cloudflare.edge.r2.bucket.${ACCOUNT_ID}_default_*`]: "*" }));
+      expect(messages).to.have.length(1);
+      expect(messages[0]).to.contain("which is not one bucket");
+    });
+
+    it("a bucket resource key does not scope account-level permission groups", async () => {
+      const messages = await check(rule, TYPES.apiToken, tokenWithPolicy({ resources: JSON.stringify({ [bucketKey("twist-backups-production")]: "*" }) }));
+      expect(messages).to.have.length(1);
+      expect(messages[0]).to.contain("which is not one specific account or zone");
+    });
+  });
+
   it("fails a wildcard account resource", async () => {
     const messages = await check(rule, TYPES.apiToken, tokenWithPolicy({ resources: JSON.stringify({ "com.cloudflare.api.account.*": "*" }) }));
     expect(messages).to.deep.equal([

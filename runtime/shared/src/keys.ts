@@ -47,3 +47,30 @@ function splitList(text: string): string[] {
   if (items.length === 0 || items.some((s) => s === "")) throw new KeySetError("expected a non-empty comma-separated list");
   return items;
 }
+
+/**
+ * Backup encryption keys (BACKUP_ENCRYPTION_KEYS, read by the backup job and validated by the
+ * Pulumi program): "kid:<base64 of 32 random bytes>[,kid:<previous>]", current first. Backups are
+ * written with the current key; a restore uses the key its object's header names.
+ */
+export interface BackupKeySet {
+  currentKid: string;
+  keys: Readonly<Record<string, Uint8Array>>;
+}
+
+export function parseBackupKeySet(text: string): BackupKeySet {
+  const set = parseJwtKeySet(text);
+  const keys: Record<string, Uint8Array> = {};
+  for (const [kid, secret] of Object.entries(set.keys)) {
+    // atob/btoa rather than Buffer: this module also runs in the Worker.
+    let binary = "";
+    try {
+      binary = atob(secret);
+    } catch {
+      // not base64: reported below
+    }
+    if (binary.length !== 32 || btoa(binary) !== secret) throw new KeySetError(`key "${kid}" must be base64 of exactly 32 bytes (openssl rand -base64 32)`);
+    keys[kid] = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  }
+  return { currentKid: set.currentKid, keys };
+}

@@ -1,0 +1,205 @@
+// Backups: the Postgres database dumped on a schedule, encrypted on the VM, kept in a private R2
+// bucket. The job (runtime/influencer/src/backup) runs in its own container on the data network,
+// next to Postgres; the bucket only ever receives ciphertext (AES-256-GCM under a key that is a
+// Pulumi secret). Its S3 credential is an API token scoped to this one bucket's objects, so a
+// leaked credential can neither reach other buckets nor change the account. Retention is twofold:
+// the job keeps the newest `keep` backups, and a bucket lifecycle rule deletes anything older than
+// `retentionDays` even if the job stops pruning.
+import * as cloudflare from "@pulumi/cloudflare";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { physicalName } from "../naming";
+import { SECRET_ENV_LOADER, contextDigest, secretFiles } from "./backend";
+
+/** Permission group of object read/write on specific buckets (looked up by name at deploy time). */
+export const BUCKET_OBJECT_WRITE = "Workers R2 Storage Bucket Item Write";
+/** Where the job writes inside the bucket; the lifecycle rule applies to this prefix. */
+export const BACKUP_PREFIX = "postgres/";
+export const BACKUP_METRICS_PORT = 9187;
+/** The postgres:16.6-bookworm base image's "postgres" user. */
+const BACKUP_IMAGE_USER = ["999", "999"] as const;
+/** What backup.Dockerfile copies from the context. */
+const BACKUP_IMAGE_FILES = ["backup.js", "backup.js.map", "restore.js", "restore.js.map"];
+
+export interface BackupsArgs {
+  stack: string;
+  /** Repository root: the Dockerfile is runtime/influencer/backup.Dockerfile. */
+  repoRoot: string;
+  /** The built bundles (BackendHost's artifactsDir): the image's context is its influencer/ folder. */
+  artifactsDir: string;
+  /** Docker platform of the VM, e.g. linux/arm64. */
+  platform: string;
+  cloudflare: { accountId: string; provider: cloudflare.Provider };
+  /** The VM's Docker daemon (BackendHost's provider). */
+  docker: docker.Provider;
+  /** The internal data network Postgres is on, and a network with a route out to R2. */
+  networks: { data: pulumi.Input<string>; egress: pulumi.Input<string> };
+  database: { host: string; port: number; name: string; user: string; password: pulumi.Output<string> };
+  /** BACKUP_ENCRYPTION_KEYS: kid:<base64 32 bytes>[,previous], current first (a Pulumi secret). */
+  encryptionKeys: pulumi.Output<string>;
+  /** Minutes between backups. Default 60 (hourly). */
+  intervalMinutes?: number;
+  /** Newest backups the job keeps. Default 48 (two days of hourly backups). */
+  keep?: number;
+  /** Objects older than this are deleted by the bucket itself. Default 30. */
+  retentionDays?: number;
+  /** API token expiry (ISO-8601), like the CI tokens: rotate before it. */
+  tokenExpiresOn: string;
+  /** When set, the bucket credential works only from these ranges (the VM's egress address). */
+  allowedCidrs?: string[];
+}
+
+export class Backups extends pulumi.ComponentResource {
+  readonly bucketName: pulumi.Output<string>;
+  readonly container: docker.Container;
+  /** S3 credential of the job (both parts Pulumi secrets): also what `npm run restore` needs. */
+  readonly credentials: { accessKeyId: pulumi.Output<string>; secretAccessKey: pulumi.Output<string> };
+  readonly endpoint: string;
+
+  constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("twist:backups:Backups", name, {}, opts);
+    const settings = { intervalMinutes: args.intervalMinutes ?? 60, keep: args.keep ?? 48, retentionDays: args.retentionDays ?? 30 };
+    const bucket = this.privateBucket(args);
+    this.lifecycleRule(args, bucket, settings.retentionDays);
+    this.credentials = this.bucketCredential(args, bucket);
+    this.endpoint = `https://${args.cloudflare.accountId}.r2.cloudflarestorage.com`;
+    // The networks and Postgres are the backend's: the container waits for whatever this component waits for.
+    this.container = this.jobContainer(args, bucket, settings, opts?.dependsOn);
+    this.bucketName = bucket.name;
+    this.registerOutputs({ bucketName: this.bucketName, endpoint: this.endpoint });
+  }
+
+  /** No r2.dev or custom domain is declared for it: reachable only with a credential. */
+  private privateBucket(args: BackupsArgs): cloudflare.R2Bucket {
+    return new cloudflare.R2Bucket(
+      "bucket",
+      { accountId: args.cloudflare.accountId, name: physicalName("backups", args.stack), storageClass: "Standard" },
+      { parent: this, provider: args.cloudflare.provider, protect: args.stack === "production" },
+    );
+  }
+
+  private lifecycleRule(args: BackupsArgs, bucket: cloudflare.R2Bucket, retentionDays: number): cloudflare.R2BucketLifecycle {
+    return new cloudflare.R2BucketLifecycle(
+      "bucket-lifecycle",
+      {
+        accountId: args.cloudflare.accountId,
+        bucketName: bucket.name,
+        rules: [
+          {
+            id: "expire-old-backups",
+            enabled: true,
+            conditions: { prefix: BACKUP_PREFIX },
+            deleteObjectsTransition: { condition: { type: "Age", maxAge: retentionDays * 86_400 } },
+            abortMultipartUploadsTransition: { condition: { type: "Age", maxAge: 86_400 } },
+          },
+        ],
+      },
+      { parent: this, provider: args.cloudflare.provider },
+    );
+  }
+
+  /**
+   * An API token allowed object read/write on this bucket only. R2's S3 credential derives from
+   * it: access key id = token id, secret access key = SHA-256 of the token value.
+   */
+  private bucketCredential(args: BackupsArgs, bucket: cloudflare.R2Bucket): Backups["credentials"] {
+    const cf = { parent: this, provider: args.cloudflare.provider };
+    const groupId = cloudflare.getApiTokenPermissionGroupsListOutput({ name: BUCKET_OBJECT_WRITE }, cf).apply((r) => {
+      const match = r.results.find((g) => g.name === BUCKET_OBJECT_WRITE);
+      if (!match) throw new Error(`Cloudflare has no API token permission group named "${BUCKET_OBJECT_WRITE}"`);
+      return match.id;
+    });
+    const token = new cloudflare.ApiToken(
+      "bucket-token",
+      {
+        name: physicalName("backup-writer", args.stack),
+        policies: [
+          {
+            effect: "allow",
+            resources: bucket.name.apply((b) => JSON.stringify({ [`com.cloudflare.edge.r2.bucket.${args.cloudflare.accountId}_default_${b}`]: "*" })),
+            permissionGroups: [{ id: groupId }],
+          },
+        ],
+        expiresOn: args.tokenExpiresOn,
+        status: "active",
+        ...(args.allowedCidrs?.length ? { condition: { requestIp: { ins: args.allowedCidrs } } } : {}),
+      },
+      cf,
+    );
+    return {
+      accessKeyId: pulumi.secret(token.id),
+      secretAccessKey: pulumi.secret(token.value.apply((v) => createHash("sha256").update(v).digest("hex"))),
+    };
+  }
+
+  /** The job: one long-running container that backs up on its own schedule and serves /metrics. */
+  private jobContainer(
+    args: BackupsArgs,
+    bucket: cloudflare.R2Bucket,
+    settings: { intervalMinutes: number; keep: number },
+    after: pulumi.ResourceOptions["dependsOn"],
+  ): docker.Container {
+    const onHost = { parent: this, provider: args.docker };
+    // Like the service images: the context is the influencer bundle folder and the tag a digest of
+    // the files the Dockerfile copies, so a commit that leaves them alone leaves the job running.
+    const context = join(args.artifactsDir, "influencer");
+    const dockerfile = join(args.repoRoot, "runtime", "influencer", "backup.Dockerfile");
+    const image = new docker.Image(
+      "image-backup",
+      {
+        imageName: `twist-backup:${contextDigest(context, dockerfile, BACKUP_IMAGE_FILES).slice(0, 16)}`,
+        build: { context, dockerfile, platform: args.platform },
+        skipPush: true,
+        buildOnPreview: false,
+      },
+      onHost,
+    );
+    const db = args.database;
+    const databaseUrl = pulumi.interpolate`postgres://${db.user}:${db.password.apply(encodeURIComponent)}@${db.host}:${db.port}/${db.name}`;
+    const env = {
+      TWIST_ENV: args.stack,
+      LOG_LEVEL: "info",
+      BACKUP_S3_ENDPOINT: `https://${args.cloudflare.accountId}.r2.cloudflarestorage.com`,
+      BACKUP_PREFIX,
+      BACKUP_INTERVAL_SECONDS: String(settings.intervalMinutes * 60),
+      BACKUP_KEEP: String(settings.keep),
+      METRICS_PORT: String(BACKUP_METRICS_PORT),
+    };
+    return new docker.Container(
+      "backup",
+      {
+        name: physicalName("backup", args.stack),
+        image: image.repoDigest,
+        entrypoints: SECRET_ENV_LOADER,
+        command: ["node", "backup.js"],
+        envs: pulumi.all([bucket.name]).apply(([b]) => [...Object.entries(env).map(([k, v]) => `${k}=${v}`), `BACKUP_BUCKET=${b}`]),
+        uploads: secretFiles(
+          {
+            DATABASE_URL: databaseUrl,
+            BACKUP_S3_ACCESS_KEY_ID: this.credentials.accessKeyId,
+            BACKUP_S3_SECRET_ACCESS_KEY: this.credentials.secretAccessKey,
+            BACKUP_ENCRYPTION_KEYS: args.encryptionKeys,
+          },
+          BACKUP_IMAGE_USER,
+        ),
+        // Data network: Postgres, and Prometheus scraping backup:9187. Egress: R2.
+        networksAdvanced: [{ name: args.networks.data, aliases: ["backup"] }, { name: args.networks.egress }],
+        healthcheck: {
+          tests: ["CMD", "node", "-e", `fetch("http://127.0.0.1:${BACKUP_METRICS_PORT}/health").then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`],
+          interval: "30s",
+          timeout: "5s",
+          retries: 3,
+          startPeriod: "10s",
+        },
+        restart: "unless-stopped",
+        labels: [
+          { label: "twist.stack", value: args.stack },
+          { label: "twist.role", value: "backup" },
+        ],
+      },
+      { ...onHost, dependsOn: after },
+    );
+  }
+}
