@@ -4,7 +4,6 @@
 // own bootstrap token (docs/secrets.md). Run offline with `npm run plan`.
 import * as cloudflare from "@pulumi/cloudflare";
 import { join, resolve } from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import { BackendHost, METRICS_PORTS, SETTLEMENT_METRICS_PORT } from "./components/backend";
 import { Backups } from "./components/backups";
 import { EdgePlatform } from "./components/edge";
@@ -33,16 +32,17 @@ const backend = new BackendHost("backend", {
   extraIngress: [{ key: "grafana", hostname: cfg.operations.grafanaHostname, service: `http://grafana:${MONITORING_PORTS.grafana}` }],
 });
 
-// Prometheus scrapes the services' private metrics listeners, which the tunnel never routes.
+// Prometheus scrapes the services' private metrics listeners (never routed by the tunnel) by their
+// network aliases, which stay put when a deploy replaces a container.
 const containers = backend.nodes.containers;
 new Monitoring("monitoring", {
   stack: cfg.stack,
   provider: backend.nodes.provider,
   networks: backend.nodes.networks,
   targets: {
-    auth: [pulumi.interpolate`${containers.auth.name}:${METRICS_PORTS.auth}`],
-    influencer: [pulumi.interpolate`${containers.influencer.name}:${METRICS_PORTS.influencer}`],
-    settlement: [pulumi.interpolate`${containers.settlement.name}:${SETTLEMENT_METRICS_PORT}`],
+    auth: [`auth:${METRICS_PORTS.auth}`],
+    influencer: [`influencer:${METRICS_PORTS.influencer}`],
+    settlement: [`settlement:${SETTLEMENT_METRICS_PORT}`],
   },
   dependsOn: [containers.auth, containers.influencer, containers.settlement],
   grafana: { hostname: cfg.operations.grafanaHostname },

@@ -508,7 +508,8 @@ docker run --rm -i --name ${n("migrate")}-$(date +%s) --network ${networks.data.
           command: spec.command,
           envs: spec.envs,
           uploads: spec.uploads,
-          networksAdvanced: [{ name: networks.data.name }, { name: networks.edge.name, aliases: [spec.alias] }],
+          // The alias on both networks: cloudflared resolves it on the edge network, Prometheus on the data network.
+          networksAdvanced: [{ name: networks.data.name, aliases: [spec.alias] }, { name: networks.edge.name, aliases: [spec.alias] }],
           healthcheck: spec.healthcheck,
           wait: true,
           waitTimeout: 120,

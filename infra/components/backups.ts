@@ -9,7 +9,7 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { physicalName } from "../naming";
 import { SECRET_ENV_LOADER, contextDigest, secretFiles } from "./backend";
 
@@ -76,7 +76,8 @@ export class Backups extends pulumi.ComponentResource {
     return new cloudflare.R2Bucket(
       "bucket",
       { accountId: args.cloudflare.accountId, name: physicalName("backups", args.stack), storageClass: "Standard" },
-      { parent: this, provider: args.cloudflare.provider, protect: args.stack === "production" },
+      // Backups outlive the program: never deleted with the stack (as the Worker's stateful resources).
+      { parent: this, provider: args.cloudflare.provider, protect: args.stack === "production", retainOnDelete: true },
     );
   }
 
@@ -150,7 +151,8 @@ export class Backups extends pulumi.ComponentResource {
       "image-backup",
       {
         imageName: `twist-backup:${contextDigest(context, dockerfile, BACKUP_IMAGE_FILES).slice(0, 16)}`,
-        build: { context, dockerfile, platform: args.platform },
+        // Relative to the directory Pulumi runs in (the project root), as BackendHost's images.
+        build: { context: relative(process.cwd(), context), dockerfile: relative(process.cwd(), dockerfile), platform: args.platform },
         skipPush: true,
         buildOnPreview: false,
       },

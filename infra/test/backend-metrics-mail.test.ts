@@ -22,7 +22,8 @@ for (const stack of STACKS) {
       }
       const ingresses = (get(T.tunnelConfig, "tunnel-config").inputs.config as { ingresses: { hostname?: string; service: string }[] }).ingresses;
       const targets = ingresses.map((i) => i.service);
-      expect(targets.filter((s) => s.startsWith("http://"))).to.deep.equal([`http://auth:${SERVICE_PORTS.auth}`, `http://influencer:${SERVICE_PORTS.influencer}`]);
+      // The services' public ports, and Grafana (behind Access): never a metrics listener.
+      expect(targets.filter((s) => s.startsWith("http://"))).to.deep.equal([`http://auth:${SERVICE_PORTS.auth}`, `http://influencer:${SERVICE_PORTS.influencer}`, "http://grafana:3000"]);
       for (const port of Object.values(METRICS_PORTS)) expect(targets.some((s) => s.includes(`:${port}`)), `port ${port}`).to.equal(false);
       // The catch-all answers 404 itself: nothing else on the edge network is reachable by hostname.
       expect(ingresses.at(-1)).to.deep.equal({ service: "http_status:404" });

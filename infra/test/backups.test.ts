@@ -63,10 +63,11 @@ for (const stack of STACKS) {
       expect(token.inputs.condition).to.deep.equal({ requestIp: { ins: [`${vm}/32`] } });
     });
 
-    it("runs the job container on the data network (Postgres) and the egress network (R2), pinned by commit, hourly, keeping 48", () => {
+    it("runs the job container on the data network (Postgres) and the egress network (R2), run by image ID (content-tagged), hourly, keeping 48", () => {
       const job = get(T.container, "backup");
       expect(job.inputs.name).to.equal(`twist-backup-${stack}`);
-      expect(job.inputs.image).to.match(/^twist-backup:[0-9a-f]{7,40}(-dirty)?$/);
+      expect(job.inputs.image).to.match(/^sha256:[0-9a-f]{64}$/);
+      expect(get(T.image, "image-backup").inputs.imageName).to.match(/^twist-backup:[0-9a-f]{16}$/);
       expect(job.inputs.command).to.deep.equal(["node", "backup.js"]);
       expect(job.inputs.restart).to.equal("unless-stopped");
       expect(job.inputs.networksAdvanced).to.deep.equal([{ name: `twist-data-${stack}`, aliases: ["backup"] }, { name: `twist-edge-${stack}` }]);

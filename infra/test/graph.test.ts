@@ -109,7 +109,8 @@ for (const stack of STACKS) {
         for (const r of step.renamedClasses ?? []) (live.delete(r.from), live.add(r.to));
         for (const c of step.deletedClasses ?? []) live.delete(c);
       }
-      expect([...live]).to.have.members(decl.durableObjects.map((d) => d.className));
+      // Every bound class exists; a class kept only to drain its storage (VauDedupe) may stay too.
+      expect([...live]).to.include.members(decl.durableObjects.map((d) => d.className));
       expect(migrations.newTag).to.equal(decl.migrations[decl.migrations.length - 1]!.tag);
     });
 
@@ -195,8 +196,8 @@ for (const stack of STACKS) {
       expect(provider.dependencies).to.include(get(T.command, "prepare-host").urn);
     });
 
-    it("mints no API tokens: the stack's only Cloudflare credential is its own bootstrap token", () => {
-      expect(resources.filter((r) => r.type === T.apiToken)).to.deep.equal([]);
+    it("mints one API token only, the backup job's bucket-scoped one: CI's only credential is its own bootstrap token", () => {
+      expect(resources.filter((r) => r.type === T.apiToken).map((r) => r.name)).to.deep.equal(["bucket-token"]);
     });
 
     it("exports the edge URL, backend URLs, Worker name, image tags and the commit", () => {

@@ -49,7 +49,7 @@ for (const stack of STACKS) {
       const files = (name: string) => (get(T.container, name).inputs.uploads as { file: string }[]).map((u) => u.file.replace("/run/secrets/", ""));
       // Each container gets only the secrets its config reads (runtime/<service>/src/config.ts).
       for (const name of ["influencer", "settlement"]) {
-        expect(files(name).filter((f) => f !== "SOLANA_PAYER_SECRET_KEY"), name).to.deep.equal(["DATABASE_URL", "REDIS_URL", "JWT_KEYS", "IP_HASH_SALT", "SERVICE_SIGNING_KEYS", "MERCHANT_SIGNING_KEYS"]);
+        expect(files(name).filter((f) => f !== "SOLANA_PAYER_SECRET_KEY"), name).to.deep.equal(["DATABASE_URL", "REDIS_URL", "JWT_KEYS", "IP_HASH_SALT", "SERVICE_SIGNING_KEYS", "MERCHANT_SIGNING_KEYS", "SMTP_PASSWORD"]);
       }
       expect(files("auth")).to.deep.equal(["REDIS_URL", "JWT_KEYS"]);
       // The migration's DATABASE_URL travels on stdin, a secret input; its command line holds none.

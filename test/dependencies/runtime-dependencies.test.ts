@@ -5,6 +5,7 @@
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
+import { builtinModules } from "node:module";
 import { join, resolve } from "node:path";
 
 const ROOT = resolve(__dirname, "..", "..");
@@ -34,7 +35,7 @@ function importedPackages(files: string[]): Set<string> {
   for (const file of files) {
     for (const m of readFileSync(file, "utf8").matchAll(/(?:from\s+|import\s*\(\s*|require\(\s*|import\s+)["']([^"'.][^"']*)["']/g)) {
       const spec = m[1]!;
-      if (spec.startsWith("node:") || spec.startsWith("cloudflare:")) continue;
+      if (spec.startsWith("node:") || spec.startsWith("cloudflare:") || builtinModules.includes(spec)) continue;
       found.add(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]!);
     }
   }

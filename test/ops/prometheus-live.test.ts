@@ -83,11 +83,14 @@ describe("ops: the real Prometheus scraping the local platform", function () {
     const promtool = requireTool("prometheus");
     db = await createTestDatabase("ops_prom");
     const [edge, auth, influencer, settlement, prom] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    // auth and influencer serve /metrics only on their private listeners, as on the VM.
+    const metricsPorts = { auth: await freePort(), influencer: await freePort() };
     platform = await startPlatform({
       databaseUrl: db.url,
       redisUrl: TEST_REDIS_URL,
       redisPrefix: prefix,
       ports: { edge, auth, influencer, settlement },
+      metricsPorts,
       merchantDomains: ["shop.example"],
       edgeConsumerBatchTimeoutSeconds: 1,
       env: { LOG_LEVEL: "warn" },
@@ -95,7 +98,7 @@ describe("ops: the real Prometheus scraping the local platform", function () {
     await runSmoke(platform.urls, { vauSigningKey: platform.keys.VAU_SIGNING_KEYS, merchantSigningKey: platform.keys.MERCHANT_SIGNING_KEYS });
 
     dir = mkdtempSync(join(tmpdir(), "twist-prometheus-"));
-    const targets = { auth: [`127.0.0.1:${auth}`], influencer: [`127.0.0.1:${influencer}`], settlement: [`127.0.0.1:${settlement}`] };
+    const targets = { auth: [`127.0.0.1:${metricsPorts.auth}`], influencer: [`127.0.0.1:${metricsPorts.influencer}`], settlement: [`127.0.0.1:${settlement}`] };
     writeFileSync(join(dir, "prometheus.yml"), prometheusConfig({ targets, rulesDir: RULES_DIR, scrapeIntervalSeconds: 1 }));
     promUrl = `http://127.0.0.1:${prom}`;
     prometheus = spawn(promtool, [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${prom}`], { stdio: "ignore" });

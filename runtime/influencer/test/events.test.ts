@@ -2,6 +2,7 @@
 // log) and Redis: delivery after commit, isolation between wallets, replay on reconnect, fan-out
 // between two instances, the slow-client bound, heartbeats, caps, and every refusal.
 import { expect } from "chai";
+import { metricsAppOf } from "@twist/service";
 import request from "supertest";
 import { signIdentityToken, signJwt } from "@twist/shared/jwt";
 import { EVENTS_CLOSE } from "@twist/shared/events";
@@ -265,7 +266,7 @@ describe("events WebSocket: limits", function () {
     await until(() => a.service.events.hub.size === 1, 10_000, "the slow socket dropped");
     // The fast client on the same instance got all of its events meanwhile.
     expect((await cf.waitEvents(8)).map((e) => e.data.i)).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7]);
-    const metrics = await request(h.app).get("/metrics");
+    const metrics = await request(metricsAppOf(h.app)).get("/metrics");
     expect(metrics.text).to.match(/events_slow_consumers_total\{[^}]*\} 1/);
     // 8 MB were published to the slow wallet; the server held at most the bound for it.
     expect(process.memoryUsage().rss - before).to.be.below(64 * 1024 * 1024);

@@ -3,10 +3,10 @@
 // from Postgres), so they are right after a restart, with no state kept in the process. A gauge
 // whose source is down is left without a sample rather than failing the scrape: /metrics still
 // answers, and service_dependency_up says which dependency is missing (unlabelled gauges read NaN).
-import type { Express } from "express";
+import express, { type Express } from "express";
 import { Counter, Gauge, type Registry } from "prom-client";
 import { QueryTypes, type Sequelize } from "sequelize";
-import { createServiceApp, withTimeout } from "@twist/service";
+import { createServiceApp, metricsAppOf, withTimeout } from "@twist/service";
 import type { Logger } from "@twist/shared/logger";
 import type { RunningSettlementWorker, SettlementOutcome } from "./queue";
 
@@ -14,9 +14,12 @@ const OUTCOMES: SettlementOutcome[] = ["settled", "voided", "not-pending", "awai
 /** A scrape waits at most this long for Redis or Postgres (BullMQ waits for a connection forever). */
 const SOURCE_TIMEOUT_MS = 2000;
 
-/** The service frame (request ids, error envelope, /health, /ready, /metrics) with no routes of its own. */
+/**
+ * The service frame (request ids, error envelope, /health, /ready) with no routes of its own, and
+ * its /metrics on the same listener: the worker's one port is private (no tunnel routes to it).
+ */
 export function settlementMetricsApp(sequelize: Sequelize, running: RunningSettlementWorker, logger: Logger): Express {
-  return createServiceApp({
+  const service = createServiceApp({
     service: "settlement",
     logger,
     readiness: {
@@ -26,6 +29,11 @@ export function settlementMetricsApp(sequelize: Sequelize, running: RunningSettl
     },
     routes: (_app, obs) => registerSettlementMetrics(obs.registry, sequelize, running),
   }).app;
+  const app = express();
+  app.disable("x-powered-by");
+  app.get("/metrics", metricsAppOf(service));
+  app.use(service);
+  return app;
 }
 
 function registerSettlementMetrics(registry: Registry, sequelize: Sequelize, running: RunningSettlementWorker): void {
