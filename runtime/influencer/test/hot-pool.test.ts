@@ -6,7 +6,7 @@ import { expect } from "chai";
 import request from "supertest";
 import { twist } from "@twist/shared/amount";
 import { account } from "../src/ledger";
-import { click, merchantPost, newInfluencer, newLink, newUser, startHarness, type Harness, type User } from "./part1-helpers";
+import { BROWSER, click, merchantPost, newInfluencer, newLink, newUser, startHarness, type Harness, type User } from "./part1-helpers";
 import { balanceOf, deliverRewards, expectLedgerConsistent, moneyPost, rewardMessage } from "./money-helpers";
 
 describe("one hot pool: 64 concurrent mixed money requests", () => {
@@ -32,7 +32,7 @@ describe("one hot pool: 64 concurrent mixed money requests", () => {
     const firstStake = twist(10);
     for (const u of users) expect((await moneyPost(h, u, `/api/v1/pools/${poolId}/stake`, { amount: firstStake.toString() })).status).to.equal(200);
     const conversion = async () => {
-      const clickId = await click(h, link.code, { ip: `198.51.100.${1 + Math.floor(Math.random() * 200)}`, ua: `Mozilla/5.0 hot-${randomUUID()}` });
+      const clickId = await click(h, link.code, { ip: `198.51.100.${1 + Math.floor(Math.random() * 200)}`, ua: `${BROWSER} hot-${randomUUID()}` });
       return merchantPost(h, "/api/v1/conversions", { orderId: `order-${randomUUID()}`, clickId, amount: "100000000000", currency: "TWIST" });
     };
     expect((await conversion()).status).to.equal(201);

@@ -5,7 +5,7 @@ import request from "supertest";
 import type { CommissionBooked } from "../src/conversions/types";
 import { computeCommission, commissionRate } from "../src/conversions/commission";
 import { signedHeaders } from "@twist/shared/signed-request";
-import { MERCHANT_KEY, SERVICE_KEY, click, countRows, expectEnvelope, merchantPost, newInfluencer, newLink, startHarness, type Harness } from "./part1-helpers";
+import { BROWSER, MERCHANT_KEY, SERVICE_KEY, click, countRows, expectEnvelope, merchantPost, newInfluencer, newLink, startHarness, type Harness } from "./part1-helpers";
 
 const DAY = 86_400_000;
 const PATH = "/api/v1/conversions";
@@ -118,7 +118,7 @@ describe("influencer part 1: conversions and stats", () => {
       const y = await newInfluencer(harness);
       const linkX = await newLink(harness, x);
       const linkY = await newLink(harness, y);
-      const visitor = { ip: `192.0.2.${10 + (orderSeq % 200)}`, ua: `Mozilla/5.0 journey-${orderSeq}` };
+      const visitor = { ip: `192.0.2.${10 + (orderSeq % 200)}`, ua: `${BROWSER} journey-${orderSeq}` };
       const t0 = Date.now() - 3 * 3600_000;
       harness.clock.set(t0);
       const firstClick = await click(harness, linkX.code, visitor);
@@ -237,7 +237,7 @@ describe("influencer part 1: conversions and stats", () => {
         h.clock.set(day1);
         const firstDay1 = await click(h, link.code, { ip: "198.18.0.1" });
         await click(h, link.code, { ip: "198.18.0.2" });
-        await click(h, link.code, { ip: "198.18.0.2", ua: "Mozilla/5.0 other" });
+        await click(h, link.code, { ip: "198.18.0.2", ua: `${BROWSER} other` });
         await merchantPost(h, PATH, { orderId: orderId(), linkCode: link.code, amount: "1000", currency: "TWIST" });
         h.clock.set(day2);
         // The same visitor again a day later (the dedupe window lives in Redis time, so place the row directly).
