@@ -63,7 +63,7 @@ const backups = new Backups(
     database: { host: "postgres", port: 5432, name: "twist", user: "twist", password: cfg.secrets.postgresPassword },
     encryptionKeys: cfg.secrets.backupEncryptionKeys,
     ...cfg.backups,
-    allowedCidrs: /^\d{1,3}(\.\d{1,3}){3}$/.test(cfg.backend.vm.host) ? [`${cfg.backend.vm.host}/32`] : [],
+    credentials: { accessKeyId: cfg.secrets.backupS3AccessKeyId, secretAccessKey: cfg.secrets.backupS3SecretAccessKey },
   },
   { dependsOn: [backend] },
 );

@@ -1,20 +1,18 @@
 // Backups: the Postgres database dumped on a schedule, encrypted on the VM, kept in a private R2
 // bucket. The job (runtime/influencer/src/backup) runs in its own container on the data network,
 // next to Postgres; the bucket only ever receives ciphertext (AES-256-GCM under a key that is a
-// Pulumi secret). Its S3 credential is an API token scoped to this one bucket's objects, so a
-// leaked credential can neither reach other buckets nor change the account. Retention is twofold:
+// Pulumi secret). Its S3 credential is an R2 API token scoped to this one bucket's objects, created
+// by hand like the state credentials and kept as stack secrets: the program mints no token, so no
+// deploy or preview credential needs the power to create one (docs/secrets.md). Retention is twofold:
 // the job keeps the newest `keep` backups, and a bucket lifecycle rule deletes anything older than
 // `retentionDays` even if the job stops pruning.
 import * as cloudflare from "@pulumi/cloudflare";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "node:crypto";
 import { join, relative } from "node:path";
 import { physicalName } from "../naming";
 import { SECRET_ENV_LOADER, contextDigest, secretFiles } from "./backend";
 
-/** Permission group of object read/write on specific buckets (looked up by name at deploy time). */
-export const BUCKET_OBJECT_WRITE = "Workers R2 Storage Bucket Item Write";
 /** Where the job writes inside the bucket; the lifecycle rule applies to this prefix. */
 export const BACKUP_PREFIX = "postgres/";
 export const BACKUP_METRICS_PORT = 9187;
@@ -45,10 +43,8 @@ export interface BackupsArgs {
   keep?: number;
   /** Objects older than this are deleted by the bucket itself. Default 30. */
   retentionDays?: number;
-  /** API token expiry (ISO-8601), like the CI tokens: rotate before it. */
-  tokenExpiresOn: string;
-  /** When set, the bucket credential works only from these ranges (the VM's egress address). */
-  allowedCidrs?: string[];
+  /** The job's S3 credential: an R2 API token with Object Read & Write on this bucket only (both parts Pulumi secrets). */
+  credentials: { accessKeyId: pulumi.Output<string>; secretAccessKey: pulumi.Output<string> };
 }
 
 export class Backups extends pulumi.ComponentResource {
@@ -63,7 +59,7 @@ export class Backups extends pulumi.ComponentResource {
     const settings = { intervalMinutes: args.intervalMinutes ?? 60, keep: args.keep ?? 48, retentionDays: args.retentionDays ?? 30 };
     const bucket = this.privateBucket(args);
     this.lifecycleRule(args, bucket, settings.retentionDays);
-    this.credentials = this.bucketCredential(args, bucket);
+    this.credentials = args.credentials;
     this.endpoint = `https://${args.cloudflare.accountId}.r2.cloudflarestorage.com`;
     // The networks and Postgres are the backend's: the container waits for whatever this component waits for.
     this.container = this.jobContainer(args, bucket, settings, opts?.dependsOn);
@@ -101,41 +97,6 @@ export class Backups extends pulumi.ComponentResource {
     );
   }
 
-  /**
-   * An API token allowed object read/write on this bucket only. R2's S3 credential derives from
-   * it: access key id = token id, secret access key = SHA-256 of the token value.
-   */
-  private bucketCredential(args: BackupsArgs, bucket: cloudflare.R2Bucket): Backups["credentials"] {
-    const cf = { parent: this, provider: args.cloudflare.provider };
-    const groupId = cloudflare.getApiTokenPermissionGroupsListOutput({ name: BUCKET_OBJECT_WRITE }, cf).apply((r) => {
-      const match = r.results.find((g) => g.name === BUCKET_OBJECT_WRITE);
-      if (!match) throw new Error(`Cloudflare has no API token permission group named "${BUCKET_OBJECT_WRITE}"`);
-      return match.id;
-    });
-    const token = new cloudflare.ApiToken(
-      "bucket-token",
-      {
-        name: physicalName("backup-writer", args.stack),
-        policies: [
-          {
-            effect: "allow",
-            resources: bucket.name.apply((b) => JSON.stringify({ [`com.cloudflare.edge.r2.bucket.${args.cloudflare.accountId}_default_${b}`]: "*" })),
-            permissionGroups: [{ id: groupId }],
-          },
-        ],
-        expiresOn: args.tokenExpiresOn,
-        status: "active",
-        ...(args.allowedCidrs?.length ? { condition: { requestIp: { ins: args.allowedCidrs } } } : {}),
-      },
-      cf,
-    );
-    return {
-      accessKeyId: pulumi.secret(token.id),
-      secretAccessKey: pulumi.secret(token.value.apply((v) => createHash("sha256").update(v).digest("hex"))),
-    };
-  }
-
-  /** The job: one long-running container that backs up on its own schedule and serves /metrics. */
   private jobContainer(
     args: BackupsArgs,
     bucket: cloudflare.R2Bucket,

@@ -9,13 +9,7 @@ import { PLACEHOLDER_MINTED } from "./placeholders";
 
 type State = Record<string, unknown>;
 
-/** Permission group ids as GET /user/tokens/permission_groups lists them, for the names the program asks for. */
-const PERMISSION_GROUP_IDS: Record<string, string> = {
-  "Workers R2 Storage Bucket Item Write": "2efd5506f9c8494dacb1fa10a3e7d5b6",
-};
-
 const computed: Record<string, (name: string, inputs: State) => State> = {
-  "cloudflare:index/apiToken:ApiToken": (name) => ({ value: PLACEHOLDER_MINTED.apiTokenValue(name) }),
   "cloudflare:index/queue:Queue": (name) => ({ queueId: `${name}-queue-id` }),
   "docker:index/remoteImage:RemoteImage": (_name, inputs) => ({ imageId: String(inputs.name) }),
   // A local build's image ID: the same content (our tags are content digests) gives the same ID.
@@ -35,11 +29,6 @@ export const cloudBoundaryDoubles = (live: CloudState = {}): pulumi.runtime.Mock
   },
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
     switch (args.token) {
-      case "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList": {
-        const name = String(args.inputs.name ?? "");
-        const id = PERMISSION_GROUP_IDS[name];
-        return { results: id ? [{ id, name, category: "developer_platform", isSelectable: true, scopes: [] }] : [] };
-      }
       // GET /accounts/{id}/workers/scripts: one entry per existing script, id = script name.
       case "cloudflare:index/getWorkersScripts:getWorkersScripts":
         return { accountId: args.inputs.accountId, results: Object.entries(live.workerMigrationTags ?? {}).map(([id, migrationTag]) => ({ id, migrationTag })) };

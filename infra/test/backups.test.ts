@@ -2,10 +2,9 @@
 // rule, a credential scoped to that bucket's objects only, the job container on the data network
 // with every secret as a Pulumi-secret file and no secret in plain inputs, and the schedule and
 // kept count from stack config (defaults hourly / 48, overridable, malformed values named).
-import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { evaluateProgram, type DetailedResource, type EvaluateOptions } from "../offline/evaluate";
-import { PLACEHOLDER_MINTED, PLACEHOLDER_SECRETS, placeholderNeedles } from "../offline/placeholders";
+import { PLACEHOLDER_SECRETS, placeholderNeedles } from "../offline/placeholders";
 import { STACKS, T, evaluated, leaves, only } from "./helpers";
 
 const CHILD_OF_BACKUPS = "twist:backups:Backups";
@@ -50,17 +49,8 @@ for (const stack of STACKS) {
       ]);
     });
 
-    it("scopes the job's token to object write on that one bucket, expiring, and bound to the VM's address", () => {
-      const token = get(T.apiToken, "bucket-token");
-      expect(token.inputs.name).to.equal(`twist-backup-writer-${stack}`);
-      const policies = token.inputs.policies as { effect: string; resources: string; permissionGroups: { id: string }[] }[];
-      expect(policies).to.have.length(1);
-      expect(JSON.parse(policies[0]!.resources)).to.deep.equal({ [`com.cloudflare.edge.r2.bucket.0123456789abcdef0123456789abcdef_default_twist-backups-${stack}`]: "*" });
-      // The test double's id for "Workers R2 Storage Bucket Item Write": nothing account-wide.
-      expect(policies[0]!.permissionGroups).to.deep.equal([{ id: "2efd5506f9c8494dacb1fa10a3e7d5b6" }]);
-      expect(token.inputs.expiresOn).to.be.a("string");
-      const vm = stack === "production" ? "203.0.113.20" : "203.0.113.10";
-      expect(token.inputs.condition).to.deep.equal({ requestIp: { ins: [`${vm}/32`] } });
+    it("mints no token: the job's bucket credential is the stack's hand-made, bucket-scoped R2 token (two secrets)", () => {
+      expect(resources.filter((r) => r.type === T.apiToken)).to.deep.equal([]);
     });
 
     it("runs the job container on the data network (Postgres) and the egress network (R2), run by image ID (content-tagged), hourly, keeping 48", () => {
@@ -90,7 +80,7 @@ for (const stack of STACKS) {
 
     it("exports where the backups are and the bucket credential for restores, the credential only as a secret", async () => {
       const access = (await evaluated(stack)).outputs.backupAccess;
-      expect(JSON.stringify(access)).not.to.contain(PLACEHOLDER_MINTED.apiTokenValue("bucket-token"));
+      expect(JSON.stringify(access)).not.to.contain(PLACEHOLDER_SECRETS.backupS3SecretAccessKey);
       expect(access).to.deep.equal({
         endpoint: "https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com",
         bucket: `twist-backups-${stack}`,
@@ -116,11 +106,10 @@ for (const stack of STACKS) {
       const byFile = Object.fromEntries(uploads.map((u) => [u.file.split("/").pop()!, u.content]));
       expect(byFile.BACKUP_ENCRYPTION_KEYS).to.equal(PLACEHOLDER_SECRETS.backupEncryptionKeys);
       expect(byFile.DATABASE_URL).to.equal(`postgres://twist:${encodeURIComponent(PLACEHOLDER_SECRETS.postgresPassword)}@postgres:5432/twist`);
-      // R2's S3 secret is the SHA-256 of the token value; the access key id is the token id.
-      expect(byFile.BACKUP_S3_SECRET_ACCESS_KEY).to.equal(createHash("sha256").update(PLACEHOLDER_MINTED.apiTokenValue("bucket-token")).digest("hex"));
-      expect(byFile.BACKUP_S3_ACCESS_KEY_ID).to.equal("bucket-token-id");
+      expect(byFile.BACKUP_S3_SECRET_ACCESS_KEY).to.equal(PLACEHOLDER_SECRETS.backupS3SecretAccessKey);
+      expect(byFile.BACKUP_S3_ACCESS_KEY_ID).to.equal(PLACEHOLDER_SECRETS.backupS3AccessKeyId);
 
-      const needles = [...placeholderNeedles(), byFile.BACKUP_S3_SECRET_ACCESS_KEY!];
+      const needles = placeholderNeedles();
       for (const r of resources.filter((x) => x.parent?.includes(CHILD_OF_BACKUPS))) {
         for (const [path, value] of leaves(r.inputs)) {
           if (typeof value !== "string" || r.secretLeaves.some((s) => path === s || path.startsWith(`${s}.`) || path.startsWith(`${s}[`))) continue;
