@@ -1,6 +1,6 @@
 // Environment configuration validated at start-up: one error that names every bad variable.
 import Joi from "joi";
-import { KeySetError, parseJwtKeySet, parseSigningKeys } from "./keys";
+import { KeySetError, parseBackupKeySet, parseJwtKeySet, parseSigningKeys } from "./keys";
 
 export class ConfigError extends Error {
   constructor(readonly problems: { name: string; message: string }[]) {
@@ -26,26 +26,25 @@ export function loadConfig<T>(schema: Joi.ObjectSchema<T>, env: Record<string, s
   return value as T;
 }
 
+/** A Joi type for a key-set variable: the text parsed by `parse`, its KeySetError as the message. */
+const keySetType =
+  <T>(shape: string, parse: (text: string) => T) =>
+  () =>
+    Joi.any().custom((value: unknown, helpers) => {
+      if (typeof value !== "string") return helpers.message({ custom: `must be ${shape}` });
+      try {
+        return parse(value);
+      } catch (err) {
+        return helpers.message({ custom: (err as KeySetError).message });
+      }
+    });
+
 /** Joi types for the contracts' key sets, parsed into their typed form. */
 export const configTypes = {
-  jwtKeySet: () =>
-    Joi.any().custom((value: unknown, helpers) => {
-      if (typeof value !== "string") return helpers.message({ custom: "must be kid:secret[,kid:secret]" });
-      try {
-        return parseJwtKeySet(value);
-      } catch (err) {
-        return helpers.message({ custom: (err as KeySetError).message });
-      }
-    }),
-  signingKeys: () =>
-    Joi.any().custom((value: unknown, helpers) => {
-      if (typeof value !== "string") return helpers.message({ custom: "must be key[,previous key]" });
-      try {
-        return parseSigningKeys(value);
-      } catch (err) {
-        return helpers.message({ custom: (err as KeySetError).message });
-      }
-    }),
+  jwtKeySet: keySetType("kid:secret[,kid:secret]", parseJwtKeySet),
+  signingKeys: keySetType("key[,previous key]", parseSigningKeys),
+  /** BACKUP_ENCRYPTION_KEYS: kid:<base64 of 32 bytes>[,previous], current first. */
+  backupKeySet: keySetType("kid:<base64 32 bytes>[,kid:<previous>]", parseBackupKeySet),
   port: () => Joi.number().integer().min(1).max(65535),
   url: (schemes: string[] = ["http", "https"]) => Joi.string().uri({ scheme: schemes }),
 };

@@ -2,7 +2,7 @@
 // validated at start-up: a missing or malformed variable stops the process naming it. On the VM the
 // secrets arrive as files under /run/secrets, exported as these variables by the image's loader.
 import { Joi, configTypes, loadConfig } from "@twist/shared/config";
-import { KeySetError, parseBackupKeySet, type BackupKeySet } from "@twist/shared/keys";
+import type { BackupKeySet } from "@twist/shared/keys";
 import type { BucketSettings } from "./store";
 
 export interface BucketConfig {
@@ -27,23 +27,13 @@ export interface BackupJobConfig extends BucketConfig {
   METRICS_PORT: number;
 }
 
-const backupKeys = () =>
-  Joi.any().custom((value: unknown, helpers) => {
-    if (typeof value !== "string") return helpers.message({ custom: "must be kid:<base64 32 bytes>[,kid:<previous>]" });
-    try {
-      return parseBackupKeySet(value);
-    } catch (err) {
-      return helpers.message({ custom: (err as KeySetError).message });
-    }
-  });
-
 const bucketKeys = {
   BACKUP_S3_ENDPOINT: configTypes.url().required(),
   BACKUP_BUCKET: Joi.string().pattern(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/).required(),
   BACKUP_PREFIX: Joi.string().pattern(/^([A-Za-z0-9._-]+\/)*$/).allow("").default("postgres/"),
   BACKUP_S3_ACCESS_KEY_ID: Joi.string().required(),
   BACKUP_S3_SECRET_ACCESS_KEY: Joi.string().required(),
-  BACKUP_ENCRYPTION_KEYS: backupKeys().required(),
+  BACKUP_ENCRYPTION_KEYS: configTypes.backupKeySet().required(),
   PG_BIN_DIR: Joi.string().optional(),
 };
 
