@@ -22,8 +22,8 @@ async function main(): Promise<void> {
   }
   logger.level = config.LOG_LEVEL;
   const service = createApp(config, { logger, apiDocs: loadApiDocs(__dirname) });
-  const running = await listen(service.app, config.PORT);
-  await service.events.attach(running.server);
+  await service.events.start();
+  const running = await listen(service.app, config.PORT, undefined, (server) => service.events.attach(server));
   const metrics = await listen(metricsAppOf(service.app), config.METRICS_PORT);
   logger.info({ port: running.port, metricsPort: metrics.port, env: config.TWIST_ENV }, "influencer API listening");
   // Event sockets first: they get 1001 "going away" and reconnect elsewhere while requests drain.

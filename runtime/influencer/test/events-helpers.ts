@@ -31,8 +31,8 @@ export async function startInstance(h: Harness, env: Record<string, string> = {}
 }
 
 async function attach(service: InfluencerApp, ownsService: boolean): Promise<Instance> {
-  const running = await listen(service.app, 0, "127.0.0.1");
-  await service.events.attach(running.server);
+  await service.events.start();
+  const running = await listen(service.app, 0, "127.0.0.1", (server) => service.events.attach(server));
   return {
     service,
     running,

@@ -1,6 +1,6 @@
 // Listens and shuts down cleanly: on SIGTERM/SIGINT the process runs its stop steps in order (stop
 // accepting connections and let in-flight requests finish, then flush buffers, close pools).
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { Express } from "express";
 import { flushAndExit, type Logger } from "@twist/shared/logger";
 
@@ -10,9 +10,19 @@ export interface Running {
   close(): Promise<void>;
 }
 
-export async function listen(app: Express, port: number, host = "0.0.0.0"): Promise<Running> {
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+/**
+ * Listens on `port`. `prepare` runs on the server before it accepts a connection, so a handler it
+ * adds (the events gateway's "upgrade") is there for the first request a health check lets through.
+ */
+export async function listen(app: Express, port: number, host = "0.0.0.0", prepare?: (server: Server) => void): Promise<Running> {
+  const server = createServer(app);
+  prepare?.(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
   });
   const address = server.address();
   return {

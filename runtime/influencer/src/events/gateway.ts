@@ -75,9 +75,13 @@ export class EventsGateway {
     this.allowedOrigins = new Set(config.EVENTS_ALLOWED_ORIGINS ?? [new URL(config.PUBLIC_BASE_URL).origin.toLowerCase()]);
   }
 
-  /** Starts listening on the events channel, then takes upgrades on `server`. */
-  async attach(server: Server): Promise<void> {
+  /** Starts listening on the events channel (before `attach`, so no socket misses an event). */
+  async start(): Promise<void> {
     await this.listener.start();
+  }
+
+  /** Takes upgrades on `server`: pass it to `listen` as `prepare`, so the first upgrade finds it. */
+  attach(server: Server): void {
     server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(req, socket, head));
     this.prune = setInterval(() => void this.log.pruneExpired().catch((err: unknown) => this.options.logger.warn({ err }, "events log prune failed")), PRUNE_INTERVAL_MS);
     this.prune.unref();
