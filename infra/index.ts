@@ -5,7 +5,7 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import { join, resolve } from "node:path";
 import { BackendHost, METRICS_PORTS, SETTLEMENT_METRICS_PORT } from "./components/backend";
-import { Backups } from "./components/backups";
+import { BACKUP_METRICS_PORT, Backups } from "./components/backups";
 import { EdgePlatform } from "./components/edge";
 import { MONITORING_PORTS, Monitoring } from "./components/monitoring";
 import { ZoneSecurity } from "./components/zone-security";
@@ -32,24 +32,6 @@ const backend = new BackendHost("backend", {
   extraIngress: [{ key: "grafana", hostname: cfg.operations.grafanaHostname, service: `http://grafana:${MONITORING_PORTS.grafana}` }],
 });
 
-// Prometheus scrapes the services' private metrics listeners (never routed by the tunnel) by their
-// network aliases, which stay put when a deploy replaces a container.
-const containers = backend.nodes.containers;
-new Monitoring("monitoring", {
-  stack: cfg.stack,
-  provider: backend.nodes.provider,
-  networks: backend.nodes.networks,
-  targets: {
-    auth: [`auth:${METRICS_PORTS.auth}`],
-    influencer: [`influencer:${METRICS_PORTS.influencer}`],
-    settlement: [`settlement:${SETTLEMENT_METRICS_PORT}`],
-  },
-  dependsOn: [containers.auth, containers.influencer, containers.settlement],
-  grafana: { hostname: cfg.operations.grafanaHostname },
-  cloudflareAccountId: cfg.cloudflare.accountId,
-  secrets: { alertWebhookUrl: cfg.secrets.alertWebhookUrl, grafanaAdminPassword: cfg.secrets.grafanaAdminPassword, analyticsApiToken: cfg.secrets.analyticsApiToken },
-});
-
 const backups = new Backups(
   "backups",
   {
@@ -67,6 +49,25 @@ const backups = new Backups(
   },
   { dependsOn: [backend] },
 );
+
+// Prometheus scrapes the services' private metrics listeners (never routed by the tunnel) by their
+// network aliases, which stay put when a deploy replaces a container.
+const containers = backend.nodes.containers;
+new Monitoring("monitoring", {
+  stack: cfg.stack,
+  provider: backend.nodes.provider,
+  networks: backend.nodes.networks,
+  targets: {
+    auth: [`auth:${METRICS_PORTS.auth}`],
+    influencer: [`influencer:${METRICS_PORTS.influencer}`],
+    settlement: [`settlement:${SETTLEMENT_METRICS_PORT}`],
+    backup: [`backup:${BACKUP_METRICS_PORT}`],
+  },
+  dependsOn: [containers.auth, containers.influencer, containers.settlement, backups.container],
+  grafana: { hostname: cfg.operations.grafanaHostname },
+  cloudflareAccountId: cfg.cloudflare.accountId,
+  secrets: { alertWebhookUrl: cfg.secrets.alertWebhookUrl, grafanaAdminPassword: cfg.secrets.grafanaAdminPassword, analyticsApiToken: cfg.secrets.analyticsApiToken },
+});
 
 const edge = new EdgePlatform(
   "edge",

@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     MERCHANT_DOMAINS: "shop.example.com",
     PUBLIC_BASE_URL: "http://localhost",
     // Throughput, not abuse: the per-wallet write limit would turn most stakes into 429s.
-    STAKE_LIMIT_PER_WINDOW: "1000000000",
+    STAKE_LIMIT_PER_WINDOW: "1000000",
   });
   const service = createApp(config, { logger: createLogger("bench", { level: "silent" }) });
   const seq = service.context.sequelize;

@@ -78,7 +78,7 @@ for (const stack of STACKS) {
       expect(nets("grafana")).to.deep.equal([`twist-data-${stack}`, `twist-edge-${stack}`]);
     });
 
-    it("scrapes the private metrics listeners of auth, influencer and the settlement worker by network alias and loads every rule file", () => {
+    it("scrapes the private metrics listeners of auth, influencer, the settlement worker and the backup job by network alias and loads every rule file", () => {
       const uploads = get(T.container, "prometheus").inputs.uploads as Upload[];
       const config = JSON.parse(uploads.find((u) => u.file === "/etc/prometheus/prometheus.yml")!.content) as {
         scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
@@ -89,6 +89,7 @@ for (const stack of STACKS) {
         ["auth", ["auth:9101"]],
         ["influencer", ["influencer:9103"]],
         ["settlement", ["settlement:3004"]],
+        ["backup", ["backup:9187"]],
       ]);
       expect(config.rule_files).to.deep.equal(RULE_FILES.map((f) => `/etc/prometheus/rules/${f}`));
       for (const f of RULE_FILES) expect(uploads.map((u) => u.file)).to.include(`/etc/prometheus/rules/${f}`);

@@ -9,7 +9,7 @@ export const RULES_DIR = join(__dirname, "rules");
 export const RULE_FILES = readdirSync(RULES_DIR).filter((f) => f.endsWith(".yml")).sort();
 
 /** The jobs the alert rules read; each is one process kind (`job` label). */
-export const SCRAPE_JOBS = ["auth", "influencer", "settlement"] as const;
+export const SCRAPE_JOBS = ["auth", "influencer", "settlement", "backup"] as const;
 export type ScrapeJob = (typeof SCRAPE_JOBS)[number];
 
 export interface PrometheusConfigOptions {

@@ -8,7 +8,9 @@ import { DASHBOARD_FILES, dashboardJson } from "../../ops/grafana/provisioning";
 import { RULE_FILES, RULES_DIR, SCRAPE_JOBS, prometheusConfig, type ScrapeJob } from "../../ops/prometheus/config";
 import { startPlatform, type Platform } from "../../scripts/platform";
 import { runSmoke } from "../../scripts/smoke/flow";
+import { randomBytes } from "node:crypto";
 import { freePort } from "../support/ports";
+import { startLocalS3, type LocalS3 } from "../support/s3-server";
 import { createTestDatabase, type TestDatabase } from "../support/postgres";
 import { TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../support/redis";
 import { requireTool } from "./tools";
@@ -22,6 +24,9 @@ const EXPORTED_BY: Record<string, ScrapeJob[]> = {
   reward_credits_total: ["influencer"],
   settlement_queue_jobs: ["settlement"],
   settlement_oldest_pending_payout_age_seconds: ["settlement"],
+  twist_backup_last_success_timestamp_seconds: ["backup"],
+  twist_backup_last_failure_timestamp_seconds: ["backup"],
+  twist_backup_interval_seconds: ["backup"],
 };
 /** Series Prometheus makes itself. */
 const SYNTHETIC = new Set(["up", "ALERTS"]);
@@ -58,6 +63,8 @@ describe("ops: the real Prometheus scraping the local platform", function () {
   let db: TestDatabase;
   let platform: Platform;
   let prometheus: ChildProcess | undefined;
+  let backup: ChildProcess | undefined;
+  let s3: LocalS3 | undefined;
   let promUrl: string;
   let dir: string;
   const prefix = testRedisPrefix("ops-prom");
@@ -97,8 +104,33 @@ describe("ops: the real Prometheus scraping the local platform", function () {
     });
     await runSmoke(platform.urls, { vauSigningKey: platform.keys.VAU_SIGNING_KEYS, merchantSigningKey: platform.keys.MERCHANT_SIGNING_KEYS });
 
+    // The backup job's own bundle, as its container runs it, against s3rver (the TEST DOUBLE at the R2
+    // boundary): it takes a backup at start, so a healthy platform has a recent one.
+    s3 = await startLocalS3("twist-backups-prom");
+    const backupMetrics = await freePort();
+    backup = spawn(process.execPath, [join(__dirname, "..", "..", "dist", "influencer", "backup.js")], {
+      stdio: "ignore",
+      env: {
+        PATH: process.env.PATH!,
+        LOG_LEVEL: "warn",
+        DATABASE_URL: db.url,
+        BACKUP_S3_ENDPOINT: s3.endpoint,
+        BACKUP_BUCKET: s3.bucket,
+        BACKUP_S3_ACCESS_KEY_ID: s3.accessKeyId,
+        BACKUP_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        BACKUP_ENCRYPTION_KEYS: `prom-test:${randomBytes(32).toString("base64")}`,
+        METRICS_PORT: String(backupMetrics),
+      },
+    });
+    await until("the first backup", async () => /^twist_backup_last_success_timestamp_seconds [1-9]/m.test(await (await fetch(`http://127.0.0.1:${backupMetrics}/metrics`)).text()));
+
     dir = mkdtempSync(join(tmpdir(), "twist-prometheus-"));
-    const targets = { auth: [`127.0.0.1:${metricsPorts.auth}`], influencer: [`127.0.0.1:${metricsPorts.influencer}`], settlement: [`127.0.0.1:${settlement}`] };
+    const targets = {
+      auth: [`127.0.0.1:${metricsPorts.auth}`],
+      influencer: [`127.0.0.1:${metricsPorts.influencer}`],
+      settlement: [`127.0.0.1:${settlement}`],
+      backup: [`127.0.0.1:${backupMetrics}`],
+    };
     writeFileSync(join(dir, "prometheus.yml"), prometheusConfig({ targets, rulesDir: RULES_DIR, scrapeIntervalSeconds: 1 }));
     promUrl = `http://127.0.0.1:${prom}`;
     prometheus = spawn(promtool, [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${prom}`], { stdio: "ignore" });
@@ -112,22 +144,25 @@ describe("ops: the real Prometheus scraping the local platform", function () {
   });
 
   after(async () => {
-    if (prometheus && prometheus.exitCode === null) {
-      const exited = new Promise((r) => prometheus!.once("exit", r));
-      prometheus.kill("SIGTERM");
-      await exited;
+    for (const child of [prometheus, backup]) {
+      if (child && child.exitCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await exited;
+      }
     }
+    await s3?.stop();
     await platform?.stop();
     await db?.drop();
     await deleteRedisPrefix(prefix);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("sees every target up: auth, influencer and the settlement worker", async () => {
+  it("sees every target up: auth, influencer, the settlement worker and the backup job", async () => {
     const { activeTargets } = await api<{ activeTargets: { health: string; labels: { job: string } }[] }>("/api/v1/targets");
     expect(activeTargets.map((t) => [t.labels.job, t.health]).sort()).to.deep.equal(SCRAPE_JOBS.map((j) => [j, "up"]).sort());
     const up = await query("up");
-    expect(up.result).to.have.length(3);
+    expect(up.result).to.have.length(SCRAPE_JOBS.length);
   });
 
   it("finds every metric a rule reads in the real /metrics of the service that exports it", () => {
@@ -138,7 +173,7 @@ describe("ops: the real Prometheus scraping the local platform", function () {
     expect(raw.sort()).to.deep.equal(Object.keys(EXPORTED_BY).sort());
     for (const metric of raw) {
       for (const job of EXPORTED_BY[metric]!) {
-        expect(metricsText[job], `${metric} in ${job}'s /metrics`).to.match(new RegExp(`^${metric}\\{`, "m"));
+        expect(metricsText[job], `${metric} in ${job}'s /metrics`).to.match(new RegExp(`^${metric}[{ ]`, "m"));
       }
     }
   });
@@ -149,8 +184,9 @@ describe("ops: the real Prometheus scraping the local platform", function () {
     const all = groups.flatMap((g) => g.rules);
     expect(all).to.have.length(rules.length);
     for (const r of all) expect(r.health, `${r.name}: ${r.lastError ?? ""}`).to.equal("ok");
-    // Nothing is firing on a healthy platform.
+    // Nothing is firing on a healthy platform, and the backup taken at start leaves no backup alert even pending.
     expect((await query('ALERTS{alertstate="firing"}')).result).to.deep.equal([]);
+    expect((await query('ALERTS{alertname=~"Backup.*"}')).result).to.deep.equal([]);
   });
 
   it("runs every dashboard panel's PromQL: each parses and returns at least one series", async () => {

@@ -300,6 +300,7 @@ describe("backups: the restore drill", function () {
       const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       expect(text).to.match(new RegExp(`^twist_backup_last_success_timestamp_seconds ${takenAt}$`, "m"));
       expect(text).to.match(/^twist_backup_last_failure_timestamp_seconds 0$/m);
+      expect(text, "the schedule the no-recent-backup alert reads").to.match(/^twist_backup_interval_seconds 3600$/m);
       expect((await fetch(`http://127.0.0.1:${metricsPort}/nope`)).status).to.equal(404);
       await again.stop();
       expect(await new BackupStore({ ...store.settings, prefix }).list()).to.have.length(1);

@@ -21,14 +21,16 @@ export function nextRunAt(now: number, intervalMs: number, lastSuccess: number |
 }
 
 export class BackupJob {
-  readonly metrics = new BackupMetrics();
+  readonly metrics: BackupMetrics;
   private server?: Server;
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
   private stopped = false;
   private lastSuccess?: number;
 
-  constructor(private readonly options: BackupJobOptions) {}
+  constructor(private readonly options: BackupJobOptions) {
+    this.metrics = new BackupMetrics(options.intervalMs / 1000);
+  }
 
   private now(): Date {
     return (this.options.now ?? (() => new Date()))();

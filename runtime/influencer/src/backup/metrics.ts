@@ -1,6 +1,5 @@
-// The job's Prometheus metrics. The alert condition (docs/runbooks/restore.md):
-//   time() - twist_backup_last_success_timestamp_seconds > 2 * <interval>   no recent backup
-//   twist_backup_last_failure_timestamp_seconds > twist_backup_last_success_timestamp_seconds
+// The job's Prometheus metrics, read by the alerts in ops/prometheus/rules/backups.yml. The schedule
+// is exported too, so "no backup for two intervals" follows the stack's twist:backupIntervalMinutes.
 // The last success is read back from the bucket at start-up, so a restarted job does not report
 // "never" (which would page) or hide a real gap (which would not).
 import { Counter, Gauge, Registry } from "prom-client";
@@ -12,9 +11,11 @@ export class BackupMetrics {
   private readonly lastFailure = new Gauge({ name: "twist_backup_last_failure_timestamp_seconds", help: "When the last failed backup attempt ended (Unix seconds); 0 if none since start", registers: [this.registry] });
   private readonly lastDuration = new Gauge({ name: "twist_backup_last_duration_seconds", help: "Duration of the last successful backup", registers: [this.registry] });
   private readonly lastSize = new Gauge({ name: "twist_backup_last_size_bytes", help: "Size of the last uploaded (encrypted) backup object", registers: [this.registry] });
+  private readonly interval = new Gauge({ name: "twist_backup_interval_seconds", help: "Seconds between scheduled backups (stack config)", registers: [this.registry] });
   private readonly runs = new Counter({ name: "twist_backup_runs_total", help: "Backup attempts by result", labelNames: ["result"] as const, registers: [this.registry] });
 
-  constructor() {
+  constructor(intervalSeconds: number) {
+    this.interval.set(intervalSeconds);
     this.lastSuccess.set(0);
     this.lastFailure.set(0);
     this.runs.inc({ result: "success" }, 0);
