@@ -34,7 +34,8 @@ export interface BackupsArgs {
   docker: docker.Provider;
   /** The internal data network Postgres is on, and a network with a route out to R2. */
   networks: { data: pulumi.Input<string>; egress: pulumi.Input<string> };
-  database: { host: string; port: number; name: string; user: string; password: pulumi.Output<string> };
+  /** DATABASE_URL of the database to dump (a Pulumi secret): BackendHost's `databaseUrl`, container or external. */
+  databaseUrl: pulumi.Output<string>;
   /** BACKUP_ENCRYPTION_KEYS: kid:<base64 32 bytes>[,previous], current first (a Pulumi secret). */
   encryptionKeys: pulumi.Output<string>;
   /** Minutes between backups. Default 60 (hourly). */
@@ -119,8 +120,6 @@ export class Backups extends pulumi.ComponentResource {
       },
       onHost,
     );
-    const db = args.database;
-    const databaseUrl = pulumi.interpolate`postgres://${db.user}:${db.password.apply(encodeURIComponent)}@${db.host}:${db.port}/${db.name}`;
     const env = {
       TWIST_ENV: args.stack,
       LOG_LEVEL: "info",
@@ -140,14 +139,14 @@ export class Backups extends pulumi.ComponentResource {
         envs: pulumi.all([bucket.name]).apply(([b]) => [...Object.entries(env).map(([k, v]) => `${k}=${v}`), `BACKUP_BUCKET=${b}`]),
         uploads: secretFiles(
           {
-            DATABASE_URL: databaseUrl,
+            DATABASE_URL: args.databaseUrl,
             BACKUP_S3_ACCESS_KEY_ID: this.credentials.accessKeyId,
             BACKUP_S3_SECRET_ACCESS_KEY: this.credentials.secretAccessKey,
             BACKUP_ENCRYPTION_KEYS: args.encryptionKeys,
           },
           BACKUP_IMAGE_USER,
         ),
-        // Data network: Postgres, and Prometheus scraping backup:9187. Egress: R2.
+        // Data network: a Postgres container, and Prometheus scraping backup:9187. Egress: R2 and an external Postgres.
         networksAdvanced: [{ name: args.networks.data, aliases: ["backup"] }, { name: args.networks.egress }],
         healthcheck: {
           tests: ["CMD", "node", "-e", `fetch("http://127.0.0.1:${BACKUP_METRICS_PORT}/health").then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`],
