@@ -125,7 +125,7 @@ const externalUrl = (scheme: string, example: string): Check => (v) => {
   }
   if (!u.protocol.startsWith(scheme) || u.hostname === "") return `must be a ${example} URL`;
   const problem = tlsProblem(u);
-  return problem ? `must require TLS: it ${problem}` : undefined;
+  return problem ? `must require TLS: it ${problem.reason} (${problem.fix})` : undefined;
 };
 const whenContainer = (store: "database" | "redis") => (get: (k: string) => string | undefined) => get(store) === "container";
 const whenExternal = (store: "database" | "redis") => (get: (k: string) => string | undefined) => get(store) === "external";

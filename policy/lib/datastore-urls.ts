@@ -25,15 +25,28 @@ export function staysOnHost(url: URL): boolean {
 }
 
 /**
- * Why a datastore URL does not require TLS, or undefined when it does. The message names the
- * scheme and sslmode only, never the URL (it carries a password).
+ * Why a datastore URL does not require TLS and how to fix it, or undefined when it does. Neither
+ * names more than the scheme and sslmode: the URL carries a password.
  */
-export function tlsProblem(url: URL): string | undefined {
+export function tlsProblem(url: URL): { reason: string; fix: string } | undefined {
   const kind = datastoreKind(url);
-  if (kind === "redis") return url.protocol === "rediss:" ? undefined : "uses redis:// (plaintext); use the provider's rediss:// URL";
+  if (kind === "redis") return url.protocol === "rediss:" ? undefined : { reason: "uses redis:// (plaintext)", fix: "use the provider's rediss:// URL" };
   if (kind !== "postgres") return undefined;
   const mode = url.searchParams.get("sslmode");
   if (mode !== null && (POSTGRES_TLS_MODES as readonly string[]).includes(mode)) return undefined;
   const has = mode === null ? "no sslmode" : KNOWN_SSLMODES.includes(mode) ? `sslmode=${mode}` : "an unknown sslmode";
-  return `has ${has}; add sslmode=require (or verify-ca, verify-full) so the connection cannot fall back to plaintext`;
+  return { reason: `has ${has}`, fix: `add sslmode=require (or verify-ca, verify-full) so it cannot fall back to plaintext` };
+}
+
+/** A value that is one datastore URL (a secret file's content, a command's stdin), parsed; else undefined. */
+export function asDatastoreUrl(value: unknown): URL | undefined {
+  if (typeof value !== "string") return undefined;
+  const text = value.trim();
+  if (!/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(text)) return undefined;
+  try {
+    const url = new URL(text);
+    return datastoreKind(url) ? url : undefined;
+  } catch {
+    return undefined;
+  }
 }
