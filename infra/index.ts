@@ -1,7 +1,8 @@
 // The TWIST stack graph: one program, two stacks (staging, production). Configuration is validated
 // first (infra/config.ts), then one component per concern: the edge platform on Cloudflare, the
-// backend host on the VM. No stack mints API tokens: the only Cloudflare credential is each stack's
-// own bootstrap token (docs/secrets.md). Run offline with `npm run plan`.
+// backend on its VM (or VMs, twist:backend.hosts), backups and monitoring on the primary VM. No
+// stack mints API tokens: the only Cloudflare credential is each stack's own bootstrap token
+// (docs/secrets.md). Run offline with `npm run plan`.
 import * as cloudflare from "@pulumi/cloudflare";
 import { join, resolve } from "node:path";
 import { BackendHost, METRICS_PORTS, SETTLEMENT_METRICS_PORT } from "./components/backend";

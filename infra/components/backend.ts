@@ -176,7 +176,10 @@ function knownHostsEntry(vm: BackendVm): string {
   return `${vm.port === 22 ? vm.host : `[${vm.host}]:${vm.port}`} ${key}`;
 }
 
-/** A tunnel token: 32 bytes, base64, as `openssl rand -base64 32` makes them. */
+/**
+ * A second tunnel's secret derived from the stack's tunnel secret (32 bytes, base64, the shape of
+ * `openssl rand -base64 32`), so the ops tunnel needs no stack secret of its own.
+ */
 function derivedTunnelSecret(secret: pulumi.Output<string>, purpose: string): pulumi.Output<string> {
   return pulumi.secret(secret.apply((s) => createHash("sha256").update(`${purpose}\0${s}`).digest("base64")));
 }

@@ -22,21 +22,23 @@ const BACKUP_IMAGE_USER = ["999", "999"] as const;
 const BACKUP_IMAGE_FILES = ["backup.js", "backup.js.map", "restore.js", "restore.js.map"];
 
 export interface BackupsArgs {
+  /** Stack name; the bucket and container names end in it. Required. */
   stack: string;
-  /** Repository root: the Dockerfile is runtime/influencer/backup.Dockerfile. */
+  /** Repository root: the Dockerfile is runtime/influencer/backup.Dockerfile. Required. */
   repoRoot: string;
-  /** The built bundles (BackendHost's artifactsDir): the image's context is its influencer/ folder. */
+  /** The built bundles (BackendHost's artifactsDir): the image's context is its influencer/ folder. Required. */
   artifactsDir: string;
-  /** Docker platform of the VM, e.g. linux/arm64. */
+  /** Docker platform of the primary host, e.g. linux/arm64. Required. */
   platform: string;
+  /** Account of the bucket and the provider to manage it with. Required. */
   cloudflare: { accountId: string; provider: cloudflare.Provider };
-  /** The VM's Docker daemon (BackendHost's provider). */
+  /** The primary host's Docker daemon (BackendHost's `nodes.hosts[0].provider`). Required. */
   docker: docker.Provider;
-  /** The internal data network Postgres is on, and a network with a route out to R2. */
+  /** The primary's internal data network (a Postgres container, Prometheus) and a network with a route out (R2, a managed Postgres). Required. */
   networks: { data: pulumi.Input<string>; egress: pulumi.Input<string> };
-  /** DATABASE_URL of the database to dump (a Pulumi secret): BackendHost's `databaseUrl`, container or external. */
+  /** DATABASE_URL of the database to dump (a Pulumi secret): BackendHost's `databaseUrl`, container or external. Required. */
   databaseUrl: pulumi.Output<string>;
-  /** BACKUP_ENCRYPTION_KEYS: kid:<base64 32 bytes>[,previous], current first (a Pulumi secret). */
+  /** BACKUP_ENCRYPTION_KEYS: kid:<base64 32 bytes>[,previous], current first (a Pulumi secret). Required. */
   encryptionKeys: pulumi.Output<string>;
   /** Minutes between backups. Default 60 (hourly). */
   intervalMinutes?: number;
@@ -44,7 +46,7 @@ export interface BackupsArgs {
   keep?: number;
   /** Objects older than this are deleted by the bucket itself. Default 30. */
   retentionDays?: number;
-  /** The job's S3 credential: an R2 API token with Object Read & Write on this bucket only (both parts Pulumi secrets). */
+  /** The job's S3 credential: an R2 API token with Object Read & Write on this bucket only (both parts Pulumi secrets). Required. */
   credentials: { accessKeyId: pulumi.Output<string>; secretAccessKey: pulumi.Output<string> };
 }
 

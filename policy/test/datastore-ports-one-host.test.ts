@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { datastorePortsOneHost as rule } from "../policies/datastore-ports-one-host";
-import { type RecordedResource } from "../offline";
+import type { RecordedResource } from "../offline";
 import { TYPES, baselineContainer, baselineDatastore, checkStack, resource } from "./harness";
 
 const DOCKER_PROVIDER = "pulumi:providers:docker";
