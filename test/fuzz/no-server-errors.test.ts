@@ -19,8 +19,9 @@ import { startEdge, type RunningEdge } from "../../runtime/edge/local/miniflare"
 import { ROUTES as EDGE_ROUTES } from "../../runtime/edge/src/routes";
 import { deleteRedisPrefix } from "../support/redis";
 import { BackendDouble, JWT_KEY_SET as EDGE_JWT_KEY_SET, TEST_SECRETS as EDGE_SECRETS, VAU_KEY, newWallet as newEdgeWallet, vauBody } from "../../runtime/edge/test/support";
-import { fund, rewardMessage } from "../../runtime/influencer/test/money-helpers";
 import {
+  fund,
+  rewardMessage,
   JWT_KEY_SET as INFLUENCER_JWT_KEY_SET,
   MERCHANT_DOMAIN,
   MERCHANT_KEY,
@@ -30,7 +31,7 @@ import {
   newUser,
   startHarness,
   type Harness,
-} from "../../runtime/influencer/test/part1-helpers";
+} from "../../runtime/influencer/test/harness";
 
 const ROOT = join(__dirname, "..", "..");
 /** The influencer service keeps the service kit's default body limit (runtime/service/src/body.ts). */
