@@ -1,7 +1,7 @@
 // The identity middlewares every authenticated route uses. The wallet comes only from the verified
 // JWT; user and influencer ids come only from the lookup, never from the body or query.
 import type { NextFunction, Request, RequestHandler, Response } from "express";
-import { ApiError, forbidden, unauthorized } from "@twist/shared/errors";
+import { type ApiError, forbidden, unauthorized } from "@twist/shared/errors";
 import type { JwtKeySet } from "@twist/shared/keys";
 import { bearerRefused, requireBearer } from "@twist/service";
 import { type IdentityClaims, JwtError, verifyIdentityToken } from "@twist/shared/jwt";
