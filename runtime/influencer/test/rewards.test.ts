@@ -5,8 +5,7 @@ import request from "supertest";
 import { signedHeaders } from "@twist/shared/signed-request";
 import { validateDeliveryResponse } from "@twist/shared/messages";
 import { account } from "../src/ledger";
-import { countRows, expectEnvelope, newWallet, startHarness, type Harness } from "./part1-helpers";
-import { balanceOf, deliverRewards, expectLedgerConsistent, rewardMessage } from "./money-helpers";
+import { countRows, expectEnvelope, newWallet, startHarness, type Harness, balanceOf, deliverRewards, expectLedgerConsistent, rewardMessage } from "./harness";
 
 const CAP = 5_000n;
 
