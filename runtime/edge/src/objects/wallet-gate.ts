@@ -76,8 +76,12 @@ type Window = [number, number][];
 export class WalletGate extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private schemaReady = false;
-  /** Windows read from SQLite, by bucket; the table stays the authority (written on every change). */
+  // Rows read from SQLite, so a wallet's steady traffic reads nothing: the tables stay the authority
+  // (every change is written through), and both are dropped whenever a transaction rolls back.
+  /** Windows by bucket. */
   private readonly windows = new Map<string, Window>();
+  /** Device histories by deviceId; null when the table has none. */
+  private readonly histories = new Map<string, DeviceHistory | null>();
   private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -94,13 +98,7 @@ export class WalletGate extends DurableObject<Env> {
     this.ensureSchema();
     await this.importLegacyHistories(request.wallet, [...new Set(request.items.map((i) => i.deviceId))]);
     const now = Date.now();
-    let admission: Admission;
-    try {
-      admission = this.ctx.storage.transactionSync(() => this.decide(request, now));
-    } catch (err) {
-      this.windows.clear(); // the transaction rolled back; reread the windows from SQLite
-      throw err;
-    }
+    const admission = this.atomically(() => this.decide(request, now));
     await this.scheduleAlarm(now + RATE_WINDOW_MS + ALARM_SLACK_MS);
     return admission;
   }
@@ -109,7 +107,7 @@ export class WalletGate extends DurableObject<Env> {
   async release(undo: Undo): Promise<void> {
     this.ensureSchema();
     const now = Date.now();
-    this.ctx.storage.transactionSync(() => {
+    this.atomically(() => {
       for (const id of undo.claims) this.sql.exec("DELETE FROM claims WHERE id = ?", id);
       for (const { bucket, n } of undo.slots) {
         const window = this.window(bucket, now);
@@ -123,7 +121,10 @@ export class WalletGate extends DurableObject<Env> {
       for (const { deviceId, before, after } of [...undo.devices].reverse()) {
         if (!sameHistory(this.readHistory(deviceId), after)) continue;
         if (before) this.writeHistory(deviceId, before);
-        else this.sql.exec("DELETE FROM devices WHERE device_id = ?", deviceId);
+        else {
+          this.sql.exec("DELETE FROM devices WHERE device_id = ?", deviceId);
+          this.histories.set(deviceId, null);
+        }
       }
     });
   }
@@ -131,7 +132,7 @@ export class WalletGate extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.ensureSchema();
     const now = Date.now();
-    this.windows.clear();
+    this.forgetCached();
     let next = Infinity;
     for (const { bucket, log } of this.sql.exec<{ bucket: string; log: string }>("SELECT bucket, log FROM windows").toArray()) {
       const live = (JSON.parse(log) as Window).filter(([at]) => at > now - RATE_WINDOW_MS);
@@ -156,6 +157,21 @@ export class WalletGate extends DurableObject<Env> {
       await this.ctx.storage.delete("log");
       await this.scheduleAlarm(next + ALARM_SLACK_MS);
     }
+  }
+
+  /** One synchronous transaction; when it rolls back, the cached rows may be ahead of SQLite. */
+  private atomically<T>(decide: () => T): T {
+    try {
+      return this.ctx.storage.transactionSync(decide);
+    } catch (err) {
+      this.forgetCached();
+      throw err;
+    }
+  }
+
+  private forgetCached(): void {
+    this.windows.clear();
+    this.histories.clear();
   }
 
   private decide(request: AdmitRequest, now: number): Admission {
@@ -237,16 +253,23 @@ export class WalletGate extends DurableObject<Env> {
   }
 
   private readHistory(deviceId: string): DeviceHistory | null {
+    const cached = this.histories.get(deviceId);
+    if (cached !== undefined) return cached;
     const row = this.sql
       .exec<{ first_seen: number; last_seen: number; total: number; window_start: number; window_count: number }>(
         "SELECT first_seen, last_seen, total, window_start, window_count FROM devices WHERE device_id = ?",
         deviceId,
       )
       .toArray()[0];
-    return row ? { firstSeen: row.first_seen, lastSeen: row.last_seen, total: row.total, windowStart: row.window_start, windowCount: row.window_count } : null;
+    const history = row ? { firstSeen: row.first_seen, lastSeen: row.last_seen, total: row.total, windowStart: row.window_start, windowCount: row.window_count } : null;
+    this.histories.set(deviceId, history);
+    return history;
   }
 
   private writeHistory(deviceId: string, h: DeviceHistory, onConflict = "DO UPDATE SET first_seen = excluded.first_seen, last_seen = excluded.last_seen, total = excluded.total, window_start = excluded.window_start, window_count = excluded.window_count"): void {
+    // DO NOTHING may leave the row as it was: read it back next time.
+    if (onConflict === "DO NOTHING") this.histories.delete(deviceId);
+    else this.histories.set(deviceId, h);
     this.sql.exec(
       `INSERT INTO devices (device_id, first_seen, last_seen, total, window_start, window_count) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (device_id) ${onConflict}`,
       deviceId,
