@@ -160,9 +160,9 @@ export class WalletGate extends DurableObject<Env> {
   }
 
   /** One synchronous transaction; when it rolls back, the cached rows may be ahead of SQLite. */
-  private atomically<T>(decide: () => T): T {
+  private atomically<T>(body: () => T): T {
     try {
-      return this.ctx.storage.transactionSync(decide);
+      return this.ctx.storage.transactionSync(body);
     } catch (err) {
       this.forgetCached();
       throw err;
