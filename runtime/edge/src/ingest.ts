@@ -14,7 +14,7 @@ import { log } from "./log";
 import { inc } from "./metrics";
 import type { HourEvent } from "./objects/hourly-aggregator";
 import { reach } from "./objects/reach";
-import type { Admission, RateLimitView, Verdict } from "./objects/wallet-gate";
+import type { Admission, RateLimitView, Verdict } from "./objects/admission";
 import { AGGREGATOR_NAME } from "./retention";
 import { vauIdOf } from "./scoring";
 import type { VauInput } from "./vau";

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import { WORKER } from "../bindings";
 import { EDGE_BUNDLE } from "../local/miniflare";
+import type { Admission, AdmitItem, AdmitRequest } from "../src/objects/admission";
 import { HISTORY_RETENTION_MS, RATE_WINDOW_MS } from "../src/retention";
 import { waitFor } from "./support";
 
@@ -64,23 +65,8 @@ interface Stored {
   alarmsRun: number;
 }
 
-/** What this test sends the gate and reads back (WalletGate's AdmitRequest and Admission, in part). */
-interface AdmitItem {
-  vauId: string;
-  deviceId: string;
-  activeMs: number;
-}
-interface AdmitRequest {
-  wallet: string;
-  walletLimit: number;
-  deviceLimit: number;
-  claimTtlMs: number;
-  maxEarned: string;
-  items: AdmitItem[];
-}
-
 interface Gate {
-  admit(request: AdmitRequest): Promise<{ verdicts: { outcome: string; trustScore?: number; earned?: string }[] }>;
+  admit(request: AdmitRequest): Promise<Admission>;
   stored(): Promise<Stored>;
   age(ms: number, rows: { buckets?: string[]; claims?: string[]; devices?: string[] }): Promise<void>;
   alarmNow(): Promise<void>;

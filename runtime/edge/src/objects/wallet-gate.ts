@@ -15,60 +15,12 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { HISTORY_RETENTION_MS, RATE_WINDOW_MS } from "../retention";
 import { earnedFor, parseHistory, recordActivity, trustScore, type DeviceHistory } from "../scoring";
+import type { Admission, AdmitRequest, RateLimitView, Undo, Verdict } from "./admission";
 
 /** The alarm runs this long after the first thing it has to delete is due, to sweep in one pass. */
 const ALARM_SLACK_MS = 1_000;
 const WALLET_BUCKET = "wallet";
 const deviceBucket = (deviceId: string) => `device:${deviceId}`;
-
-export interface AdmitItem {
-  vauId: string;
-  deviceId: string;
-  activeMs: number;
-}
-
-export interface AdmitRequest {
-  /** The JWT sub; used only to find histories written by the versions before this class (KV). */
-  wallet: string;
-  walletLimit: number;
-  deviceLimit: number;
-  /** How long a claimed vauId is remembered: until its timestamp could no longer pass validation. */
-  claimTtlMs: number;
-  /** MAX_EARNED_PER_VAU in base units. */
-  maxEarned: string;
-  /** Valid VAUs in request order. */
-  items: AdmitItem[];
-}
-
-export type Verdict = { outcome: "accepted"; trustScore: number; earned: string } | { outcome: "duplicate" } | { outcome: "rate_limited" };
-
-export interface RateLimitView {
-  limit: number;
-  remaining: number;
-  /** Unix ms when the window is empty again. */
-  resetAt: number;
-}
-
-/** What release() needs to take an admission back; opaque to the caller. */
-export interface Undo {
-  at: number;
-  claims: string[];
-  /** Slots taken per bucket at `at`. */
-  slots: { bucket: string; n: number }[];
-  devices: { deviceId: string; before: DeviceHistory | null; after: DeviceHistory }[];
-}
-
-export interface Admission {
-  /** The object's clock when it decided (Unix ms). */
-  now: number;
-  /** One per item, in order. */
-  verdicts: Verdict[];
-  /** The tightest of the wallet's and the touched devices' windows, for X-RateLimit-*. */
-  rateLimit: RateLimitView;
-  /** Ms until a refused item would fit (0 when none was refused). */
-  retryAfterMs: number;
-  undo: Undo;
-}
 
 /** A window is a list of [Unix ms, slots taken at that ms], oldest first. */
 type Window = [number, number][];
