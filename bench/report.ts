@@ -41,6 +41,18 @@ export function peakRssMiB(pid: number | undefined): number | undefined {
   }
 }
 
+/** CPU time (user + system, ms) a live process has used so far, from /proc (100 ticks a second); undefined where unavailable. */
+export function cpuTimeMs(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Live descendants of this process whose command name is `comm` (e.g. the workerd Miniflare starts). */
 export function descendantPids(comm: string, root = process.pid): number[] {
   const parents = new Map<number, number>();

@@ -1,4 +1,4 @@
-// Audit log to R2, batched through waitUntil (batcher.ts): entries of requests that arrive within
+// Audit log to R2, batched in the isolate (batcher.ts): entries of requests that arrive within
 // BATCH_FLUSH_MS share one JSON-lines object. Only allow-listed headers are recorded: never
 // Authorization, cookies, signatures or bodies.
 import { Batcher } from "./batcher";
@@ -48,9 +48,9 @@ export function allowedHeaders(headers: Headers): Record<string, string> {
 
 const batcher = new Batcher<AuditEntry>("audit", 500);
 
-/** Queues an entry; returns the flush promise for waitUntil. */
-export function audit(bucket: R2Bucket, entry: AuditEntry, flushMs: number): Promise<void> {
-  return batcher.add([entry], flushMs, (entries) => writeObject(bucket, entries));
+/** Queues an entry; the request that arms the batch's flush hands it to its waitUntil. */
+export function audit(bucket: R2Bucket, entry: AuditEntry, flushMs: number, waitUntil: (p: Promise<unknown>) => void): void {
+  batcher.add([entry], flushMs, (entries) => writeObject(bucket, entries), waitUntil);
 }
 
 /** One JSON-lines object per batch at audit/YYYY/MM/DD/HH/<first entry time>-<uuid>.jsonl. */

@@ -71,23 +71,22 @@ export default {
     observeDuration(routeLabel, Date.now() - started);
     recordRequest(env.ANALYTICS, { route: routeLabel, method: request.method, status: response.status, outcome: code?.toLowerCase() ?? "ok", durationMs: Date.now() - started });
     if (route?.bodyLimitBytes !== undefined && env.AUDIT) {
-      ctx.waitUntil(
-        audit(
-          env.AUDIT,
-          {
-            at: new Date(started).toISOString(),
-            requestId,
-            method: request.method,
-            path,
-            status: response.status,
-            ...(code ? { code } : {}),
-            ...(hc.trace.wallet ? { walletAddress: hc.trace.wallet } : {}),
-            durationMs: Date.now() - started,
-            headers: allowedHeaders(request.headers),
-            items: hc.trace.items,
-          },
-          loaded.ok ? loaded.config.batchFlushMs : 1000,
-        ),
+      audit(
+        env.AUDIT,
+        {
+          at: new Date(started).toISOString(),
+          requestId,
+          method: request.method,
+          path,
+          status: response.status,
+          ...(code ? { code } : {}),
+          ...(hc.trace.wallet ? { walletAddress: hc.trace.wallet } : {}),
+          durationMs: Date.now() - started,
+          headers: allowedHeaders(request.headers),
+          items: hc.trace.items,
+        },
+        loaded.ok ? loaded.config.batchFlushMs : 1000,
+        hc.waitUntil,
       );
     }
     return response;
@@ -165,16 +164,9 @@ async function handleBatch(request: Request, route: Route, hc: HandlerContext): 
   return json({ results: results.map((r, index) => ({ index, ...r })) }, 200, headers);
 }
 
-function bindingProblems(env: Env): string[] {
-  return Object.entries(BINDING_KINDS)
-    .filter(([name]) => !(env as unknown as Record<string, unknown>)[name])
-    .map(([name, kind]) => `${name} (${kind}) is missing`);
-}
-
-/** Process up, bindings present, configuration valid; no I/O. */
+/** Process up, bindings present and configuration valid (loadConfig checks both); no I/O. */
 async function handleHealth(_request: Request, _route: Route, hc: HandlerContext): Promise<Response> {
-  const problems = hc.loaded.ok ? bindingProblems(hc.env) : hc.loaded.problems;
-  if (problems.length) throw unavailable(`edge misconfigured: ${problems.join("; ")}`);
+  configOf(hc);
   return json({ status: "ok", bindings: Object.keys(BINDING_KINDS) });
 }
 

@@ -1,6 +1,7 @@
 // The ingest use case behind POST /api/v1/vau and /batch: valid VAUs of one wallet go to its
 // WalletGate in one call (rate limits, dedupe, trust score and earned, atomically), the accepted ones
-// with something earned go to the reward queue in one send, and the rest is handed to waitUntil.
+// with something earned go to the reward queue in one send, and the hourly totals go to a batch
+// flushed off the hot path.
 // A gate that fails answers 503 with nothing decided; a queue that refuses the messages gets the
 // admission released first, so the client's retry is neither a duplicate nor charged twice.
 import { ApiError, unavailable } from "@twist/shared/errors";
@@ -13,7 +14,7 @@ import { log } from "./log";
 import { inc } from "./metrics";
 import type { HourEvent } from "./objects/hourly-aggregator";
 import { reach } from "./objects/reach";
-import type { Admission, RateLimitView, Verdict } from "./objects/wallet-gate";
+import type { Admission, RateLimitView, Verdict } from "./objects/admission";
 import { AGGREGATOR_NAME } from "./retention";
 import { vauIdOf } from "./scoring";
 import type { VauInput } from "./vau";
@@ -85,7 +86,7 @@ export async function ingest(rc: RequestContext, wallet: string, vaus: VauInput[
 
   const events = results.flatMap((r, i) => (isAccepted(r) ? [{ occurredAt: vaus[i]!.timestamp, earned: r.earned }] : []));
   if (events.length) {
-    rc.waitUntil(hourly.add(events, config.batchFlushMs, (batch) => env.AGGREGATOR.get(env.AGGREGATOR.idFromName(AGGREGATOR_NAME)).record(batch)));
+    hourly.add(events, config.batchFlushMs, (batch) => env.AGGREGATOR.get(env.AGGREGATOR.idFromName(AGGREGATOR_NAME)).record(batch), rc.waitUntil);
   }
   return { results, rateLimit: admission.rateLimit, retryAfterMs: admission.retryAfterMs };
 }

@@ -25,9 +25,16 @@ export async function authenticate(request: Request, config: EdgeConfig, now: nu
 /** Reads the raw body, refusing more than `limit` bytes whatever Content-Length claims. */
 export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
   const tooLarge = () => validationError(`body exceeds ${limit} bytes`, { reason: "BODY_TOO_LARGE", limit });
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > limit) throw tooLarge();
+  const declared = request.headers.get("content-length");
+  if (Number(declared ?? "0") > limit) throw tooLarge();
   if (!request.body) return new Uint8Array(0);
+  // A declared length (without chunking) bounds what the HTTP layer delivers: one native read, no
+  // stream loop. The size is still checked after it.
+  if (declared !== null && !request.headers.has("transfer-encoding")) {
+    const body = new Uint8Array(await request.arrayBuffer());
+    if (body.byteLength > limit) throw tooLarge();
+    return body;
+  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

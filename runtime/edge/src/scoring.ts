@@ -9,7 +9,7 @@ export function vauIdOf(sub: string, deviceId: string, siteId: string, timestamp
   return sha256Hex(utf8(`${sub}\n${deviceId}\n${siteId}\n${timestamp}`));
 }
 
-/** What KV remembers about a wallet's device (key `device:<wallet>:<deviceId>`). */
+/** What a wallet's gate remembers about one of its devices; the trust score's input (KV held it before the gate). */
 export interface DeviceHistory {
   /** Unix ms of the first accepted VAU. */
   firstSeen: number;

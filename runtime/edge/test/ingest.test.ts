@@ -6,9 +6,10 @@ import { createHash } from "node:crypto";
 import { signJwt } from "@twist/shared/jwt";
 import { parseJwtKeySet } from "@twist/shared/keys";
 import { validateRewardMessage } from "@twist/shared/messages";
+import { signedHeaders } from "@twist/shared/signed-request";
 import { startEdge, type RunningEdge } from "../local/miniflare";
 import { AGGREGATOR_NAME, HISTORY_RETENTION_MS } from "../src/retention";
-import { BackendDouble, errorOf, JWT_KEY_SET, newWallet, send, TEST_SECRETS, tokenFor, vauBody, waitFor } from "./support";
+import { BackendDouble, errorOf, JWT_KEY_SET, newWallet, send, TEST_SECRETS, tokenFor, VAU_KEY, vauBody, waitFor } from "./support";
 
 const WALLET_LIMIT = 100;
 const DEVICE_LIMIT = 60;
@@ -211,6 +212,24 @@ describe("edge ingest (workerd)", function () {
       expect(res.status).to.equal(400);
       const err = await errorOf(res);
       expect(err.details.reason).to.equal("BODY_TOO_LARGE");
+    });
+
+    it("reads a chunked body (no Content-Length) as a stream, accepting it within the limit and refusing it past", async () => {
+      const chunked = async (raw: string) => {
+        const headers = { "content-type": "application/json", authorization: `Bearer ${await tokenFor(newWallet())}`, ...(await signedHeaders("POST", "/api/v1/vau", raw, VAU_KEY)) };
+        const bytes = new TextEncoder().encode(raw);
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (let i = 0; i < bytes.length; i += 1024) controller.enqueue(bytes.slice(i, i + 1024));
+            controller.close();
+          },
+        });
+        return fetch(new URL("/api/v1/vau", edge.url), { method: "POST", headers, body, duplex: "half" } as RequestInit);
+      };
+      expect((await chunked(JSON.stringify(vauBody()))).status).to.equal(200);
+      const over = await chunked(JSON.stringify(vauBody({ pad: "x".repeat(9000) })));
+      expect(over.status).to.equal(400);
+      expect((await errorOf(over)).details.reason).to.equal("BODY_TOO_LARGE");
     });
 
     it("rejects bad JSON and a non-object body", async () => {

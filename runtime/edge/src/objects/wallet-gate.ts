@@ -15,60 +15,12 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { HISTORY_RETENTION_MS, RATE_WINDOW_MS } from "../retention";
 import { earnedFor, parseHistory, recordActivity, trustScore, type DeviceHistory } from "../scoring";
+import type { Admission, AdmitRequest, RateLimitView, Undo, Verdict } from "./admission";
 
 /** The alarm runs this long after the first thing it has to delete is due, to sweep in one pass. */
 const ALARM_SLACK_MS = 1_000;
 const WALLET_BUCKET = "wallet";
 const deviceBucket = (deviceId: string) => `device:${deviceId}`;
-
-export interface AdmitItem {
-  vauId: string;
-  deviceId: string;
-  activeMs: number;
-}
-
-export interface AdmitRequest {
-  /** The JWT sub; used only to find histories written by the versions before this class (KV). */
-  wallet: string;
-  walletLimit: number;
-  deviceLimit: number;
-  /** How long a claimed vauId is remembered: until its timestamp could no longer pass validation. */
-  claimTtlMs: number;
-  /** MAX_EARNED_PER_VAU in base units. */
-  maxEarned: string;
-  /** Valid VAUs in request order. */
-  items: AdmitItem[];
-}
-
-export type Verdict = { outcome: "accepted"; trustScore: number; earned: string } | { outcome: "duplicate" } | { outcome: "rate_limited" };
-
-export interface RateLimitView {
-  limit: number;
-  remaining: number;
-  /** Unix ms when the window is empty again. */
-  resetAt: number;
-}
-
-/** What release() needs to take an admission back; opaque to the caller. */
-export interface Undo {
-  at: number;
-  claims: string[];
-  /** Slots taken per bucket at `at`. */
-  slots: { bucket: string; n: number }[];
-  devices: { deviceId: string; before: DeviceHistory | null; after: DeviceHistory }[];
-}
-
-export interface Admission {
-  /** The object's clock when it decided (Unix ms). */
-  now: number;
-  /** One per item, in order. */
-  verdicts: Verdict[];
-  /** The tightest of the wallet's and the touched devices' windows, for X-RateLimit-*. */
-  rateLimit: RateLimitView;
-  /** Ms until a refused item would fit (0 when none was refused). */
-  retryAfterMs: number;
-  undo: Undo;
-}
 
 /** A window is a list of [Unix ms, slots taken at that ms], oldest first. */
 type Window = [number, number][];
@@ -76,8 +28,12 @@ type Window = [number, number][];
 export class WalletGate extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private schemaReady = false;
-  /** Windows read from SQLite, by bucket; the table stays the authority (written on every change). */
+  // Rows read from SQLite, so a wallet's steady traffic reads nothing: the tables stay the authority
+  // (every change is written through), and both are dropped whenever a transaction rolls back.
+  /** Windows by bucket. */
   private readonly windows = new Map<string, Window>();
+  /** Device histories by deviceId; null when the table has none. */
+  private readonly histories = new Map<string, DeviceHistory | null>();
   private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -94,13 +50,7 @@ export class WalletGate extends DurableObject<Env> {
     this.ensureSchema();
     await this.importLegacyHistories(request.wallet, [...new Set(request.items.map((i) => i.deviceId))]);
     const now = Date.now();
-    let admission: Admission;
-    try {
-      admission = this.ctx.storage.transactionSync(() => this.decide(request, now));
-    } catch (err) {
-      this.windows.clear(); // the transaction rolled back; reread the windows from SQLite
-      throw err;
-    }
+    const admission = this.atomically(() => this.decide(request, now));
     await this.scheduleAlarm(now + RATE_WINDOW_MS + ALARM_SLACK_MS);
     return admission;
   }
@@ -109,7 +59,7 @@ export class WalletGate extends DurableObject<Env> {
   async release(undo: Undo): Promise<void> {
     this.ensureSchema();
     const now = Date.now();
-    this.ctx.storage.transactionSync(() => {
+    this.atomically(() => {
       for (const id of undo.claims) this.sql.exec("DELETE FROM claims WHERE id = ?", id);
       for (const { bucket, n } of undo.slots) {
         const window = this.window(bucket, now);
@@ -123,7 +73,10 @@ export class WalletGate extends DurableObject<Env> {
       for (const { deviceId, before, after } of [...undo.devices].reverse()) {
         if (!sameHistory(this.readHistory(deviceId), after)) continue;
         if (before) this.writeHistory(deviceId, before);
-        else this.sql.exec("DELETE FROM devices WHERE device_id = ?", deviceId);
+        else {
+          this.sql.exec("DELETE FROM devices WHERE device_id = ?", deviceId);
+          this.histories.set(deviceId, null);
+        }
       }
     });
   }
@@ -131,7 +84,7 @@ export class WalletGate extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.ensureSchema();
     const now = Date.now();
-    this.windows.clear();
+    this.forgetCached();
     let next = Infinity;
     for (const { bucket, log } of this.sql.exec<{ bucket: string; log: string }>("SELECT bucket, log FROM windows").toArray()) {
       const live = (JSON.parse(log) as Window).filter(([at]) => at > now - RATE_WINDOW_MS);
@@ -156,6 +109,21 @@ export class WalletGate extends DurableObject<Env> {
       await this.ctx.storage.delete("log");
       await this.scheduleAlarm(next + ALARM_SLACK_MS);
     }
+  }
+
+  /** One synchronous transaction; when it rolls back, the cached rows may be ahead of SQLite. */
+  private atomically<T>(body: () => T): T {
+    try {
+      return this.ctx.storage.transactionSync(body);
+    } catch (err) {
+      this.forgetCached();
+      throw err;
+    }
+  }
+
+  private forgetCached(): void {
+    this.windows.clear();
+    this.histories.clear();
   }
 
   private decide(request: AdmitRequest, now: number): Admission {
@@ -237,16 +205,23 @@ export class WalletGate extends DurableObject<Env> {
   }
 
   private readHistory(deviceId: string): DeviceHistory | null {
+    const cached = this.histories.get(deviceId);
+    if (cached !== undefined) return cached;
     const row = this.sql
       .exec<{ first_seen: number; last_seen: number; total: number; window_start: number; window_count: number }>(
         "SELECT first_seen, last_seen, total, window_start, window_count FROM devices WHERE device_id = ?",
         deviceId,
       )
       .toArray()[0];
-    return row ? { firstSeen: row.first_seen, lastSeen: row.last_seen, total: row.total, windowStart: row.window_start, windowCount: row.window_count } : null;
+    const history = row ? { firstSeen: row.first_seen, lastSeen: row.last_seen, total: row.total, windowStart: row.window_start, windowCount: row.window_count } : null;
+    this.histories.set(deviceId, history);
+    return history;
   }
 
   private writeHistory(deviceId: string, h: DeviceHistory, onConflict = "DO UPDATE SET first_seen = excluded.first_seen, last_seen = excluded.last_seen, total = excluded.total, window_start = excluded.window_start, window_count = excluded.window_count"): void {
+    // DO NOTHING may leave the row as it was: read it back next time.
+    if (onConflict === "DO NOTHING") this.histories.delete(deviceId);
+    else this.histories.set(deviceId, h);
     this.sql.exec(
       `INSERT INTO devices (device_id, first_seen, last_seen, total, window_start, window_count) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (device_id) ${onConflict}`,
       deviceId,
