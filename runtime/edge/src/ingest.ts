@@ -4,7 +4,7 @@
 // flushed off the hot path.
 // A gate that fails answers 503 with nothing decided; a queue that refuses the messages gets the
 // admission released first, so the client's retry is neither a duplicate nor charged twice.
-import { ApiError, unavailable } from "@twist/shared/errors";
+import { ApiError, type ErrorCode, unavailable } from "@twist/shared/errors";
 import { validateRewardMessage, type RewardMessageV1 } from "@twist/shared/messages";
 import type { AuditItem } from "./audit";
 import { Batcher } from "./batcher";
@@ -29,7 +29,7 @@ export interface VauAccepted {
 }
 
 export type ItemAccepted = { status: 200 } & VauAccepted;
-export type ItemResult = ItemAccepted | { status: number; vauId?: string; error: { code: string; message: string; details?: unknown } };
+export type ItemResult = ItemAccepted | { status: number; vauId?: string; error: { code: ErrorCode; message: string; details?: unknown } };
 
 const isAccepted = (r: ItemResult): r is ItemAccepted => !("error" in r);
 

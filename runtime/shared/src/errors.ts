@@ -51,17 +51,11 @@ export interface ErrorBody {
 export class ApiError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
-  constructor(code: ErrorCode, message: string, options?: ApiErrorOptions);
-  /**
-   * A code carried as a plain string, with its status: the edge re-raising a batch item's error
-   * (ItemResult in runtime/edge/src/ingest.ts types its code as string). Remove once that type says ErrorCode.
-   */
-  constructor(code: string, message: string, options: ApiErrorOptions & { status: number });
-  constructor(code: string, message: string, options: ApiErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: ApiErrorOptions = {}) {
     super(message);
     this.name = "ApiError";
-    this.code = code as ErrorCode;
-    this.status = options.status ?? STATUS_OF[code as ErrorCode] ?? 500;
+    this.code = code;
+    this.status = options.status ?? STATUS_OF[code] ?? 500;
     this.details = options.details;
     this.headers = options.headers ?? {};
   }
