@@ -3,7 +3,7 @@
 import { Router } from "express";
 import type { Sequelize } from "sequelize";
 import { Joi } from "@twist/shared/config";
-import { validate } from "@twist/service";
+import { validateRequest } from "@twist/service";
 import type { IdentityMiddlewares } from "../identity";
 import { influencerIdOf } from "../identity";
 import { amountField, idempotentPost } from "../ledger/http";
@@ -18,14 +18,16 @@ const createSchema = Joi.object({
   description: text(500).allow("").default(""),
   revenueShareBps: Joi.number().integer().strict().min(0).max(MAX_REVENUE_SHARE_BPS).required(),
   minStake: amountField().required(),
-});
+}).required();
 
 const updateSchema = Joi.object({
   name: text(80).min(3),
   description: text(500).allow(""),
   revenueShareBps: Joi.number().integer().strict().min(0).max(MAX_REVENUE_SHARE_BPS),
   minStake: amountField(),
-}).min(1);
+})
+  .min(1)
+  .required();
 
 const listSchema = Joi.object<PoolListQuery>({
   q: text(100).allow("").empty(""),
@@ -34,7 +36,7 @@ const listSchema = Joi.object<PoolListQuery>({
   cursor: Joi.string().max(512),
 });
 
-const amountSchema = Joi.object({ amount: amountField().required() });
+const amountSchema = Joi.object({ amount: amountField().required() }).required();
 const claimSchema = Joi.object({ amount: amountField() });
 
 export function poolsRouter(pools: PoolService, sequelize: Sequelize, auth: IdentityMiddlewares, cacheSeconds: number): Router {
@@ -42,18 +44,18 @@ export function poolsRouter(pools: PoolService, sequelize: Sequelize, auth: Iden
   // Public search and reads are the same for everyone and already cached server-side for this long.
   const publicCache = `public, max-age=${cacheSeconds}`;
 
-  router.post("/api/v1/pools", auth.requireInfluencer, async (req, res) => {
-    const body = validate(createSchema, req.body);
+  router.post("/api/v1/pools", auth.requireInfluencer, validateRequest({ body: createSchema }), async (req, res) => {
+    const body = req.valid.body as Parameters<PoolService["create"]>[1];
     res.status(201).json({ pool: await pools.create(influencerIdOf(req), body) });
   });
 
-  router.patch("/api/v1/pools/:id", auth.requireInfluencer, async (req, res) => {
-    const body = validate(updateSchema, req.body);
+  router.patch("/api/v1/pools/:id", auth.requireInfluencer, validateRequest({ body: updateSchema }), async (req, res) => {
+    const body = req.valid.body as Parameters<PoolService["update"]>[2];
     res.json({ pool: await pools.update(influencerIdOf(req), String(req.params.id), body) });
   });
 
-  router.get("/api/v1/pools", async (req, res) => {
-    const page = await pools.list(validate(listSchema, req.query));
+  router.get("/api/v1/pools", validateRequest({ query: listSchema }), async (req, res) => {
+    const page = await pools.list(req.valid.query as PoolListQuery);
     res.setHeader("Cache-Control", publicCache);
     res.json(page);
   });
@@ -65,8 +67,8 @@ export function poolsRouter(pools: PoolService, sequelize: Sequelize, auth: Iden
   });
 
   for (const op of ["stake", "unstake"] as const) {
-    router.post(`/api/v1/pools/:id/${op}`, auth.requireIdentity, async (req, res) => {
-      const { amount } = validate(amountSchema, req.body) as { amount: bigint };
+    router.post(`/api/v1/pools/:id/${op}`, auth.requireIdentity, validateRequest({ body: amountSchema }), async (req, res) => {
+      const { amount } = req.valid.body as { amount: bigint };
       await idempotentPost(sequelize, req, res, async (t, wallet, opId) => ({
         status: 200,
         body: await pools[op](t, wallet, String(req.params.id), amount, opId),
@@ -75,8 +77,8 @@ export function poolsRouter(pools: PoolService, sequelize: Sequelize, auth: Iden
     });
   }
 
-  router.post("/api/v1/pools/:id/claim", auth.requireIdentity, async (req, res) => {
-    const { amount } = validate(claimSchema, req.body ?? {}) as { amount?: bigint };
+  router.post("/api/v1/pools/:id/claim", auth.requireIdentity, validateRequest({ body: claimSchema }), async (req, res) => {
+    const { amount } = req.valid.body as { amount?: bigint };
     await idempotentPost(sequelize, req, res, async (t, wallet, opId) => ({
       status: 200,
       body: await pools.claim(t, wallet, String(req.params.id), amount ?? null, opId),
