@@ -13,6 +13,7 @@ import request from "supertest";
 import { signJwt, signIdentityToken } from "@twist/shared/jwt";
 import { parseJwtKeySet, type JwtKeySet } from "@twist/shared/keys";
 import { signedHeaders } from "@twist/shared/signed-request";
+import { withRequestSchemas } from "@twist/service";
 import { BODY_LIMIT_BYTES as AUTH_BODY_LIMIT } from "../../runtime/auth/src/app";
 import { newWallet as newAuthWallet, startService, JWT_KEYS as AUTH_JWT_KEYS, type TestService } from "../../runtime/auth/test/support";
 import { startEdge, type RunningEdge } from "../../runtime/edge/local/miniflare";
@@ -171,8 +172,15 @@ interface Route {
   bodyRequired: boolean;
 }
 
-function openApiRoutes(file: string): { routes: Route[]; resolve: (s: Schema | undefined) => Schema | undefined } {
-  const doc = yaml.load(readFileSync(join(ROOT, file), "utf8")) as Schema;
+interface Documented {
+  routes: Route[];
+  resolve: (s: Schema | undefined) => Schema | undefined;
+}
+
+/** The committed document; its request schemas come from the app's routes, as the service serves it. */
+const committed = (file: string) => yaml.load(readFileSync(join(ROOT, file), "utf8")) as Schema;
+
+function openApiRoutes(doc: Schema): Documented {
   const resolve = (s: Schema | undefined): Schema | undefined => {
     if (!s || typeof s.$ref !== "string") return s;
     const target = (s.$ref as string).replace(/^#\//, "").split("/").reduce((node: Schema, key: string) => node?.[key], doc);
@@ -525,7 +533,10 @@ async function close(server: Server | undefined): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 
 describe("fuzz: no server errors — auth (every route of docs/api/auth.yaml)", function () {
-  const { routes, resolve } = openApiRoutes("docs/api/auth.yaml");
+  // The operations, for one test each; their request schemas once the app has mounted its routes.
+  const listed = openApiRoutes(committed("docs/api/auth.yaml")).routes;
+  let routes: Route[] = [];
+  let resolve: Documented["resolve"];
   const keySet = parseJwtKeySet(AUTH_JWT_KEYS);
   let service: TestService;
   let server: Server;
@@ -533,6 +544,7 @@ describe("fuzz: no server errors — auth (every route of docs/api/auth.yaml)", 
 
   before(async () => {
     service = await startService("fuzz");
+    ({ routes, resolve } = openApiRoutes(withRequestSchemas(committed("docs/api/auth.yaml"), service.app)));
     server = await listen(service.app);
     token = (await signIdentityToken(newAuthWallet().address, keySet)).token;
   });
@@ -545,8 +557,9 @@ describe("fuzz: no server errors — auth (every route of docs/api/auth.yaml)", 
     expect(routes.map((r) => `${r.method} ${r.template}`)).to.include.members(["POST /auth/nonce", "POST /auth/verify", "GET /auth/me", "GET /health"]);
   });
 
-  for (const route of routes) {
-    it(`${route.method} ${route.template}: never 5xx, errors are envelopes`, async () => {
+  for (const { method, template } of listed) {
+    it(`${method} ${template}: never 5xx, errors are envelopes`, async () => {
+      const route = routes.find((r) => r.method === method && r.template === template)!;
       const svc: ServiceUnderTest = {
         limit: AUTH_BODY_LIMIT,
         keySet,
@@ -567,7 +580,9 @@ describe("fuzz: no server errors — auth (every route of docs/api/auth.yaml)", 
 // ---------------------------------------------------------------------------------------------
 
 describe("fuzz: no server errors — influencer (every route of docs/api/influencer.yaml)", function () {
-  const { routes, resolve } = openApiRoutes("docs/api/influencer.yaml");
+  const listed = openApiRoutes(committed("docs/api/influencer.yaml")).routes;
+  let routes: Route[] = [];
+  let resolve: Documented["resolve"];
   let h: Harness;
   let server: Server;
   let owner: Awaited<ReturnType<typeof newInfluencer>>;
@@ -578,6 +593,7 @@ describe("fuzz: no server errors — influencer (every route of docs/api/influen
 
   before(async () => {
     h = await startHarness("fuzz");
+    ({ routes, resolve } = openApiRoutes(withRequestSchemas(committed("docs/api/influencer.yaml"), h.app)));
     server = await listen(h.app);
     owner = await newInfluencer(h);
     other = await newInfluencer(h);
@@ -620,8 +636,9 @@ describe("fuzz: no server errors — influencer (every route of docs/api/influen
     expect(routes.filter((r) => r.signed).map((r) => r.template)).to.have.members(["/api/v1/conversions", "/internal/v1/rewards"]);
   });
 
-  for (const route of routes) {
-    it(`${route.method} ${route.template}: never 5xx, errors are envelopes`, async () => {
+  for (const { method, template } of listed) {
+    it(`${method} ${template}: never 5xx, errors are envelopes`, async () => {
+      const route = routes.find((r) => r.method === method && r.template === template)!;
       // Registration is probed as a wallet that is not registered yet, so validation is reached.
       const token = route.template === "/api/v1/influencers" ? (await newUser()).token : owner.token;
       const probes = await routeProbes(route, svcFor(token));
