@@ -96,7 +96,9 @@ function writeApiDocs(specPath, outdir) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const only = process.argv.slice(2);
   buildAll({ only: only.length ? only : undefined }).then(
-    (files) => files.forEach((f) => console.log(`built ${f}`)),
+    (files) => {
+      for (const f of files) console.log(`built ${f}`);
+    },
     (err) => {
       console.error(err.message);
       process.exit(1);
