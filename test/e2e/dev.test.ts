@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { ROOT } from "../support/bundle";
-import { freePort } from "../support/ports";
+import { platformPorts } from "../support/ports";
 import { createTestDatabase, type TestDatabase } from "../support/postgres";
 import { TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../support/redis";
 
@@ -89,14 +89,7 @@ describe("npm run dev", function () {
   });
 
   it("restarts the service whose source changed, which answers with the change; SIGTERM stops everything", async () => {
-    const ports = {
-      EDGE_PORT: await freePort(),
-      AUTH_PORT: await freePort(),
-      INFLUENCER_PORT: await freePort(),
-      AUTH_METRICS_PORT: await freePort(),
-      INFLUENCER_METRICS_PORT: await freePort(),
-      SETTLEMENT_METRICS_PORT: await freePort(),
-    };
+    const ports = await platformPorts();
     const launcher = spawn(process.execPath, ["--import", "tsx", "scripts/dev.ts"], {
       cwd: dir,
       env: {
