@@ -52,7 +52,7 @@ function isStackPolicy(policy: ResourceValidationPolicy | StackValidationPolicy)
   return typeof (policy as StackValidationPolicy).validateStack === "function";
 }
 
-type ResourceClass = { new (...rest: any[]): Resource };
+type ResourceClass = { new (...rest: never[]): Resource };
 
 function isTypeOf(type: string, resourceClass: ResourceClass): boolean {
   const pulumiType = getPulumiType(resourceClass);
@@ -61,8 +61,9 @@ function isTypeOf(type: string, resourceClass: ResourceClass): boolean {
   return typeof isInstance === "function" && isInstance({ __pulumiType: type }) === true;
 }
 
-function configFor(policyName: string, opts: EvaluateOptions): () => any {
-  return () => ({ ...(opts.config?.[policyName] ?? {}), stack: opts.stack });
+/** The policy's `getConfig`: the pack config the evaluation was given for it, plus the stack name. */
+function configFor(policyName: string, opts: EvaluateOptions): <T extends object>() => T {
+  return <T extends object>() => ({ ...(opts.config?.[policyName] ?? {}), stack: opts.stack }) as T;
 }
 
 /** The engine's defaults for resource options (the recorded program does not carry them). */

@@ -1,6 +1,6 @@
 // Bundles every runtime with esbuild into dist/. The Pulumi program deploys these files: the Worker
 // script content and the services' container images are built from exactly what this writes.
-import { build } from "esbuild";
+import { build, context } from "esbuild";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import yaml from "js-yaml";
@@ -44,39 +44,89 @@ export const bundles = [
   },
 ];
 
+/** esbuild's options for one bundle, written to dist/<name>/. */
+function optionsFor(b) {
+  const outdir = join(root, "dist", b.name);
+  mkdirSync(outdir, { recursive: true });
+  const entryPoints = Object.fromEntries(
+    Object.entries(b.entryPoints).map(([out, src]) => {
+      if (!existsSync(join(root, src))) throw new Error(`build: entry ${src} of ${b.name} does not exist`);
+      return [out, join(root, src)];
+    }),
+  );
+  return {
+    entryPoints,
+    outdir,
+    bundle: true,
+    minify: false,
+    sourcemap: "linked",
+    target: "es2022",
+    platform: b.platform,
+    format: b.format,
+    conditions: b.conditions,
+    mainFields: b.mainFields,
+    external: b.external,
+    metafile: true,
+    logLevel: "warning",
+    legalComments: "none",
+  };
+}
+
+/** What a bundle's build leaves beside its scripts (metafile, API docs); the files written. */
+function finish(b, result) {
+  const outdir = join(root, "dist", b.name);
+  writeFileSync(join(outdir, "meta.json"), JSON.stringify(result.metafile));
+  return [...(b.apiSpec ? writeApiDocs(b.apiSpec, outdir) : []), ...Object.keys(result.metafile.outputs).filter((f) => f.endsWith(".js"))];
+}
+
 export async function buildAll({ only } = {}) {
   const written = [];
   for (const b of bundles) {
     if (only && !only.includes(b.name)) continue;
-    const outdir = join(root, "dist", b.name);
-    mkdirSync(outdir, { recursive: true });
-    const entryPoints = Object.fromEntries(
-      Object.entries(b.entryPoints).map(([out, src]) => {
-        if (!existsSync(join(root, src))) throw new Error(`build: entry ${src} of ${b.name} does not exist`);
-        return [out, join(root, src)];
-      }),
-    );
-    const result = await build({
-      entryPoints,
-      outdir,
-      bundle: true,
-      minify: false,
-      sourcemap: "linked",
-      target: "es2022",
-      platform: b.platform,
-      format: b.format,
-      conditions: b.conditions,
-      mainFields: b.mainFields,
-      external: b.external,
-      metafile: true,
-      logLevel: "warning",
-      legalComments: "none",
-    });
-    writeFileSync(join(outdir, "meta.json"), JSON.stringify(result.metafile));
-    if (b.apiSpec) written.push(...writeApiDocs(b.apiSpec, outdir));
-    written.push(...Object.keys(result.metafile.outputs).filter((f) => f.endsWith(".js")));
+    written.push(...finish(b, await build(optionsFor(b))));
   }
   return written;
+}
+
+/**
+ * Builds every bundle, then rebuilds one whenever a file it is made of changes (esbuild's watch
+ * mode), calling `onRebuilt(name)` after each successful rebuild; a failed one prints its errors and
+ * keeps the last good bundle. Resolves once the first build of every bundle is written, with stop().
+ */
+export async function watchAll({ onRebuilt }) {
+  const contexts = [];
+  const firstBuilds = bundles.map(
+    (b) =>
+      new Promise((resolve, reject) => {
+        let first = true;
+        const notify = {
+          name: "twist-rebuilt",
+          setup(build) {
+            build.onEnd((result) => {
+              const ok = result.errors.length === 0;
+              if (ok) finish(b, result);
+              if (first) {
+                first = false;
+                return ok ? resolve() : reject(new Error(`build: ${b.name} failed`));
+              }
+              if (ok) onRebuilt(b.name);
+            });
+          },
+        };
+        context({ ...optionsFor(b), plugins: [notify] }).then((ctx) => {
+          contexts.push(ctx);
+          return ctx.watch();
+        }, reject);
+      }),
+  );
+  const stop = () => Promise.all(contexts.map((ctx) => ctx.dispose()));
+  try {
+    await Promise.all(firstBuilds);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { stop };
 }
 
 /** Swagger UI's files the docs page loads (runtime/service/src/api-docs.ts serves them). */
@@ -96,7 +146,9 @@ function writeApiDocs(specPath, outdir) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const only = process.argv.slice(2);
   buildAll({ only: only.length ? only : undefined }).then(
-    (files) => files.forEach((f) => console.log(`built ${f}`)),
+    (files) => {
+      for (const f of files) console.log(`built ${f}`);
+    },
     (err) => {
       console.error(err.message);
       process.exit(1);

@@ -80,7 +80,7 @@ function masked(value: unknown, path: string, secrets: Set<string>): unknown {
 }
 
 function inline(value: unknown): string {
-  if (typeof value === "string") return /^[\w./:@<>\[\]…,=+ -]*$/.test(value) && value !== "" ? value : JSON.stringify(value);
+  if (typeof value === "string") return /^[\w./:@<>[\]…,=+ -]*$/.test(value) && value !== "" ? value : JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(inline).join(", ")}]`;
   if (value && typeof value === "object") return `{${Object.entries(value).map(([k, v]) => `${k}: ${inline(v)}`).join(", ")}}`;
   return String(value);

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   if (!values.to) usageError("--to is required", USAGE);
   if (!/^postgres(ql)?:\/\//.test(values.to)) usageError("--to must be a postgres:// URL", USAGE);
 
-  let config;
+  let config: ReturnType<typeof loadBucketConfig>;
   try {
     config = loadBucketConfig();
   } catch (err) {

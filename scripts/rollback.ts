@@ -223,7 +223,7 @@ const SPEC = {
 } as const;
 
 export function runCli(argv: string[], readInput: (file: string | undefined) => string): { stdout: string; stderr: string; code: number } {
-  let args;
+  let args: { file: string | undefined; target: string | undefined; json: boolean; requireDeployed: string | undefined };
   try {
     const { values } = parseCommand(SPEC, argv);
     args = { file: values.file, target: values.target, json: values.json ?? false, requireDeployed: values["require-deployed"] };
@@ -249,7 +249,7 @@ export function runCli(argv: string[], readInput: (file: string | undefined) => 
     const choice = pickRollbackTarget(history, args.target ? { target: args.target } : {});
     const summary = `rolling back ${choice.from ?? "(unrecorded commit)"} -> ${choice.commit} (${choice.reason}, ${describe(choice.entry, choice.index)})\n`;
     const stdout = args.json
-      ? JSON.stringify({ commit: choice.commit, from: choice.from ?? null, reason: choice.reason, index: choice.index, version: choice.entry.version ?? 0, startTime: choice.entry.startTime ?? null }) + "\n"
+      ? `${JSON.stringify({ commit: choice.commit, from: choice.from ?? null, reason: choice.reason, index: choice.index, version: choice.entry.version ?? 0, startTime: choice.entry.startTime ?? null })}\n`
       : `${choice.commit}\n`;
     return { stdout, stderr: summary, code: 0 };
   } catch (err) {

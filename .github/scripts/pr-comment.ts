@@ -23,6 +23,7 @@ export interface CommentInput {
   limit?: number;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is what an ANSI colour sequence starts with
 const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
 
 /** The parts of Pulumi output a reviewer needs first: resource counts, policy results, errors. */
@@ -90,7 +91,7 @@ export interface GitHubApi {
 
 export function githubApi(opts: { token: string; repository: string; apiUrl?: string }): GitHubApi {
   const base = `${(opts.apiUrl ?? "https://api.github.com").replace(/\/$/, "")}/repos/${opts.repository}`;
-  const call = async (method: string, path: string, body?: unknown): Promise<any> => {
+  const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
     const res = await fetch(`${base}${path}`, {
       method,
       headers: {
@@ -114,8 +115,8 @@ export function githubApi(opts: { token: string; repository: string; apiUrl?: st
       }
       return all;
     },
-    createComment: (issueNumber, body) => call("POST", `/issues/${issueNumber}/comments`, { body }),
-    updateComment: (commentId, body) => call("PATCH", `/issues/comments/${commentId}`, { body }),
+    createComment: async (issueNumber, body) => (await call("POST", `/issues/${issueNumber}/comments`, { body })) as Comment,
+    updateComment: async (commentId, body) => (await call("PATCH", `/issues/comments/${commentId}`, { body })) as Comment,
     pullHeadSha: async (pullNumber) => ((await call("GET", `/pulls/${pullNumber}`)) as { head: { sha: string } }).head.sha,
   };
 }

@@ -45,7 +45,7 @@ function rate(verify: () => boolean, ms: number): number {
 
 function rawVerifyRates() {
   const pair = nacl.sign.keyPair();
-  const message = new TextEncoder().encode("app.twist.example wants you to sign in with your Solana account:\n" + "x".repeat(250));
+  const message = new TextEncoder().encode(`app.twist.example wants you to sign in with your Solana account:\n${"x".repeat(250)}`);
   const signature = nacl.sign.detached(message, pair.secretKey);
   return {
     // As the server runs it: SPKI import of the 32-byte key plus verify, per call.

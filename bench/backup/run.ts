@@ -88,7 +88,7 @@ async function measure(label: string, h: Awaited<ReturnType<typeof startHarness>
   const backup = await takeBackup({ databaseUrl: h.db.url, store, keys, keep: 100 });
   const plainRestoreMs = await plainRestore(join(work, `${label}.dump`));
   const target = await createTestDatabase("bench_restore");
-  let restored;
+  let restored: Awaited<ReturnType<typeof restoreBackup>>;
   try {
     restored = await restoreBackup({ store, keys, from: backup.key, to: target.url, force: false });
   } finally {

@@ -139,7 +139,10 @@ async function load(name: string, url: string, method: "GET" | "POST", path: str
   return { name, requests: latencies.length, non2xx, seconds, rps: latencies.length / seconds, p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), cpuMs };
 }
 
-const quiet = (stdout: Readable, stderr: Readable) => void (stdout.resume(), stderr.resume());
+const quiet = (stdout: Readable, stderr: Readable) => {
+  stdout.resume();
+  stderr.resume();
+};
 
 /** A workerd started by `start` and its process id (the one that was not there before). */
 async function withPid<T>(start: () => Promise<T>): Promise<{ value: T; pid: number | undefined }> {

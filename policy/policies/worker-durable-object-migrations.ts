@@ -34,10 +34,19 @@ function classesAfter(steps: MigrationStep[]): { live: Set<string>; removed: Set
     }
     for (const c of [...(step.newSqliteClasses ?? []), ...(step.newClasses ?? [])]) removed.delete(c);
     for (const { from, to } of [...(step.renamedClasses ?? []), ...(step.transferredClasses ?? [])]) {
-      if (from) (live.delete(from), removed.add(from));
-      if (to) (live.add(to), removed.delete(to));
+      if (from) {
+        live.delete(from);
+        removed.add(from);
+      }
+      if (to) {
+        live.add(to);
+        removed.delete(to);
+      }
     }
-    for (const c of step.deletedClasses ?? []) (live.delete(c), removed.add(c));
+    for (const c of step.deletedClasses ?? []) {
+      live.delete(c);
+      removed.add(c);
+    }
   }
   return { live, removed, keyValue };
 }

@@ -27,7 +27,7 @@ export class CliUsageError extends Error {
  */
 export function parseCommand<O extends CliOptions>(spec: CommandSpec<O>, argv: string[]) {
   const options = { ...spec.options, help: { type: "boolean", short: "h" } } as O & { help: { type: "boolean"; short: "h" } };
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; strict: true; allowPositionals: boolean }>>;
   try {
     parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: spec.allowPositionals ?? false });
   } catch (err) {

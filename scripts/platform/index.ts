@@ -47,8 +47,13 @@ export interface PlatformOptions {
 export interface Platform {
   urls: { edge: string; auth: string; influencer: string; settlement?: string };
   keys: DevKeys;
+  /** Stops and starts again what runs one bundle (influencer: the migration, the API and the settlement worker), from dist/. */
+  restart(bundle: PlatformBundle): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** The bundles scripts/build.mjs writes that the platform runs. */
+export type PlatformBundle = "edge" | "auth" | "influencer";
 
 /** The environment of each Node service (the migration job and settlement worker share the API's). */
 export function serviceEnvironments(
@@ -100,24 +105,36 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const { auth: authEnv, influencer: influencerEnv } = serviceEnvironments(options, keys, urls);
   const lineFor = (name: string) => (log ? (line: string) => log(`[${name}] ${line}`) : undefined);
 
-  const started: ServiceProcess[] = [];
+  // What runs now, by bundle: restart() replaces one bundle's share, stop() ends them all.
+  const running: Partial<Record<"auth" | "influencer", ServiceProcess[]>> = {};
   let edge: RunningEdge | undefined;
-  const stop = async () => {
-    await Promise.all([...started.map((s) => s.stop()), edge?.stop()]);
+  const stopBundle = async (bundle: PlatformBundle) => {
+    if (bundle === "edge") {
+      await edge?.stop();
+      edge = undefined;
+    } else {
+      await Promise.all((running[bundle] ?? []).map((p) => p.stop()));
+      delete running[bundle];
+    }
   };
-  try {
-    progress("migrating the database");
-    await runJob("migrate", BUNDLES.migrate, influencerEnv, lineFor("migrate"));
-
-    progress("starting auth, the influencer API and the settlement worker");
-    const auth = startProcess("auth", BUNDLES.auth, authEnv, lineFor("auth"));
-    started.push(auth);
-    const influencer = startProcess("influencer", BUNDLES.influencer, influencerEnv, lineFor("influencer"));
-    started.push(influencer);
-    const worker = startProcess("settlement", BUNDLES.settlement, { ...influencerEnv, WORKER_METRICS_PORT: String(options.ports.settlement ?? 0) }, lineFor("settlement"));
-    started.push(worker);
-
-    progress("starting the edge Worker in workerd");
+  const stop = async () => {
+    await Promise.all((["edge", "auth", "influencer"] as const).map(stopBundle));
+  };
+  const migrate = () => runJob("migrate", BUNDLES.migrate, influencerEnv, lineFor("migrate"));
+  // Each Node bundle's processes, and the one whose /ready says they serve.
+  const launch = {
+    auth: () => {
+      running.auth = [startProcess("auth", BUNDLES.auth, authEnv, lineFor("auth"))];
+      return () => waitUntilReady(`${urls.auth}/ready`, running.auth![0]!);
+    },
+    influencer: () => {
+      const influencer = startProcess("influencer", BUNDLES.influencer, influencerEnv, lineFor("influencer"));
+      const worker = startProcess("settlement", BUNDLES.settlement, { ...influencerEnv, WORKER_METRICS_PORT: String(options.ports.settlement ?? 0) }, lineFor("settlement"));
+      running.influencer = [influencer, worker];
+      return () => waitUntilReady(`${urls.influencer}/ready`, influencer);
+    },
+  };
+  const startEdgeWorker = async () => {
     edge = await startEdge({
       listen: options.ports.edge,
       persistDir: options.edgePersistDir,
@@ -134,10 +151,26 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         ? { consumerOverrides: { rewards: { maxBatchTimeoutSeconds: options.edgeConsumerBatchTimeoutSeconds } } }
         : {}),
     });
+  };
+  const restart = async (bundle: PlatformBundle) => {
+    await stopBundle(bundle);
+    if (bundle === "edge") return startEdgeWorker();
+    if (bundle === "influencer") await migrate();
+    await launch[bundle]()();
+  };
+  try {
+    progress("migrating the database");
+    await migrate();
+
+    progress("starting auth, the influencer API and the settlement worker");
+    const ready = [launch.auth(), launch.influencer()];
+
+    progress("starting the edge Worker in workerd");
+    await startEdgeWorker();
 
     progress("waiting until auth and the influencer API are ready");
-    await Promise.all([waitUntilReady(`${urls.auth}/ready`, auth), waitUntilReady(`${urls.influencer}/ready`, influencer)]);
-    return { urls, keys, stop };
+    await Promise.all(ready.map((untilReady) => untilReady()));
+    return { urls, keys, restart, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,5 +1,5 @@
-// The API reference each Node service serves: /openapi.json is the committed spec (valid OpenAPI
-// 3.1), and /docs renders it in a real browser with every operation shown, no console error and no
+// The API reference each Node service serves: /openapi.json is the committed spec with the request
+// schemas of the service's own routes filled in (valid OpenAPI 3.1), and /docs renders it in a real browser with every operation shown, no console error and no
 // request leaving 127.0.0.1 (Swagger UI's files come from the service itself, never a CDN).
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { expect } from "chai";
@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Express } from "express";
 import type { Browser } from "playwright-core";
-import { listen, loadApiDocs, type Running } from "@twist/service";
+import { listen, loadApiDocs, withRequestSchemas, type Running } from "@twist/service";
 import { startService } from "../../runtime/auth/test/support";
 
 function bundledDocs(service: string) {
@@ -29,12 +29,13 @@ function operationsOf(spec: { paths: Record<string, Record<string, unknown>> }):
 interface Served {
   name: string;
   base: string;
+  app: Express;
   stop(): Promise<void>;
 }
 
 async function serve(name: string, app: Express, close: () => Promise<void>): Promise<Served> {
   const running: Running = await listen(app, 0);
-  return { name, base: `http://127.0.0.1:${running.port}`, stop: async () => { await running.close(); await close(); } };
+  return { name, base: `http://127.0.0.1:${running.port}`, app, stop: async () => { await running.close(); await close(); } };
 }
 
 describe("served API docs", function () {
@@ -60,12 +61,13 @@ describe("served API docs", function () {
     const spec = yaml.load(readFileSync(join(ROOT, "docs", "api", `${name}.yaml`), "utf8")) as { paths: Record<string, Record<string, unknown>> };
     const at = () => served.find((s) => s.name === name)!.base;
 
-    it(`${name}: /openapi.json is docs/api/${name}.yaml, and valid OpenAPI`, async () => {
+    it(`${name}: /openapi.json is docs/api/${name}.yaml with the routes' request schemas, and valid OpenAPI`, async () => {
       const res = await fetch(`${at()}/openapi.json`);
       expect(res.status).to.equal(200);
       expect(res.headers.get("content-type")).to.match(/^application\/json/);
       const body = await res.json();
-      expect(body).to.deep.equal(JSON.parse(JSON.stringify(spec)));
+      expect(body).to.deep.equal(JSON.parse(JSON.stringify(withRequestSchemas(spec, served.find((s) => s.name === name)!.app))));
+      expect(JSON.stringify(body)).to.include('"requestBody"');
       const result = await new Validator().validate(body as Parameters<Validator["validate"]>[0]);
       expect(result.errors ?? [], "OpenAPI schema errors").to.deep.equal([]);
       expect(result.valid).to.equal(true);

@@ -1,4 +1,4 @@
-// smoke, scan-secrets and start parse their command lines strictly (scripts/lib/cli.ts): --help
+// smoke, scan-secrets, start and dev parse their command lines strictly (scripts/lib/cli.ts): --help
 // prints the usage and exits 0 doing nothing else; an unknown flag, a missing value or a bad value
 // exits 2 naming it. A mistyped --target never falls back to the local platform.
 import { expect } from "chai";
@@ -11,10 +11,10 @@ function cli(script: string, args: string[], env: Record<string, string> = {}) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-describe("strict command lines: smoke, scan-secrets, start", function () {
+describe("strict command lines: smoke, scan-secrets, start, dev", function () {
   this.timeout(120_000);
 
-  for (const script of ["smoke", "scan-secrets", "start"]) {
+  for (const script of ["smoke", "scan-secrets", "start", "dev"]) {
     it(`${script} --help prints its usage on stdout and exits 0, doing nothing else`, () => {
       const result = cli(script, ["--help"]);
       expect(result.code, result.stderr).to.equal(0);

@@ -41,7 +41,7 @@ function prose(markdown: string): string[] {
 }
 
 /** Inline links and images `[text](target)` outside code; returns the raw targets. */
-export function markdownLinks(file: string, markdown: string): Found[] {
+function markdownLinks(file: string, markdown: string): Found[] {
   const found: Found[] = [];
   prose(markdown).forEach((line, i) => {
     for (const m of line.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) found.push({ file, line: i + 1, text: m[1]! });
@@ -50,7 +50,7 @@ export function markdownLinks(file: string, markdown: string): Found[] {
 }
 
 /** GitHub's heading anchors of a Markdown file. */
-export function anchors(markdown: string): Set<string> {
+function anchors(markdown: string): Set<string> {
   const out = new Set<string>();
   const seen = new Map<string, number>();
   let fenced = false;
@@ -71,7 +71,7 @@ export function anchors(markdown: string): Set<string> {
 }
 
 /** Problems with the relative links of one Markdown file (`file` relative to `root`). */
-export function brokenLinks(root: string, file: string, markdown: string): string[] {
+function brokenLinks(root: string, file: string, markdown: string): string[] {
   const problems: string[] = [];
   for (const link of markdownLinks(file, markdown)) {
     if (/^[a-z][a-z0-9+.-]*:/i.test(link.text)) continue; // https:, mailto:, ...
@@ -93,7 +93,7 @@ export function brokenLinks(root: string, file: string, markdown: string): strin
   return problems;
 }
 
-export interface NpmRun {
+interface NpmRun {
   file: string;
   line: number;
   script: string;
@@ -104,7 +104,7 @@ export interface NpmRun {
  * Every `npm run <script>` (and `npm start` / `npm test` with a workspace flag) in the text, code
  * blocks included; `-w`/`--workspace` before the script's own `--` names the workspace.
  */
-export function npmRuns(file: string, markdown: string): NpmRun[] {
+function npmRuns(file: string, markdown: string): NpmRun[] {
   const runs: NpmRun[] = [];
   markdown.split("\n").forEach((line, i) => {
     // Drop a shell comment, then one shell command at a time: cut at separators that end it.
@@ -173,7 +173,7 @@ function scriptTable(): { root: Set<string>; workspaces: Map<string, Set<string>
   return { root: new Set(Object.keys(root.scripts ?? {})), workspaces };
 }
 
-export function unknownScripts(runs: NpmRun[], table = scriptTable()): string[] {
+function unknownScripts(runs: NpmRun[], table = scriptTable()): string[] {
   return runs.flatMap((r) => {
     const where = `${r.file}:${r.line}: npm run ${r.script}`;
     if (r.workspace === undefined) return table.root.has(r.script) ? [] : [`${where}: no such script in package.json`];

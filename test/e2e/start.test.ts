@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../support/bundle";
-import { freePort } from "../support/ports";
+import { platformPorts } from "../support/ports";
 import { createTestDatabase, type TestDatabase } from "../support/postgres";
 import { TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../support/redis";
 
@@ -29,14 +29,7 @@ describe("npm start", function () {
   });
 
   it("runs the platform, prints URLs and development keys, and stops every service on SIGINT", async () => {
-    const ports = {
-      EDGE_PORT: await freePort(),
-      AUTH_PORT: await freePort(),
-      INFLUENCER_PORT: await freePort(),
-      AUTH_METRICS_PORT: await freePort(),
-      INFLUENCER_METRICS_PORT: await freePort(),
-      SETTLEMENT_METRICS_PORT: await freePort(),
-    };
+    const ports = await platformPorts();
     const launcher = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
       cwd: ROOT,
       env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, EDGE_STATE_DIR: state, LOG_LEVEL: "warn" },

@@ -123,7 +123,10 @@ describe("fault: kill -9 of the influencer API under load", function () {
       const expected = stakes.filter((s) => s.wallet === w).reduce((s, x) => s + x.amount, 0n);
       compare(`stakes of ${w.address}`, (await balanceOf(client, w)).staked, expected, TWIST);
     }
-    for (const w of payers) await expectPayoutsOnce(client, w, payouts.filter((p) => p.wallet === w), (n) => (n < 0 ? (lost -= n) : (doubled += n)));
+    for (const w of payers) await expectPayoutsOnce(client, w, payouts.filter((p) => p.wallet === w), (n) => {
+      if (n < 0) lost -= n;
+      else doubled += n;
+    });
     const stats = await client.untilDone(() => client.call("GET", `/api/v1/links/${linkCode}/stats`, { headers: influencer.auth }));
     const conversions = stats.answer.body.totals.conversions as number;
     const commission = BigInt(stats.answer.body.totals.commission.TWIST as string);

@@ -9,7 +9,7 @@ import { throwawayPostgres, type ThrowawayPostgres } from "../support/throwaway"
 import { balanceOf, Client, idempotencyKey, influencerWithPool, ledgerViolations, report, rewardMessage, scale, sleep, startBackend, startLoad, TWIST, type Backend } from "./harness";
 
 /** From PostgreSQL accepting connections again to the API's /ready 200 and a committed write. */
-export const RECOVERY_BOUND_MS = 15_000;
+const RECOVERY_BOUND_MS = 15_000;
 
 describe("fault: PostgreSQL stopped and started under load", function () {
   this.timeout(300_000);
@@ -40,7 +40,10 @@ describe("fault: PostgreSQL stopped and started under load", function () {
     const stakes = Array.from({ length: count }, (_, i) => ({ amount: BigInt(i + 1) * TWIST, key: idempotencyKey() }));
 
     const statuses = new Map<number, number>();
-    const seen = <T extends { status: number }>(a: T) => (statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1), a);
+    const seen = <T extends { status: number }>(a: T) => {
+      statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
+      return a;
+    };
     const okDelivery = (a: { status: number; body: { results?: { status: string }[] } }) => a.status === 200 && (a.body.results ?? []).every((r) => r.status === "credited" || r.status === "duplicate");
     const operations: (() => Promise<unknown>)[] = [];
     for (let i = 0; i < count; i++) {

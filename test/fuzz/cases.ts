@@ -13,7 +13,7 @@ export const SQL = "' OR '1'='1'; DROP TABLE users; --";
 const HOSTILE_STRINGS: unknown[] = ["", " ", "\u0000", "a\u0000b", "\u202Eevil\u202C\u200F", "名前😀\uFEFF", "\uD800", SQL, "../../../etc/passwd", "__proto__", "constructor", "%00", "<script>alert(1)</script>", "${jndi:ldap://x}"];
 const NOT_STRINGS: unknown[] = [12345, -1, 1.5, 0, true, false, null, { $gt: "" }, ["a"], [], {}, { toString: "x" }];
 const NOT_INTEGERS: unknown[] = ["5", "1e3", -1, 1.5, 1e308, "abc", null, [], {}, true, "9".repeat(400)];
-const AMOUNTS: unknown[] = ["0", "-1", "01", "1.5", "1e9", " 1", "0x10", "9".repeat(39), "1" + "0".repeat(39), "9".repeat(40), "9".repeat(100), 1000, 1e21];
+const AMOUNTS: unknown[] = ["0", "-1", "01", "1.5", "1e9", " 1", "0x10", "9".repeat(39), `1${"0".repeat(39)}`, "9".repeat(40), "9".repeat(100), 1000, 1e21];
 /** Raw JSON number texts that JSON.stringify cannot produce. */
 const RAW_NUMBERS = ["1e400", "-1e400", "9007199254740993", "1E-400", "-0"];
 
@@ -135,7 +135,7 @@ export function bodyCases(props: Record<string, Schema>, filler: Record<string, 
     if (type === "string" || isAmount) {
       for (const v of NOT_STRINGS) values.push({ v, reject: !isAmount });
       for (const v of HOSTILE_STRINGS) values.push({ v, reject: false });
-      values.push({ v: "a".repeat((prop.maxLength as number | undefined) ?? 1000) + "a", reject: prop.maxLength !== undefined });
+      values.push({ v: `${"a".repeat((prop.maxLength as number | undefined) ?? 1000)}a`, reject: prop.maxLength !== undefined });
       values.push({ v: "a".repeat(limit - fillerText.length - 50), reject: true });
       if (isAmount) for (const v of AMOUNTS) values.push({ v, reject: false });
     } else if (type === "integer" || type === "number") {

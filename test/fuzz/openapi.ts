@@ -19,8 +19,15 @@ export interface Route {
   bodyRequired: boolean;
 }
 
-export function openApiRoutes(file: string): { routes: Route[]; resolve: (s: Schema | undefined) => Schema | undefined } {
-  const doc = yaml.load(readFileSync(join(ROOT, file), "utf8")) as Schema;
+export interface Documented {
+  routes: Route[];
+  resolve: (s: Schema | undefined) => Schema | undefined;
+}
+
+/** The committed document; the services fill in its request schemas from their routes (withRequestSchemas). */
+export const committed = (file: string) => yaml.load(readFileSync(join(ROOT, file), "utf8")) as Schema;
+
+export function openApiRoutes(doc: Schema): Documented {
   const resolve = (s: Schema | undefined): Schema | undefined => {
     if (!s || typeof s.$ref !== "string") return s;
     const target = (s.$ref as string).replace(/^#\//, "").split("/").reduce((node: Schema, key: string) => node?.[key], doc);

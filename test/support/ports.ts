@@ -12,3 +12,15 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** Free ports for every listener of the local platform, by the variable `npm start` / `npm run dev` read them from. */
+export async function platformPorts() {
+  return {
+    EDGE_PORT: await freePort(),
+    AUTH_PORT: await freePort(),
+    INFLUENCER_PORT: await freePort(),
+    AUTH_METRICS_PORT: await freePort(),
+    INFLUENCER_METRICS_PORT: await freePort(),
+    SETTLEMENT_METRICS_PORT: await freePort(),
+  };
+}

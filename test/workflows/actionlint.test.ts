@@ -18,7 +18,7 @@ const read = (file: string) => readFileSync(join(WORKFLOWS, file), "utf8");
 const linter = () => createLinter();
 
 /** `run:` scripts with their first line number; block scalars (`run: |`, `run: >-`) and one-liners. */
-export function runScripts(yaml: string): Array<{ line: number; script: string; folded: boolean }> {
+function runScripts(yaml: string): Array<{ line: number; script: string; folded: boolean }> {
   const lines = yaml.split("\n");
   const out: Array<{ line: number; script: string; folded: boolean }> = [];
   for (let i = 0; i < lines.length; i++) {

@@ -10,7 +10,7 @@ import { signIdentityToken } from "@twist/shared/jwt";
 import type { Logger } from "@twist/shared/logger";
 import { SIGN_IN_FAILURES, buildSiwsMessage } from "@twist/shared/siws";
 import { isWalletAddress } from "@twist/shared/wallet";
-import { type ApiDocs, clientIp, createServiceApp, enforceRateLimit, rateLimit, requireBearer, validate, type RateLimitRule } from "@twist/service";
+import { type ApiDocs, clientIp, createServiceApp, enforceRateLimit, rateLimit, requireBearer, validateRequest, type RateLimitRule } from "@twist/service";
 import type { AuthConfig } from "./config";
 import { NonceStore } from "./nonces";
 import { checkSignIn, type SignInRequest } from "./signin";
@@ -28,16 +28,20 @@ export interface AuthDeps {
 export const BODY_LIMIT_BYTES = 8 * 1024;
 export const MAX_MESSAGE_LENGTH = 2048;
 
-const walletAddress = Joi.string().custom((value: string, helpers) => (isWalletAddress(value) ? value : helpers.message({ custom: "must be a base58 Solana address of 32 bytes" })));
+const walletAddress = Joi.string()
+  .custom((value: string, helpers) => (isWalletAddress(value) ? value : helpers.message({ custom: "must be a base58 Solana address of 32 bytes" })))
+  .meta({ openapi: { $ref: "#/components/schemas/WalletAddress" } });
 
 const nonceBody = Joi.object<{ walletAddress: string }>({ walletAddress: walletAddress.required() }).required();
 
 const verifyBody = Joi.object<SignInRequest>({
   walletAddress: walletAddress.required(),
-  message: Joi.string().max(MAX_MESSAGE_LENGTH).required(),
+  message: Joi.string().max(MAX_MESSAGE_LENGTH).required().description("The `message` returned by /auth/nonce, exactly as signed."),
   signature: Joi.string()
     .custom((value: string, helpers) => (decodeSignature(value) ? value : helpers.message({ custom: "must be a 64-byte signature in base58 or base64" })))
-    .required(),
+    .required()
+    .description('The 64-byte ed25519 signature of the message\'s UTF-8 bytes, base58 or padded standard base64 (88 characters ending in "==").')
+    .example("5WJUY7YnAgkbq7PuhXsK1iNZzyzBfV68guqgeBFneUBb5F7SFrurPoN4FVFACd7Us8GhZ2ft9ywPPDCz1CY7JLYh"),
 }).required();
 
 export function createApp(config: AuthConfig, deps: AuthDeps): Express {
@@ -63,8 +67,8 @@ export function createApp(config: AuthConfig, deps: AuthDeps): Express {
       const perIp = rateLimit(deps.redis, rule("auth-ip", config.RATE_LIMIT_PER_IP), (req: Request) => clientIp(req, config.TRUSTED_PROXY_HEADER));
       const perWallet = rule("auth-wallet", config.RATE_LIMIT_PER_WALLET);
 
-      a.post("/auth/nonce", perIp, async (req, res) => {
-        const body = validate(nonceBody, req.body);
+      a.post("/auth/nonce", perIp, validateRequest({ body: nonceBody }), async (req, res) => {
+        const body = req.valid.body as { walletAddress: string };
         const issued = await nonces.issue(body.walletAddress, now());
         const issuedAt = new Date(issued.issuedAt).toISOString();
         const expiresAt = new Date(issued.expiresAt).toISOString();
@@ -81,8 +85,8 @@ export function createApp(config: AuthConfig, deps: AuthDeps): Express {
         res.json({ nonce: issued.nonce, message, issuedAt, expiresAt });
       });
 
-      a.post("/auth/verify", perIp, async (req, res) => {
-        const body = validate(verifyBody, req.body);
+      a.post("/auth/verify", perIp, validateRequest({ body: verifyBody }), async (req, res) => {
+        const body = req.valid.body as SignInRequest;
         const at = now();
         try {
           // The wallet's own budget is spent only by signed requests, so a stranger cannot lock it out.

@@ -168,9 +168,9 @@ describe("auth: wallet sign-in", () => {
     const wallet = newWallet();
     const valid = () => verifyBody(wallet, "irrelevant: never reaches the checks");
     const addressCases: [string, unknown][] = [
-      ["not base58", "0OIl" + wallet.address.slice(4)],
+      ["not base58", `0OIl${wallet.address.slice(4)}`],
       ["too short to be 32 bytes", "3aXYFGhgJRdeorRrSjNwnCUWYRinzLPn"],
-      ["too long", wallet.address + "1111"],
+      ["too long", `${wallet.address}1111`],
       ["a number", 12345],
       ["empty", ""],
     ];

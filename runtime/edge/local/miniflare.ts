@@ -120,7 +120,14 @@ export function edgeMiniflareOptions(options: EdgeRunnerOptions = {}): Miniflare
         }
       : {}),
     // Quiet mode still drains workerd's output so a full pipe can never stall it.
-    ...(options.verbose ? {} : { handleRuntimeStdio: (stdout: Readable, stderr: Readable) => void (stdout.resume(), stderr.resume()) }),
+    ...(options.verbose
+      ? {}
+      : {
+          handleRuntimeStdio: (stdout: Readable, stderr: Readable) => {
+            stdout.resume();
+            stderr.resume();
+          },
+        }),
   } as MiniflareOptions;
 }
 

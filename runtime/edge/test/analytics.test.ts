@@ -24,7 +24,7 @@ interface Point {
 
 const CLIENT_IP = "203.0.113.77";
 
-describe("edge analytics: one data point per request (workerd)", function () {
+describe("edge analytics: one data point per request (workerd)", () => {
   let mf: Miniflare;
   let edge: RunningEdge;
 

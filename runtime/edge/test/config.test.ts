@@ -4,7 +4,7 @@ import { expect } from "chai";
 import { startEdge, type RunningEdge } from "../local/miniflare";
 import { errorOf, JWT_KEYS, send, SERVICE_KEY, vauBody } from "./support";
 
-describe("edge configuration (workerd)", function () {
+describe("edge configuration (workerd)", () => {
   let edge: RunningEdge;
 
   before(async () => {

@@ -8,7 +8,7 @@ import { BackendDouble, DLQ_OBSERVER, errorOf, JWT_KEYS, send, SERVICE_KEY, toke
 
 const MAX_RETRIES = 2;
 
-describe("edge queue consumer (workerd)", function () {
+describe("edge queue consumer (workerd)", () => {
   let edge: RunningEdge;
   const backend = new BackendDouble();
   let token: string;

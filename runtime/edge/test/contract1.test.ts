@@ -8,7 +8,7 @@ import { startEdge, type RunningEdge } from "../local/miniflare";
 import { authorizationHeaderCases } from "../../../test/support/vectors";
 import { BackendDouble, errorOf, JWT_KEY_SET, newWallet, send, TEST_SECRETS, tokenFor, vauBody } from "./support";
 
-describe("edge: contract 1 (token subject, Authorization header)", function () {
+describe("edge: contract 1 (token subject, Authorization header)", () => {
   let edge: RunningEdge;
   const backend = new BackendDouble();
 

@@ -17,7 +17,7 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 const MAX_AGE_HOURS = 4;
 
-describe("edge ingest (workerd)", function () {
+describe("edge ingest (workerd)", () => {
   let edge: RunningEdge;
   const backend = new BackendDouble();
 

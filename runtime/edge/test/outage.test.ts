@@ -57,7 +57,7 @@ async function startWithOutage(options: EdgeRunnerOptions, outage: Outage): Prom
   return { mf, url, stop: () => mf.dispose() };
 }
 
-describe("edge storage and queue outages (workerd)", function () {
+describe("edge storage and queue outages (workerd)", () => {
   let dir: string;
   let edge: RunningEdge | undefined;
   let options: EdgeRunnerOptions;

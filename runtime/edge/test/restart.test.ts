@@ -9,7 +9,7 @@ import { errorOf, newWallet, send, TEST_SECRETS, tokenFor, vauBody } from "./sup
 
 const LIMIT = 3;
 
-describe("edge state across a restart (workerd)", function () {
+describe("edge state across a restart (workerd)", () => {
   let dir: string;
   let edge: RunningEdge | undefined;
   let options: EdgeRunnerOptions;

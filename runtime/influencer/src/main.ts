@@ -9,7 +9,7 @@ import { loadInfluencerConfig } from "./config";
 
 async function main(): Promise<void> {
   const logger = createLogger("influencer");
-  let config;
+  let config: ReturnType<typeof loadInfluencerConfig>;
   try {
     config = loadInfluencerConfig(process.env);
   } catch (err) {

@@ -12,7 +12,7 @@ import { settlementMetricsApp } from "./settlement/metrics";
 
 async function main(): Promise<void> {
   const logger = createLogger("influencer-worker");
-  let config;
+  let config: ReturnType<typeof loadInfluencerConfig>;
   try {
     config = loadInfluencerConfig(process.env);
   } catch (err) {

@@ -9,6 +9,7 @@ import { jsonBody } from "./body";
 import { requestContext } from "./context";
 import { errorHandler, notFoundHandler } from "./errors";
 import { observability, type Observability, type ReadinessCheck } from "./observability";
+import { withRequestSchemas } from "./openapi-requests";
 
 export interface ServiceAppOptions {
   service: string;
@@ -16,7 +17,10 @@ export interface ServiceAppOptions {
   /** Dependencies /ready must reach, by name. */
   readiness: Record<string, ReadinessCheck>;
   bodyLimitBytes?: number;
-  /** The OpenAPI document and Swagger UI served at /openapi.json and /docs; the bundles always pass them. */
+  /**
+   * The OpenAPI document and Swagger UI served at /openapi.json and /docs; the bundles always pass
+   * them. The document is served with the request schemas of the mounted routes filled in.
+   */
   apiDocs?: ApiDocs;
   /** Mounts the service's routes; runs after the body parser, before the 404 and error handlers. */
   routes: (app: Express, obs: Observability) => void;
@@ -56,9 +60,12 @@ export function createServiceApp(options: ServiceAppOptions): { app: Express; ob
   const obs = observability(options.service, options.readiness);
   app.use(obs.httpMetrics);
   app.use(obs.routes);
-  if (options.apiDocs) app.use(apiDocsRouter(options.apiDocs));
+  // Served from here, before the routes; its request schemas are the routes' own, known once they are mounted.
+  const docs = options.apiDocs && { ...options.apiDocs };
+  if (docs) app.use(apiDocsRouter(docs));
   app.use(jsonBody(options.bodyLimitBytes));
   options.routes(app, obs);
+  if (docs) docs.spec = withRequestSchemas(docs.spec, app);
   app.use(notFoundHandler);
   app.use(errorHandler);
   metricsApps.set(app, metricsApp(options.logger, obs));

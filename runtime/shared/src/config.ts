@@ -1,6 +1,6 @@
 // Environment configuration validated at start-up: one error that names every bad variable.
 import Joi from "joi";
-import { KeySetError, parseBackupKeySet, parseJwtKeySet, parseSigningKeys } from "./keys";
+import { type KeySetError, parseBackupKeySet, parseJwtKeySet, parseSigningKeys } from "./keys";
 
 export class ConfigError extends Error {
   constructor(readonly problems: { name: string; message: string }[]) {

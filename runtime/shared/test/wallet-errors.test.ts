@@ -36,7 +36,7 @@ describe("error envelope", () => {
 });
 
 describe("test vectors", () => {
-  it("the committed copy matches the design's shared/vectors when it is beside the repo", function () {
+  it("the committed copy matches the design's shared/vectors when it is beside the repo", () => {
     const names = ["authorization-header.json", "jwt.json", "signed-requests.json", "siws.json"];
     for (const name of names) expect(existsSync(join(VECTORS_DIR, name)), name).to.equal(true);
     if (!existsSync(DESIGN_VECTORS_DIR)) return;

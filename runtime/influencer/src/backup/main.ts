@@ -1,6 +1,6 @@
 // Entry of the backup container (`node backup.js`): validated config, then the scheduled job until
 // SIGTERM. Exits 1 naming the variable when the configuration is bad.
-import { ConfigError } from "@twist/shared/config";
+import type { ConfigError } from "@twist/shared/config";
 import { createLogger } from "@twist/shared/logger";
 import { bucketSettings, loadBackupJobConfig } from "./config";
 import { BackupJob } from "./job";
@@ -8,7 +8,7 @@ import { BackupStore } from "./store";
 
 async function main(): Promise<void> {
   const logger = createLogger("backup");
-  let config;
+  let config: ReturnType<typeof loadBackupJobConfig>;
   try {
     config = loadBackupJobConfig();
   } catch (err) {

@@ -2,7 +2,7 @@
 // (contract 3). Same orderId + same body: the same answer; different body: 409.
 import { Router } from "express";
 import Joi from "joi";
-import { requireSignedRequest, validate } from "@twist/service";
+import { requireSignedRequest, validateRequest } from "@twist/service";
 import { isAmount, parseAmount } from "@twist/shared/amount";
 import type { AppContext } from "../app";
 import { linkCode } from "../links/schemas";
@@ -14,6 +14,7 @@ export function conversionSchema(currencies: readonly string[]) {
     linkCode,
     amount: Joi.any()
       .custom((value: unknown, helpers) => (isAmount(value) ? value : helpers.message({ custom: "must be a positive integer string of base units" })))
+      .meta({ openapi: { $ref: "#/components/schemas/Amount" } })
       .required(),
     currency: Joi.string().valid(...currencies).required(),
   })
@@ -26,8 +27,8 @@ export function conversionsRouter(ctx: AppContext): Router {
   const router = Router();
   const schema = conversionSchema(ctx.config.CONVERSION_CURRENCIES);
 
-  router.post("/api/v1/conversions", requireSignedRequest(ctx.config.MERCHANT_SIGNING_KEYS), async (req, res) => {
-    const body = validate<{ orderId: string; clickId?: string; linkCode?: string; amount: string; currency: string }>(schema, req.body);
+  router.post("/api/v1/conversions", requireSignedRequest(ctx.config.MERCHANT_SIGNING_KEYS), validateRequest({ body: schema }), async (req, res) => {
+    const body = req.valid.body as { orderId: string; clickId?: string; linkCode?: string; amount: string; currency: string };
     const { conversion, replayed } = await conversions.book({ ...body, amount: parseAmount(body.amount) });
     if (replayed) res.setHeader("Idempotent-Replayed", "true");
     res.status(201).json(conversion);

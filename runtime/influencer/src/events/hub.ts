@@ -78,7 +78,10 @@ export class EventHub {
       this.logger,
     );
     let set = this.byWallet.get(wallet);
-    if (!set) this.byWallet.set(wallet, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.byWallet.set(wallet, set);
+    }
     set.add(conn);
     this.sockets.inc();
     ws.once("close", () => {

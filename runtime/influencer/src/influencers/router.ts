@@ -1,6 +1,6 @@
 // /api/v1/influencers: register, own profile, email verification, public profile.
 import { Router } from "express";
-import { clientIp, rateLimit, validate } from "@twist/service";
+import { clientIp, rateLimit, validateRequest } from "@twist/service";
 import type { AppContext } from "../app";
 import { saltedHash } from "../clicks/router";
 import { identityOf, influencerIdOf } from "../identity";
@@ -18,8 +18,8 @@ export function influencersRouter(ctx: AppContext): Router {
   });
   const router = Router();
 
-  router.post("/api/v1/influencers", requireIdentity, async (req, res) => {
-    const input = validate<RegisterInput>(registerBody, req.body);
+  router.post("/api/v1/influencers", requireIdentity, validateRequest({ body: registerBody }), async (req, res) => {
+    const input = req.valid.body as RegisterInput;
     const identity = identityOf(req);
     const profile = await service.register(identity.userId, input);
     await ctx.identityStore.invalidate(identity.walletAddress);
@@ -30,8 +30,8 @@ export function influencersRouter(ctx: AppContext): Router {
     res.json(await service.getOwn(influencerIdOf(req)));
   });
 
-  router.patch("/api/v1/influencers/me", requireInfluencer, async (req, res) => {
-    const input = validate<{ displayName?: string; email?: string }>(updateBody, req.body);
+  router.patch("/api/v1/influencers/me", requireInfluencer, validateRequest({ body: updateBody }), async (req, res) => {
+    const input = req.valid.body as { displayName?: string; email?: string };
     res.json(await service.update(influencerIdOf(req), input));
   });
 
@@ -51,14 +51,15 @@ export function influencersRouter(ctx: AppContext): Router {
   router.post(
     "/api/v1/influencers/verify-email",
     rateLimit(ctx.redis, { name: "verify-email-ip", limit: 30, windowSeconds: 600 }, (req) => saltedHash(ctx.config.IP_HASH_SALT, clientIp(req, ctx.config.TRUSTED_PROXY_HEADER))),
+    validateRequest({ body: verifyEmailBody }),
     async (req, res) => {
-      const { token } = validate<{ token: string }>(verifyEmailBody, req.body);
+      const { token } = req.valid.body as { token: string };
       res.json(await service.verifyEmail(token));
     },
   );
 
-  router.get("/api/v1/influencers/:username", async (req, res) => {
-    const { username } = validate<{ username: string }>(usernameParams, req.params);
+  router.get("/api/v1/influencers/:username", validateRequest({ params: usernameParams }), async (req, res) => {
+    const { username } = req.valid.params as { username: string };
     res.json(await service.getPublic(username));
   });
 

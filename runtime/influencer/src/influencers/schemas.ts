@@ -5,10 +5,16 @@ import Joi from "joi";
 export const USERNAME_PATTERN = /^[a-z0-9_]{3,32}$/;
 const RESERVED = ["me", "verify-email", "admin", "api", "twist"];
 
-export const username = Joi.string().trim().lowercase().pattern(USERNAME_PATTERN).invalid(...RESERVED).messages({
-  "string.pattern.base": "must be 3-32 of a-z, 0-9 and _",
-  "any.invalid": "is reserved",
-});
+export const username = Joi.string()
+  .trim()
+  .lowercase()
+  .pattern(USERNAME_PATTERN)
+  .invalid(...RESERVED)
+  .messages({
+    "string.pattern.base": "must be 3-32 of a-z, 0-9 and _",
+    "any.invalid": "is reserved",
+  })
+  .description(`lowercased on input; ${RESERVED.join(", ")} are reserved`);
 // Free text, stored as given through bound parameters; control characters are refused.
 const displayName = Joi.string().trim().min(1).max(80).pattern(/^[^\p{Cc}]+$/u).messages({ "string.pattern.base": "must not contain control characters" });
 const email = Joi.string().trim().lowercase().max(254).email({ tlds: false });

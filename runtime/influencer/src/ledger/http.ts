@@ -15,7 +15,7 @@ export const amountField = () =>
     } catch (err) {
       return helpers.message({ custom: (err as AmountError).message });
     }
-  });
+  }).meta({ openapi: { $ref: "#/components/schemas/Amount" } });
 
 /**
  * Runs a money effect once per Idempotency-Key of the caller's wallet and answers with its stored

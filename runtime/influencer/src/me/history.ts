@@ -5,7 +5,7 @@
 import { Router } from "express";
 import { QueryTypes, type Sequelize } from "sequelize";
 import { Joi } from "@twist/shared/config";
-import { validate } from "@twist/service";
+import { validateRequest } from "@twist/service";
 import type { AppContext } from "../app";
 import { identityOf } from "../identity";
 
@@ -30,9 +30,13 @@ const querySchema = Joi.object({
       const kinds = value.split(",").map((k) => k.trim());
       const bad = kinds.find((k) => !(HISTORY_KINDS as readonly string[]).includes(k));
       return bad === undefined ? [...new Set(kinds)] : helpers.message({ custom: `"${bad}" is not one of ${HISTORY_KINDS.join(", ")}` });
-    }),
+    })
+    .description(`comma-separated subset of ${HISTORY_KINDS.join(", ")} (default all)`),
   limit: Joi.number().integer().min(1).max(100).default(20),
-  cursor: Joi.string().pattern(/^[1-9][0-9]{0,18}$/).messages({ "string.pattern.base": "cursor must be a nextCursor from an earlier page" }),
+  cursor: Joi.string()
+    .pattern(/^[1-9][0-9]{0,18}$/)
+    .messages({ "string.pattern.base": "cursor must be a nextCursor from an earlier page" })
+    .description("nextCursor of the previous page"),
 });
 
 interface Side {
@@ -104,8 +108,8 @@ export async function readHistory(sequelize: Sequelize, wallet: string, q: { kin
 export function historyRouter(ctx: AppContext): Router {
   const { sequelize, identity: auth } = ctx;
   const router = Router();
-  router.get("/api/v1/me/history", auth.requireIdentity, async (req, res) => {
-    const q = validate(querySchema, req.query) as { kind?: HistoryKind[]; limit: number; cursor?: string };
+  router.get("/api/v1/me/history", auth.requireIdentity, validateRequest({ query: querySchema }), async (req, res) => {
+    const q = req.valid.query as { kind?: HistoryKind[]; limit: number; cursor?: string };
     res.json(await readHistory(sequelize, identityOf(req).walletAddress, { kinds: q.kind ?? [...HISTORY_KINDS], limit: q.limit, before: q.cursor }));
   });
   return router;

@@ -3,14 +3,14 @@
 import { Router } from "express";
 import { Joi } from "@twist/shared/config";
 import { formatAmount } from "@twist/shared/amount";
-import { validate } from "@twist/service";
+import { validateRequest } from "@twist/service";
 import type { AppContext } from "../app";
 import { identityOf } from "../identity";
 import { amountField, idempotentPost } from "../ledger/http";
 import { payoutItems } from "./items";
 import type { PayoutView } from "./service";
 
-const requestSchema = Joi.object({ amount: amountField().required() });
+const requestSchema = Joi.object({ amount: amountField().required() }).required();
 const listSchema = Joi.object({ limit: Joi.number().integer().min(1).max(100).default(20), cursor: Joi.string().max(64) });
 
 export function payoutsRouter(ctx: AppContext): Router {
@@ -26,8 +26,8 @@ export function payoutsRouter(ctx: AppContext): Router {
     });
   });
 
-  router.post("/api/v1/payouts", auth.requireIdentity, async (req, res) => {
-    const { amount } = validate(requestSchema, req.body) as { amount: bigint };
+  router.post("/api/v1/payouts", auth.requireIdentity, validateRequest({ body: requestSchema }), async (req, res) => {
+    const { amount } = req.valid.body as { amount: bigint };
     payouts.quote(amount);
     let created: PayoutView | null = null;
     await idempotentPost(sequelize, req, res, async (t, wallet) => {
@@ -41,8 +41,8 @@ export function payoutsRouter(ctx: AppContext): Router {
     }
   });
 
-  router.get("/api/v1/payouts", auth.requireIdentity, async (req, res) => {
-    const q = validate(listSchema, req.query) as { limit: number; cursor?: string };
+  router.get("/api/v1/payouts", auth.requireIdentity, validateRequest({ query: listSchema }), async (req, res) => {
+    const q = req.valid.query as { limit: number; cursor?: string };
     res.json(await payouts.list(identityOf(req).walletAddress, q.limit, q.cursor));
   });
 

@@ -7,7 +7,7 @@
 import { QueryTypes, type Sequelize, type Transaction } from "sequelize";
 import { notFound, validationError } from "@twist/shared/errors";
 import { formatAmount } from "@twist/shared/amount";
-import { account, Ledger } from "../ledger";
+import { account, type Ledger } from "../ledger";
 import { UUID_PATTERN } from "../pools/service";
 import { recordEvents } from "../events/record";
 import type { PayoutToSettle } from "../settlement/adapter";
@@ -159,7 +159,7 @@ export class PayoutService {
   /** For the worker: a pending payout's settlement input, or null when it is no longer pending. */
   async pendingForSettlement(id: string): Promise<PayoutToSettle | null> {
     const [row] = await this.sequelize.query<PayoutRow>(`SELECT ${COLUMNS} FROM payouts WHERE id = $1`, { bind: [id], type: QueryTypes.SELECT });
-    if (!row || row.status !== "pending") return null;
+    if (row?.status !== "pending") return null;
     return {
       id: row.id,
       destination: row.destination,
@@ -233,7 +233,7 @@ export class PayoutService {
         transaction: t,
         type: QueryTypes.SELECT,
       });
-      if (!row || row.status !== "pending") return false;
+      if (row?.status !== "pending") return false;
       await apply(t, row);
       return true;
     });

@@ -3,14 +3,17 @@
 import { Router } from "express";
 import Joi from "joi";
 import { QueryTypes, type Sequelize } from "sequelize";
-import { validate } from "@twist/service";
+import { validateRequest } from "@twist/service";
 import { validationError } from "@twist/shared/errors";
 import type { AppContext } from "../app";
 import { influencerIdOf } from "../identity";
 import { codeParams } from "../links/schemas";
 
 const MAX_DAYS = 366;
-const day = Joi.string().pattern(/^\d{4}-\d{2}-\d{2}$/).messages({ "string.pattern.base": "must be a date YYYY-MM-DD" });
+const day = Joi.string()
+  .pattern(/^\d{4}-\d{2}-\d{2}$/)
+  .messages({ "string.pattern.base": "must be a date YYYY-MM-DD" })
+  .meta({ openapi: { format: "date" } });
 const statsQuery = Joi.object({ from: day, to: day });
 
 type Money = Record<string, string>;
@@ -92,9 +95,9 @@ export async function linkStats(sequelize: Sequelize, link: { id: string; code: 
 export function statsRouter(ctx: AppContext): Router {
   const { links } = ctx;
   const router = Router();
-  router.get("/api/v1/links/:code/stats", ctx.identity.requireInfluencer, async (req, res) => {
-    const { code } = validate<{ code: string }>(codeParams, req.params);
-    const q = validate<{ from?: string; to?: string }>(statsQuery, req.query);
+  router.get("/api/v1/links/:code/stats", ctx.identity.requireInfluencer, validateRequest({ params: codeParams, query: statsQuery }), async (req, res) => {
+    const { code } = req.valid.params as { code: string };
+    const q = req.valid.query as { from?: string; to?: string };
     const today = new Date(`${dateOf(ctx.now())}T00:00:00.000Z`);
     const to = q.to ? parseDay(q.to, "to") : today;
     const from = q.from ? parseDay(q.from, "from") : new Date(to.getTime() - 29 * 86_400_000);
