@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { optionalVars, vars as edgeVarNames } from "../runtime/edge/bindings";
+import { optionalVars, type vars as edgeVarNames } from "../runtime/edge/bindings";
 import { tlsProblem } from "../policy/lib/datastore-urls";
 import { KeySetError, parseBackupKeySet, parseJwtKeySet, parseSigningKeys } from "../runtime/shared/src/keys";
 

@@ -197,7 +197,10 @@ export class BackendHost extends pulumi.ComponentResource {
     const { stack, secrets } = args;
     if (args.hosts.length === 0) throw new Error("BackendHost needs at least one host");
     const n = (logical: string) => physicalName(logical, stack);
-    const transform = (key: string, c: docker.ContainerArgs) => (args.transform?.container?.(key, c), c);
+    const transform = (key: string, c: docker.ContainerArgs) => {
+      args.transform?.container?.(key, c);
+      return c;
+    };
     const child = { parent: this };
     const artifacts = args.artifactsDir ?? join(args.repoRoot, "dist");
     const separateOpsTunnel = args.hosts.length > 1 && (args.extraIngress ?? []).length > 0;

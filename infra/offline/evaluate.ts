@@ -113,6 +113,10 @@ function projectName(root: string): string {
 
 let queue: Promise<unknown> = Promise.resolve();
 
+/** A protobuf message of the engine's RPC (register resource request or response): the SDK types it nowhere. */
+// biome-ignore lint/suspicious/noExplicitAny: generated protobuf classes with getters only known at run time
+type RpcMessage = any;
+
 /** Evaluates the program for one stack. Calls are serialised: the Pulumi runtime is process-global. */
 export function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation> {
   const run = queue.then(() => evaluateOnce(opts));
@@ -151,8 +155,8 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
   let stackOutputs: unknown = {};
   const failures: Error[] = [];
   const monitor = pulumi.runtime.getMonitor() as unknown as {
-    registerResource(req: any, cb: (err: Error | null, resp?: any) => void): void;
-    registerResourceOutputs(req: any, cb: (err: Error | null, resp?: any) => void): void;
+    registerResource(req: RpcMessage, cb: (err: Error | null, resp?: RpcMessage) => void): void;
+    registerResourceOutputs(req: RpcMessage, cb: (err: Error | null, resp?: RpcMessage) => void): void;
   };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) =>
@@ -239,7 +243,7 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<Evaluation> {
   return { resources, outputs, placeholderKeys };
 }
 
-function lifecycleOptions(req: any): DetailedResource["options"] {
+function lifecycleOptions(req: RpcMessage): DetailedResource["options"] {
   return {
     ...(req.getProtect?.() ? { protect: true } : {}),
     ...(req.getRetainondelete?.() ? { retainOnDelete: true } : {}),
@@ -248,16 +252,16 @@ function lifecycleOptions(req: any): DetailedResource["options"] {
 }
 
 /** Aliases as the SDK sends them: plain URNs or specs with a URN (name/parent specs are not resolved here). */
-function aliasUrns(req: any): { aliases?: string[] } {
-  const urns = [...(req.getAliasurnsList?.() ?? []), ...(req.getAliasesList?.() ?? []).map((a: any) => a.getUrn?.()).filter(Boolean)] as string[];
+function aliasUrns(req: RpcMessage): { aliases?: string[] } {
+  const urns = [...(req.getAliasurnsList?.() ?? []), ...(req.getAliasesList?.() ?? []).map((a: RpcMessage) => a.getUrn?.()).filter(Boolean)] as string[];
   return urns.length > 0 ? { aliases: urns } : {};
 }
 
 /** Replaces the value at a recorded path ("a.b[2]") with "[secret]". */
 function maskPath(root: Record<string, unknown>, path: string): void {
   const parts = path.match(/[^.[\]]+/g) ?? [];
-  let node: any = root;
-  for (const part of parts.slice(0, -1)) node = node?.[part];
+  let node = root as Record<string, unknown> | undefined;
+  for (const part of parts.slice(0, -1)) node = node?.[part] as Record<string, unknown> | undefined;
   const last = parts[parts.length - 1];
   if (node && last !== undefined) node[last] = "[secret]";
 }

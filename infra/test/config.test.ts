@@ -87,7 +87,7 @@ describe("infra config: the sign-in domain", function () {
   const authEnv = async (config?: Record<string, string>) => {
     const { resources } = await evaluateProgram({ stack: "staging", config });
     const auth = resources.find((r) => r.type === "docker:index/container:Container" && r.name === "auth");
-    return (auth?.inputs.envs as string[]).filter((e) => e.startsWith("SIWS_"));
+    return (auth!.inputs.envs as string[]).filter((e) => e.startsWith("SIWS_"));
   };
 
   it("defaults to the public auth hostname", async () => {

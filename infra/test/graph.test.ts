@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { PINNED_IMAGES, contextDigest } from "../components/backend";
 import { REPO_ROOT } from "../offline/evaluate";
 import { dependencyOrder } from "../../scripts/plan";
-import { type DetailedResource, type Evaluation } from "../offline/evaluate";
+import type { DetailedResource, Evaluation } from "../offline/evaluate";
 import { STACKS, T, evaluated, only } from "./helpers";
 
 type Binding = { type: string; name: string; text?: string; namespaceId?: string; bucketName?: string; queueName?: string; className?: string };
@@ -106,7 +106,10 @@ for (const stack of STACKS) {
       const live = new Set<string>();
       for (const step of decl.migrations) {
         for (const c of step.newSqliteClasses ?? []) live.add(c);
-        for (const r of step.renamedClasses ?? []) (live.delete(r.from), live.add(r.to));
+        for (const r of step.renamedClasses ?? []) {
+          live.delete(r.from);
+          live.add(r.to);
+        }
         for (const c of step.deletedClasses ?? []) live.delete(c);
       }
       // Every bound class exists; a class kept only to drain its storage (VauDedupe) may stay too.

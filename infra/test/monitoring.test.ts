@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { vauRuleExpressions } from "../components/zone-security";
 import { MONITORING_IMAGES } from "../components/monitoring";
-import { type DetailedResource } from "../offline/evaluate";
+import type { DetailedResource } from "../offline/evaluate";
 import { DASHBOARD_FILES } from "../../ops/grafana/provisioning";
 import { RULE_FILES } from "../../ops/prometheus/config";
 import { STACKS, T, evaluated, only } from "./helpers";

@@ -11,7 +11,7 @@ import { committed, type Documented, methodsByTemplate, openApiRoutes, type Rout
 import { withRequestSchemas } from "@twist/service";
 import { close, expectClean, listen, runProbes } from "./probe";
 
-describe("fuzz: no server errors — auth (every route of docs/api/auth.yaml)", function () {
+describe("fuzz: no server errors — auth (every route of docs/api/auth.yaml)", () => {
   // The operations, for one test each; their request schemas once the app has mounted its routes.
   const listed = openApiRoutes(committed("docs/api/auth.yaml")).routes;
   let routes: Route[] = [];

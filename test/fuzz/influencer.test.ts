@@ -26,7 +26,7 @@ import { close, expectClean, listen, runProbes } from "./probe";
 /** The influencer service keeps the service kit's default body limit (runtime/service/src/body.ts). */
 const INFLUENCER_BODY_LIMIT = 64 * 1024;
 
-describe("fuzz: no server errors — influencer (every route of docs/api/influencer.yaml)", function () {
+describe("fuzz: no server errors — influencer (every route of docs/api/influencer.yaml)", () => {
   // The operations, for one test each; their request schemas once the app has mounted its routes.
   const listed = openApiRoutes(committed("docs/api/influencer.yaml")).routes;
   let routes: Route[] = [];

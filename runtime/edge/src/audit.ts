@@ -57,7 +57,7 @@ export function audit(bucket: R2Bucket, entry: AuditEntry, flushMs: number, wait
 function writeObject(bucket: R2Bucket, entries: AuditEntry[]): Promise<unknown> {
   const first = entries[0]!.at;
   const key = `audit/${first.slice(0, 4)}/${first.slice(5, 7)}/${first.slice(8, 10)}/${first.slice(11, 13)}/${first}-${crypto.randomUUID()}.jsonl`;
-  return bucket.put(key, entries.map((e) => JSON.stringify(e)).join("\n") + "\n", {
+  return bucket.put(key, `${entries.map((e) => JSON.stringify(e)).join("\n")}\n`, {
     httpMetadata: { contentType: "application/x-ndjson" },
     customMetadata: { entries: String(entries.length) },
   });

@@ -21,7 +21,10 @@ export class Batcher<T> {
 
   add(items: readonly T[], delayMs: number, write: (items: T[]) => Promise<unknown>, waitUntil: (p: Promise<unknown>) => void): void {
     this.items.push(...items);
-    if (this.items.length >= this.maxItems) return waitUntil(this.flush(write));
+    if (this.items.length >= this.maxItems) {
+      waitUntil(this.flush(write));
+      return;
+    }
     const now = Date.now();
     if (this.dueAt !== null && now < this.dueAt + OVERDUE_MS) return;
     this.dueAt = now + delayMs;

@@ -155,12 +155,16 @@ async function handleBatch(request: Request, route: Route, hc: HandlerContext): 
   let headers: Record<string, string> = {};
   if (valid.length) {
     const out = await ingest(rc, wallet, valid.map((v) => v.vau));
-    valid.forEach((v, n) => (results[v.index] = out.results[n]!));
+    valid.forEach((v, n) => {
+      results[v.index] = out.results[n]!;
+    });
     headers = rateLimitHeaders(out.rateLimit);
     if (out.retryAfterMs > 0) headers["Retry-After"] = retryAfterSeconds(out.retryAfterMs);
   }
   const vauAt = new Map(valid.map((v) => [v.index, v.vau]));
-  results.forEach((r, index) => hc.trace.items.push(auditItem(r, vauAt.get(index))));
+  results.forEach((r, index) => {
+    hc.trace.items.push(auditItem(r, vauAt.get(index)));
+  });
   return json({ results: results.map((r, index) => ({ index, ...r })) }, 200, headers);
 }
 
@@ -174,10 +178,14 @@ async function handleHealth(_request: Request, _route: Route, hc: HandlerContext
 async function handleReady(_request: Request, _route: Route, hc: HandlerContext): Promise<Response> {
   configOf(hc);
   const bindings = hc.env as unknown as Record<string, unknown>;
-  const probes: Record<string, (b: any) => Promise<unknown>> = {
-    kv: (kv: KVNamespace) => kv.get("ready-probe"),
-    r2: (r2: R2Bucket) => r2.head("ready-probe"),
-    do: (ns: DurableObjectNamespace<{ ping(): Promise<true> } & Rpc.DurableObjectBranded>) => ns.get(ns.idFromName("ready-probe")).ping(),
+  // Each probe knows its binding's kind; the env is read by name, so the cast is at the call.
+  const probes: Record<string, (binding: unknown) => Promise<unknown>> = {
+    kv: (kv) => (kv as KVNamespace).get("ready-probe"),
+    r2: (r2) => (r2 as R2Bucket).head("ready-probe"),
+    do: (ns) => {
+      const objects = ns as DurableObjectNamespace<{ ping(): Promise<true> } & Rpc.DurableObjectBranded>;
+      return objects.get(objects.idFromName("ready-probe")).ping();
+    },
   };
   const probed = Object.entries(BINDING_KINDS).filter(([, kind]) => probes[kind]);
   const checks = await Promise.allSettled(probed.map(([name, kind]) => probes[kind]!(bindings[name])));

@@ -48,11 +48,13 @@ export function metricsText(): string {
   const hist = "twist_edge_request_duration_ms";
   lines.push(`# HELP ${hist} Time to answer (the isolate's own clock; I/O time only)`, `# TYPE ${hist} histogram`);
   for (const [route, h] of durations) {
-    DURATION_BUCKETS_MS.forEach((le, i) => lines.push(`${hist}_bucket${labelText({ route, le: String(le) })} ${h.counts[i]}`));
+    DURATION_BUCKETS_MS.forEach((le, i) => {
+      lines.push(`${hist}_bucket${labelText({ route, le: String(le) })} ${h.counts[i]}`);
+    });
     lines.push(`${hist}_bucket${labelText({ route, le: "+Inf" })} ${h.count}`);
     lines.push(`${hist}_sum${labelText({ route })} ${h.sum}`, `${hist}_count${labelText({ route })} ${h.count}`);
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 function labelText(labels: Labels): string {

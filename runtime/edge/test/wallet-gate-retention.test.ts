@@ -76,7 +76,7 @@ const HOUR_MS = 3_600_000;
 const PAST_WINDOW_MS = RATE_WINDOW_MS + 1_000;
 const PAST_RETENTION_MS = HISTORY_RETENTION_MS + 24 * HOUR_MS;
 
-describe("WalletGate storage is bounded by its alarm (workerd)", function () {
+describe("WalletGate storage is bounded by its alarm (workerd)", () => {
   let mf: Miniflare;
   let gate: Gate;
 
