@@ -73,6 +73,8 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
   const logger = deps.logger ?? createLogger("influencer", { level: config.LOG_LEVEL });
   const sequelize = createSequelize(config.DATABASE_URL);
   const redis = createRedis(config.REDIS_URL, config.REDIS_PREFIX);
+  // The click redirect's one round trip, auto-pipelined on its own connection (ClickRecorder.admit).
+  const clickRedis = createRedis(config.REDIS_URL, config.REDIS_PREFIX, undefined, { autoPipelining: true });
   const identityStore = new IdentityStore(sequelize, redis, logger);
   const identity = createIdentityMiddlewares(config.JWT_KEYS, identityStore, { clockTimestamp: deps.jwtClockTimestamp });
   const context: AppContext = {
@@ -90,7 +92,7 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
   const money = createMoneyServices(config, sequelize, redis, logger);
   context.onCommissionBooked = deps.onCommissionBooked ?? money.onCommissionBooked;
 
-  // Set by the routes callback below (it needs the metrics registry), which runs synchronously.
+  // Set by the callbacks below (they need the metrics registry), which run synchronously.
   let recorder!: ClickRecorder;
   let events!: EventsGateway;
   const { app } = createServiceApp({
@@ -101,10 +103,14 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
       postgres: () => sequelize.query("SELECT 1"),
       redis: () => redis.ping(),
     },
+    // The redirect: ahead of helmet, the docs, the body parser and every router below (docs/influencer.md).
+    leanRoutes: (app, obs) => {
+      recorder = new ClickRecorder(redis, sequelize, logger, obs.registry, { admitRedis: clickRedis });
+      app.use(clicksRouter(context, recorder));
+    },
     routes: (app, obs) => {
       context.obs = obs;
       // ---- routers are mounted here: one line per router ----
-      recorder = new ClickRecorder(redis, sequelize, logger, obs.registry);
       const links = new LinkService({
         sequelize,
         redis,
@@ -125,7 +131,6 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
       });
       // Ahead of the routers whose writes it limits per wallet.
       app.use(writeLimitsRouter(context));
-      app.use(clicksRouter(context, recorder));
       app.use(influencersRouter(context));
       app.use(statsRouter(context, links));
       app.use(linksRouter(context, links));
@@ -165,6 +170,7 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
       await recorder.flush().catch((err: unknown) => logger.error({ err }, "final click flush failed; clicks stay in the Redis stream"));
       await money.close();
       context.mailer.close?.();
+      clickRedis.disconnect();
       redis.disconnect();
       await sequelize.close();
     },
