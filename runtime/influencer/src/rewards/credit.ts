@@ -12,8 +12,8 @@
 //
 // A delivery is credited in one transaction with one statement per table (creditBatch), however
 // many messages it carries; deliveries that arrive together share one (deliver). Per-message
-// outcomes are decided inside it, so one bad message never blocks the rest. A database error fails the transaction: the batch is split in halves and each
-// half retried, so a failure that one message causes ends as `failed` for that message alone.
+// outcomes are decided inside it, so one bad message never blocks the rest. A database error fails
+// the transaction: the batch is split in halves and each half retried, so a failure that one message causes ends as `failed` for that message alone.
 import { QueryTypes, type Transaction } from "sequelize";
 import { formatAmount, parseAmount } from "@twist/shared/amount";
 import { validateRewardMessage, type RewardDeliveryResult, type RewardMessageV1 } from "@twist/shared/messages";
@@ -110,12 +110,7 @@ export class RewardCredits {
       const checked = validateRewardMessage(raw);
       if (!checked.ok) {
         const id = (raw as { id?: unknown } | null)?.id;
-        results[index] = {
-          id: typeof id === "string" ? id.slice(0, 128) : null,
-          status: "rejected",
-          code: "INVALID_MESSAGE",
-          message: checked.errors.join("; "),
-        };
+        results[index] = { id: typeof id === "string" ? id.slice(0, 128) : null, status: "rejected", code: "INVALID_MESSAGE", message: checked.errors.join("; ") };
         return;
       }
       const m = checked.value;
@@ -148,9 +143,7 @@ export class RewardCredits {
     } catch (err) {
       if (candidates.length === 1) {
         this.logger.error({ err, vauId: candidates[0]!.message.id }, "reward credit failed");
-        return new Map([
-          [candidates[0]!.message.id, { id: candidates[0]!.message.id, status: "failed", code: "UNAVAILABLE", message: "temporary failure; retry" }],
-        ]);
+        return new Map([[candidates[0]!.message.id, { id: candidates[0]!.message.id, status: "failed", code: "UNAVAILABLE", message: "temporary failure; retry" }]]);
       }
       const half = Math.ceil(candidates.length / 2);
       const [a, b] = await Promise.all([this.creditSplitting(candidates.slice(0, half)), this.creditSplitting(candidates.slice(half))]);
@@ -182,9 +175,7 @@ export class RewardCredits {
     await this.ledger.sequelize.query(
       `INSERT INTO users (wallet_address) SELECT w FROM unnest($1::text[]) AS w
        WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.wallet_address = w) ON CONFLICT (wallet_address) DO NOTHING`,
-      {
-        bind: [wallets],
-      },
+      { bind: [wallets] },
     );
     await this.ledger.ensureAccounts([source, ...wallets.map((w) => account.available(w))]);
   }
@@ -238,16 +229,14 @@ export class RewardCredits {
     }
     if (credited.length === 0) return results;
 
-    const transfers = credited.map(
-      (c): TransferInput => ({
-        id: transferId(c.message),
-        from: source,
-        to: account.available(c.message.walletAddress),
-        amount: c.amount,
-        kind: "reward",
-        reference: c.message.id,
-      }),
-    );
+    const transfers = credited.map((c): TransferInput => ({
+      id: transferId(c.message),
+      from: source,
+      to: account.available(c.message.walletAddress),
+      amount: c.amount,
+      kind: "reward",
+      reference: c.message.id,
+    }));
     let balances: Map<string, bigint>;
     try {
       const posted = await this.ledger.post(t, transfers);
@@ -272,17 +261,13 @@ export class RewardCredits {
    * again on fresh totals.
    */
   private async addToDailyTotals(t: Transaction, added: Map<string, bigint>): Promise<void> {
-    const rows = [...added].map(([key, amount]) => [...key.split("|"), amount.toString()] as const).sort();
+    const rows = [...added].map(([key, amount]) => [...key.split("|"), amount.toString()] as const);
     const updated = await this.ledger.sequelize.query<{ wallet: string }>(
       `INSERT INTO reward_daily_totals AS r (wallet, day, total)
        SELECT * FROM unnest($1::text[], $2::date[], $3::numeric[]) ORDER BY 1, 2
        ON CONFLICT (wallet, day) DO UPDATE SET total = r.total + EXCLUDED.total WHERE r.total + EXCLUDED.total <= $4::numeric
        RETURNING r.wallet`,
-      {
-        bind: [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), this.options.dailyCap.toString()],
-        transaction: t,
-        type: QueryTypes.SELECT,
-      },
+      { bind: [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), this.options.dailyCap.toString()], transaction: t, type: QueryTypes.SELECT },
     );
     if (updated.length !== rows.length) throw new CreditRace();
   }
