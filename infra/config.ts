@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { optionalVars, vars as edgeVarNames } from "../runtime/edge/bindings";
+import { tlsProblem } from "../policy/lib/datastore-urls";
 import { KeySetError, parseBackupKeySet, parseJwtKeySet, parseSigningKeys } from "../runtime/shared/src/keys";
 
 export const PROJECT = "twist";
@@ -98,6 +99,10 @@ export const PLAIN_KEYS = {
   backupIntervalMinutes: { check: matches(/^([1-9]\d{0,3})$/, "a whole number of minutes (1-9999)"), default: "60" },
   backupKeep: { check: matches(/^[1-9]\d{0,3}$/, "a positive number of backups (at most 9999)"), default: "48" },
   backupRetentionDays: { check: matches(/^[1-9]\d{0,3}$/, "a positive number of days"), default: "30" },
+  // Where Postgres and Redis run: a container on the data host (the $0 default), or a managed
+  // service reached over TLS whose URL is the secret databaseUrl / redisUrl.
+  database: { check: oneOf("container", "external"), default: "container" },
+  redis: { check: oneOf("container", "external"), default: "container" },
 } satisfies Record<string, PlainKey>;
 export type PlainKeyName = keyof typeof PLAIN_KEYS;
 
@@ -110,6 +115,20 @@ const secretCheck = (fn: (v: string) => void): Check => (v) => {
     return err instanceof KeySetError || err instanceof Error ? err.message : "is malformed";
   }
 };
+/** An external datastore URL: the right scheme, a host, and TLS required (policy/lib/datastore-urls.ts). */
+const externalUrl = (scheme: string, example: string): Check => (v) => {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    return `must be a ${example} URL`;
+  }
+  if (!u.protocol.startsWith(scheme) || u.hostname === "") return `must be a ${example} URL`;
+  const problem = tlsProblem(u);
+  return problem ? `must require TLS: it ${problem.reason} (${problem.fix})` : undefined;
+};
+const whenContainer = (store: "database" | "redis") => (get: (k: string) => string | undefined) => get(store) === "container";
+const whenExternal = (store: "database" | "redis") => (get: (k: string) => string | undefined) => get(store) === "external";
 const minLength = (n: number): Check => (v) => (v.length >= n && !/\s/.test(v) ? undefined : `must be at least ${n} characters without whitespace`);
 
 export const SECRET_KEYS = {
@@ -119,8 +138,14 @@ export const SECRET_KEYS = {
   serviceSigningKeys: { check: secretCheck((v) => parseSigningKeys(v)), purpose: "SERVICE_SIGNING_KEYS (edge consumer -> backend)" },
   merchantSigningKeys: { check: secretCheck((v) => parseSigningKeys(v)), purpose: "MERCHANT_SIGNING_KEYS (merchant servers -> conversions)" },
   ipHashSalt: { check: minLength(16), purpose: "IP_HASH_SALT" },
-  postgresPassword: { check: minLength(20), purpose: "password of the twist Postgres role" },
-  redisPassword: { check: minLength(20), purpose: "Redis requirepass" },
+  postgresPassword: { check: minLength(20), purpose: "password of the twist Postgres role (database: container)", when: whenContainer("database") },
+  redisPassword: { check: minLength(20), purpose: "Redis requirepass (redis: container)", when: whenContainer("redis") },
+  databaseUrl: {
+    check: externalUrl("postgres", "postgres://user:password@host/database?sslmode=require"),
+    purpose: "connection URL of the managed Postgres (database: external), with sslmode=require or stricter",
+    when: whenExternal("database"),
+  },
+  redisUrl: { check: externalUrl("redis", "rediss://user:password@host:port"), purpose: "rediss:// URL of the managed Redis (redis: external)", when: whenExternal("redis") },
   vmSshPrivateKey: {
     check: (v: string) => (/^-----BEGIN [A-Z ]*PRIVATE KEY-----\n[\s\S]+\n-----END [A-Z ]*PRIVATE KEY-----\s*$/.test(v) ? undefined : "must be a PEM/OpenSSH private key"),
     purpose: "SSH key of vmUser on the VM (docker provider and host preparation)",
@@ -149,6 +174,8 @@ export const SECRET_KEYS = {
   },
 } satisfies Record<string, { check: Check; purpose: string; when?: (get: (k: string) => string | undefined) => boolean }>;
 export type SecretKeyName = keyof typeof SECRET_KEYS;
+/** Secrets present only under a condition (SECRET_KEYS[k].when). */
+export type ConditionalSecret = "solanaPayerSecretKey" | "postgresPassword" | "redisPassword" | "databaseUrl" | "redisUrl";
 
 /** Plain (non-secret) settings the backend services receive as environment. */
 export interface ServiceSettings {
@@ -164,6 +191,25 @@ export interface ServiceSettings {
   smtp: { host: string; port: string; tls: string; user: string; from: string };
 }
 
+export const HOST_ROLES = ["app", "data"] as const;
+/** `app`: auth, influencer, settlement and a connector of the stack's tunnel. `data`: the Postgres and Redis containers. */
+export type HostRole = (typeof HOST_ROLES)[number];
+
+/** One VM of the backend: an entry of twist:backend.hosts, or the single-VM keys (twist:vmHost...) as the only one. */
+export interface BackendVm {
+  /** Short name. The first host keeps the single-VM logical names; every other host prefixes its resources with `<name>-`. */
+  name: string;
+  host: string;
+  user: string;
+  port: number;
+  hostKey: string;
+  platform: string;
+  roles: readonly HostRole[];
+}
+
+/** A datastore in a container on the data host, or a managed one at a TLS URL (a Pulumi secret). */
+export type Datastore = { mode: "container" } | { mode: "external"; url: pulumi.Output<string> };
+
 export interface StackConfig {
   project: string;
   stack: StackName;
@@ -173,12 +219,103 @@ export interface StackConfig {
   backend: {
     authHostname: string;
     apiHostname: string;
-    vm: { host: string; user: string; port: number; hostKey: string; platform: string };
+    /** At least one; hosts[0] is the primary (the migration, backups and monitoring run there). */
+    hosts: readonly BackendVm[];
+    database: Datastore;
+    redis: Datastore;
   } & ServiceSettings;
   operations: { grafanaHostname: string; operatorEmails: string[]; cloudflarePlan: "free" | "pro" | "business" | "enterprise"; edgeIpRateLimitPer10s: number };
   backups: { intervalMinutes: number; keep: number; retentionDays: number };
-  /** Every secret, as a Pulumi secret Output; solanaPayerSecretKey only with the solana adapter. */
-  secrets: Record<Exclude<SecretKeyName, "solanaPayerSecretKey">, pulumi.Output<string>> & { solanaPayerSecretKey?: pulumi.Output<string> };
+  /** Every secret, as a Pulumi secret Output; the conditional ones only when their condition holds. */
+  secrets: Record<Exclude<SecretKeyName, ConditionalSecret>, pulumi.Output<string>> & Partial<Record<ConditionalSecret, pulumi.Output<string>>>;
+}
+
+type Problem = { key: string; message: string };
+const BACKEND_KEY = `${PROJECT}:backend`;
+/** The single-VM shape: hosts[0] when twist:backend is not set, and in conflict with it when it is. */
+const SINGLE_VM_KEYS = ["vmHost", "vmUser", "vmSshPort", "vmHostKey", "vmPlatform"] as const;
+/** A twist:backend.hosts entry's fields: checked and defaulted like the single-VM key of the same meaning. */
+const HOST_FIELDS = {
+  name: { check: matches(/^[a-z][a-z0-9]{0,11}$/, "a short name (a lowercase letter, then letters or digits, at most 12)") },
+  host: PLAIN_KEYS.vmHost,
+  user: PLAIN_KEYS.vmUser,
+  sshPort: PLAIN_KEYS.vmSshPort,
+  hostKey: PLAIN_KEYS.vmHostKey,
+  platform: PLAIN_KEYS.vmPlatform,
+} satisfies Record<string, PlainKey>;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const hostKeyOf = (i: number, field?: string) => `${BACKEND_KEY}.hosts[${i}]${field ? `.${field}` : ""}`;
+
+/** twist:backend.hosts, each entry validated field by field; a problem names its path (twist:backend.hosts[1].hostKey). */
+function readBackendHosts(backend: unknown, problems: Problem[]): { index: number; vm: BackendVm }[] {
+  if (!isObject(backend)) {
+    problems.push({ key: BACKEND_KEY, message: "must be an object with a hosts list" });
+    return [];
+  }
+  for (const k of Object.keys(backend)) if (k !== "hosts") problems.push({ key: `${BACKEND_KEY}.${k}`, message: "is not a backend setting (expected hosts)" });
+  if (!Array.isArray(backend.hosts) || backend.hosts.length === 0) {
+    problems.push({ key: `${BACKEND_KEY}.hosts`, message: "must be a non-empty list of VMs" });
+    return [];
+  }
+  const hosts: { index: number; vm: BackendVm }[] = [];
+  for (const [i, entry] of (backend.hosts as unknown[]).entries()) {
+    if (!isObject(entry)) {
+      problems.push({ key: hostKeyOf(i), message: `must be an object with ${Object.keys(HOST_FIELDS).join(", ")} and roles` });
+      continue;
+    }
+    const before = problems.length;
+    const value: Record<string, string> = {};
+    for (const [field, spec] of Object.entries(HOST_FIELDS) as [keyof typeof HOST_FIELDS, PlainKey][]) {
+      const given = entry[field];
+      const raw = given === undefined ? spec.default : typeof given === "string" || typeof given === "number" ? String(given) : null;
+      const message = raw === undefined ? "is required" : raw === null ? "must be a string" : spec.check(raw);
+      if (message) problems.push({ key: hostKeyOf(i, field), message });
+      else value[field] = raw!;
+    }
+    for (const field of Object.keys(entry)) {
+      if (!(field in HOST_FIELDS) && field !== "roles") problems.push({ key: hostKeyOf(i, field), message: `is not a host setting (expected ${Object.keys(HOST_FIELDS).join(", ")}, roles)` });
+    }
+    const roles = entry.roles ?? ["app"];
+    if (!Array.isArray(roles) || roles.length === 0 || new Set(roles).size !== roles.length || roles.some((r) => !(HOST_ROLES as readonly unknown[]).includes(r))) {
+      problems.push({ key: hostKeyOf(i, "roles"), message: `must be a non-empty list of distinct roles out of ${HOST_ROLES.join(", ")}` });
+    }
+    if (problems.length > before) continue;
+    const vm = { name: value.name!, host: value.host!, user: value.user!, port: Number(value.sshPort), hostKey: value.hostKey!.trim(), platform: value.platform!, roles: roles as HostRole[] };
+    const same = hosts.find((h) => h.vm.name === vm.name);
+    if (same) problems.push({ key: hostKeyOf(i, "name"), message: `repeats hosts[${same.index}].name` });
+    const twin = hosts.find((h) => h.vm.host === vm.host && h.vm.port === vm.port);
+    if (twin) problems.push({ key: hostKeyOf(i, "host"), message: `is hosts[${twin.index}] again (one entry per VM)` });
+    if (!same && !twin) hosts.push({ index: i, vm });
+  }
+  return hosts;
+}
+
+/**
+ * Where the roles may run. Container datastores publish no host port (policy
+ * datastore-no-host-ports), so only containers on their own host reach them: with either one in a
+ * container, the data host is the one app host. With both external, no host has the data role.
+ */
+function checkRoles(hosts: { index: number; vm: BackendVm }[], containers: string[], problems: Problem[]): void {
+  const data = hosts.filter((h) => h.vm.roles.includes("data"));
+  if (!hosts.some((h) => h.vm.roles.includes("app"))) problems.push({ key: `${BACKEND_KEY}.hosts`, message: "needs at least one host with the app role" });
+  for (const extra of data.slice(1)) problems.push({ key: hostKeyOf(extra.index, "roles"), message: `only one host runs the data role (hosts[${data[0]!.index}] has it)` });
+  if (containers.length === 0) {
+    for (const h of data) problems.push({ key: hostKeyOf(h.index, "roles"), message: "has the data role, but twist:database and twist:redis are external: remove it" });
+    return;
+  }
+  const stores = containers.map((k) => `${PROJECT}:${k}`).join(" and ");
+  if (data.length === 0) {
+    problems.push({ key: `${BACKEND_KEY}.hosts`, message: `no host has the data role, but ${stores} run in a container: give one host roles [app, data], or make them external` });
+    return;
+  }
+  for (const h of hosts) {
+    if (h !== data[0] && h.vm.roles.includes("app")) {
+      problems.push({
+        key: hostKeyOf(h.index, "roles"),
+        message: `an app host other than the data host cannot reach ${stores} in a container (it publishes no port): make them external (docs/deploy.md, "Growing past one VM") or run the app role on the data host only`,
+      });
+    }
+  }
 }
 
 const EDGE_VAR_CHECKS: Record<ConfiguredEdgeVar, Check> = {
@@ -198,10 +335,22 @@ export function loadStackConfig(): StackConfig {
 
   if (!(STACKS as readonly string[]).includes(stack)) problems.push({ key: "stack", message: `"${stack}" is not one of ${STACKS.join(", ")}` });
 
+  let backendObject: unknown;
+  try {
+    backendObject = config.getObject<unknown>("backend");
+  } catch {
+    problems.push({ key: BACKEND_KEY, message: "must be an object with a hosts list" });
+  }
+  const hostsGiven = backendObject !== undefined || problems.some((p) => p.key === BACKEND_KEY);
+
   const plain: Record<string, string | undefined> = {};
   const get = (k: string) => plain[k];
   for (const [key, spec] of Object.entries(PLAIN_KEYS) as [PlainKeyName, PlainKey][]) {
     if (spec.when && !spec.when(get)) continue;
+    if (hostsGiven && (SINGLE_VM_KEYS as readonly string[]).includes(key)) {
+      if (config.get(key) !== undefined) problems.push({ key: fq(key), message: `conflicts with ${BACKEND_KEY}: describe every VM in its hosts list (this key is the single-VM shape)` });
+      continue;
+    }
     const raw = config.get(key) ?? spec.default;
     if (raw === undefined || (raw === "" && spec.default !== "")) {
       problems.push({ key: fq(key), message: "is required" });
@@ -215,6 +364,17 @@ export function loadStackConfig(): StackConfig {
   for (const host of ["edgeHostname", "authHostname", "apiHostname", "grafanaHostname"] as const) {
     const h = plain[host];
     if (h && plain.zoneName && !h.endsWith(`.${plain.zoneName}`)) problems.push({ key: fq(host), message: `must be inside the zone ${plain.zoneName}` });
+  }
+
+  // The backend's VMs: twist:backend.hosts, or the single-VM keys as its only host.
+  const containers = (["database", "redis"] as const).filter((k) => plain[k] === "container");
+  let hosts: { index: number; vm: BackendVm }[] = [];
+  if (backendObject !== undefined) {
+    hosts = readBackendHosts(backendObject, problems);
+    if (hosts.length > 0 && !problems.some((p) => p.key.startsWith(`${BACKEND_KEY}.hosts[`))) checkRoles(hosts, containers, problems);
+  } else if (!hostsGiven && plain.vmHost && plain.vmHostKey) {
+    const vm = { host: plain.vmHost, user: plain.vmUser!, port: Number(plain.vmSshPort), hostKey: plain.vmHostKey.trim(), platform: plain.vmPlatform! };
+    hosts = [{ index: 0, vm: { name: "vm", ...vm, roles: containers.length > 0 ? ["app", "data"] : ["app"] } }];
   }
 
   // Edge Worker tuning: an object of plain_text values keyed by the declared variable names.
@@ -278,7 +438,9 @@ export function loadStackConfig(): StackConfig {
     backend: {
       authHostname: p.authHostname,
       apiHostname: p.apiHostname,
-      vm: { host: p.vmHost, user: p.vmUser, port: Number(p.vmSshPort), hostKey: p.vmHostKey.trim(), platform: p.vmPlatform },
+      hosts: hosts.map((h) => h.vm),
+      database: p.database === "external" ? { mode: "external", url: secrets.databaseUrl! } : { mode: "container" },
+      redis: p.redis === "external" ? { mode: "external", url: secrets.redisUrl! } : { mode: "container" },
       siwsChainId: p.siwsChainId,
       siwsDomain: plain.siwsDomain ?? p.authHostname,
       merchantDomains: p.merchantDomains,

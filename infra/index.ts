@@ -1,7 +1,8 @@
 // The TWIST stack graph: one program, two stacks (staging, production). Configuration is validated
 // first (infra/config.ts), then one component per concern: the edge platform on Cloudflare, the
-// backend host on the VM. No stack mints API tokens: the only Cloudflare credential is each stack's
-// own bootstrap token (docs/secrets.md). Run offline with `npm run plan`.
+// backend on its VM (or VMs, twist:backend.hosts), backups and monitoring on the primary VM. No
+// stack mints API tokens: the only Cloudflare credential is each stack's own bootstrap token
+// (docs/secrets.md). Run offline with `npm run plan`.
 import * as cloudflare from "@pulumi/cloudflare";
 import { join, resolve } from "node:path";
 import { BackendHost, METRICS_PORTS, SETTLEMENT_METRICS_PORT } from "./components/backend";
@@ -32,17 +33,20 @@ const backend = new BackendHost("backend", {
   extraIngress: [{ key: "grafana", hostname: cfg.operations.grafanaHostname, service: `http://grafana:${MONITORING_PORTS.grafana}` }],
 });
 
+// Backups and monitoring run on the primary host (hosts[0]), next to a Postgres container if there is one.
+const primary = backend.nodes.hosts[0]!;
+
 const backups = new Backups(
   "backups",
   {
     stack: cfg.stack,
     repoRoot,
     artifactsDir,
-    platform: cfg.backend.vm.platform,
+    platform: primary.vm.platform,
     cloudflare: { accountId: cfg.cloudflare.accountId, provider: cloudflareProvider },
-    docker: backend.nodes.provider,
-    networks: { data: backend.nodes.networks.data.name, egress: backend.nodes.networks.edge.name },
-    database: { host: "postgres", port: 5432, name: "twist", user: "twist", password: cfg.secrets.postgresPassword },
+    docker: primary.provider,
+    networks: { data: primary.networks.data.name, egress: primary.networks.edge.name },
+    databaseUrl: backend.databaseUrl,
     encryptionKeys: cfg.secrets.backupEncryptionKeys,
     ...cfg.backups,
     credentials: { accessKeyId: cfg.secrets.backupS3AccessKeyId, secretAccessKey: cfg.secrets.backupS3SecretAccessKey },
@@ -51,12 +55,13 @@ const backups = new Backups(
 );
 
 // Prometheus scrapes the services' private metrics listeners (never routed by the tunnel) by their
-// network aliases, which stay put when a deploy replaces a container.
-const containers = backend.nodes.containers;
+// network aliases, which stay put when a deploy replaces a container. It sees the primary's data
+// network only: other hosts' services are not scraped (docs/deploy.md, "Growing past one VM").
+const containers = primary.containers;
 new Monitoring("monitoring", {
   stack: cfg.stack,
-  provider: backend.nodes.provider,
-  networks: backend.nodes.networks,
+  provider: primary.provider,
+  networks: primary.networks,
   targets: {
     auth: [`auth:${METRICS_PORTS.auth}`],
     influencer: [`influencer:${METRICS_PORTS.influencer}`],

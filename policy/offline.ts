@@ -125,6 +125,9 @@ export function toPolicyResources(resources: readonly RecordedResource[]): Polic
     resource.dependencies = r.dependencies.map((urn) => byUrn.get(urn)).filter((d): d is PolicyResource => d !== undefined);
     const parent = r.parent === undefined ? undefined : byUrn.get(r.parent);
     if (parent) resource.parent = parent;
+    // A provider reference is "<urn>::<id>"; stack policies see the provider resource itself.
+    const provider = r.provider === undefined ? undefined : byUrn.get(r.provider.slice(0, r.provider.lastIndexOf("::")));
+    if (provider) resource.provider = { type: provider.type, name: provider.name, urn: provider.urn, props: provider.props };
   }
   return [...byUrn.values()];
 }

@@ -4,6 +4,8 @@ import type { PolicyPackConfig } from "@pulumi/policy";
 import { apiTokenLeastPrivilege } from "./policies/api-token-least-privilege";
 import { containerNoHostPrivileges } from "./policies/container-no-host-privileges";
 import { datastoreNoHostPorts } from "./policies/datastore-no-host-ports";
+import { datastorePortsOneHost } from "./policies/datastore-ports-one-host";
+import { externalDatastoreTls } from "./policies/external-datastore-tls";
 import { imagesPinned } from "./policies/images-pinned";
 import { noPlaintextSecrets } from "./policies/no-plaintext-secrets";
 import { productionAuditBucket } from "./policies/production-audit-bucket";
@@ -20,6 +22,8 @@ export const rules: readonly Rule[] = [
   apiTokenLeastPrivilege,
   r2NoPublicAccess,
   datastoreNoHostPorts,
+  datastorePortsOneHost,
+  externalDatastoreTls,
   containerNoHostPrivileges,
   imagesPinned,
   workerCompatibilityDate,

@@ -16,7 +16,7 @@ import { BackupStore, restoreBackup, takeBackup } from "../../runtime/influencer
 import { pgDump, pgRestore } from "../../runtime/influencer/src/backup/postgres-tools";
 import { account, Ledger } from "../../runtime/influencer/src/ledger";
 import { seedThroughApi, SEED_ENV } from "../../runtime/influencer/test/backup-seed";
-import { newWallet, startHarness } from "../../runtime/influencer/test/part1-helpers";
+import { newWallet, startHarness } from "../../runtime/influencer/test/harness";
 import { createTestDatabase } from "../../test/support/postgres";
 import { startLocalS3 } from "../../test/support/s3-server";
 import { parseCommandLine, usageError } from "../../scripts/lib/cli";

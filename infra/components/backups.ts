@@ -22,20 +22,23 @@ const BACKUP_IMAGE_USER = ["999", "999"] as const;
 const BACKUP_IMAGE_FILES = ["backup.js", "backup.js.map", "restore.js", "restore.js.map"];
 
 export interface BackupsArgs {
+  /** Stack name; the bucket and container names end in it. Required. */
   stack: string;
-  /** Repository root: the Dockerfile is runtime/influencer/backup.Dockerfile. */
+  /** Repository root: the Dockerfile is runtime/influencer/backup.Dockerfile. Required. */
   repoRoot: string;
-  /** The built bundles (BackendHost's artifactsDir): the image's context is its influencer/ folder. */
+  /** The built bundles (BackendHost's artifactsDir): the image's context is its influencer/ folder. Required. */
   artifactsDir: string;
-  /** Docker platform of the VM, e.g. linux/arm64. */
+  /** Docker platform of the primary host, e.g. linux/arm64. Required. */
   platform: string;
+  /** Account of the bucket and the provider to manage it with. Required. */
   cloudflare: { accountId: string; provider: cloudflare.Provider };
-  /** The VM's Docker daemon (BackendHost's provider). */
+  /** The primary host's Docker daemon (BackendHost's `nodes.hosts[0].provider`). Required. */
   docker: docker.Provider;
-  /** The internal data network Postgres is on, and a network with a route out to R2. */
+  /** The primary's internal data network (a Postgres container, Prometheus) and a network with a route out (R2, a managed Postgres). Required. */
   networks: { data: pulumi.Input<string>; egress: pulumi.Input<string> };
-  database: { host: string; port: number; name: string; user: string; password: pulumi.Output<string> };
-  /** BACKUP_ENCRYPTION_KEYS: kid:<base64 32 bytes>[,previous], current first (a Pulumi secret). */
+  /** DATABASE_URL of the database to dump (a Pulumi secret): BackendHost's `databaseUrl`, container or external. Required. */
+  databaseUrl: pulumi.Output<string>;
+  /** BACKUP_ENCRYPTION_KEYS: kid:<base64 32 bytes>[,previous], current first (a Pulumi secret). Required. */
   encryptionKeys: pulumi.Output<string>;
   /** Minutes between backups. Default 60 (hourly). */
   intervalMinutes?: number;
@@ -43,7 +46,7 @@ export interface BackupsArgs {
   keep?: number;
   /** Objects older than this are deleted by the bucket itself. Default 30. */
   retentionDays?: number;
-  /** The job's S3 credential: an R2 API token with Object Read & Write on this bucket only (both parts Pulumi secrets). */
+  /** The job's S3 credential: an R2 API token with Object Read & Write on this bucket only (both parts Pulumi secrets). Required. */
   credentials: { accessKeyId: pulumi.Output<string>; secretAccessKey: pulumi.Output<string> };
 }
 
@@ -119,8 +122,6 @@ export class Backups extends pulumi.ComponentResource {
       },
       onHost,
     );
-    const db = args.database;
-    const databaseUrl = pulumi.interpolate`postgres://${db.user}:${db.password.apply(encodeURIComponent)}@${db.host}:${db.port}/${db.name}`;
     const env = {
       TWIST_ENV: args.stack,
       LOG_LEVEL: "info",
@@ -140,14 +141,14 @@ export class Backups extends pulumi.ComponentResource {
         envs: pulumi.all([bucket.name]).apply(([b]) => [...Object.entries(env).map(([k, v]) => `${k}=${v}`), `BACKUP_BUCKET=${b}`]),
         uploads: secretFiles(
           {
-            DATABASE_URL: databaseUrl,
+            DATABASE_URL: args.databaseUrl,
             BACKUP_S3_ACCESS_KEY_ID: this.credentials.accessKeyId,
             BACKUP_S3_SECRET_ACCESS_KEY: this.credentials.secretAccessKey,
             BACKUP_ENCRYPTION_KEYS: args.encryptionKeys,
           },
           BACKUP_IMAGE_USER,
         ),
-        // Data network: Postgres, and Prometheus scraping backup:9187. Egress: R2.
+        // Data network: a Postgres container, and Prometheus scraping backup:9187. Egress: R2 and an external Postgres.
         networksAdvanced: [{ name: args.networks.data, aliases: ["backup"] }, { name: args.networks.egress }],
         healthcheck: {
           tests: ["CMD", "node", "-e", `fetch("http://127.0.0.1:${BACKUP_METRICS_PORT}/health").then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`],

@@ -1,9 +1,9 @@
 // A checkout of another commit for `npm run plan -- --against <ref>`: the ref's tree exported with
 // `git archive` into a temporary directory (the repository's worktrees and branches are left alone),
-// this checkout's installed packages linked in, and its own bundles built there, so each side of
+// this checkout's installed packages shared in, and its own bundles built there, so each side of
 // the diff deploys what its own sources build.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -19,21 +19,23 @@ export function resolveRef(repo: string, ref: string): string {
 }
 
 /**
- * node_modules for the exported tree: every installed package linked from this checkout, except
- * the workspace packages (@twist/*), which point at the tree's own sources.
+ * The installed packages, as hard links (a copy where the file system has none): every
+ * node_modules of this checkout, the root's and each workspace's. Not symlinks: esbuild names each
+ * bundled module by its real path in a comment, and a path leading back into this checkout would
+ * make every bundle, and every resource built from one, differ from this side's. The workspace
+ * packages (@twist/*) are relative links, so they point at the tree's own sources.
  */
-function linkPackages(repo: string, dir: string): void {
-  const modules = join(dir, "node_modules");
-  mkdirSync(modules, { recursive: true });
-  for (const entry of readdirSync(join(repo, "node_modules"))) {
-    if (entry === "@twist") continue;
-    symlinkSync(join(repo, "node_modules", entry), join(modules, entry));
-  }
-  const ours = join(repo, "node_modules", "@twist");
-  mkdirSync(join(modules, "@twist"));
-  for (const pkg of readdirSync(ours)) {
-    const target = execFileSync("readlink", [join(ours, pkg)], { encoding: "utf8" }).trim();
-    symlinkSync(target, join(modules, "@twist", pkg));
+export function sharePackages(repo: string, dir: string): void {
+  const workspaces = (JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as { workspaces?: string[] }).workspaces ?? [];
+  for (const folder of [".", ...workspaces]) {
+    const modules = join(repo, folder, "node_modules");
+    if (!existsSync(modules) || !existsSync(join(dir, folder))) continue;
+    try {
+      execFileSync("cp", ["-al", modules, join(dir, folder, "node_modules")], { stdio: "ignore" });
+    } catch {
+      rmSync(join(dir, folder, "node_modules"), { recursive: true, force: true });
+      execFileSync("cp", ["-a", modules, join(dir, folder, "node_modules")], { stdio: "ignore" });
+    }
   }
 }
 
@@ -50,7 +52,7 @@ export function checkoutCommit(repo: string, sha: string): string {
   mkdirSync(dir, { recursive: true });
   const archive = execFileSync("git", ["archive", "--format=tar", sha], { cwd: repo, maxBuffer: 1 << 30 });
   execFileSync("tar", ["-x", "-C", dir], { input: archive });
-  linkPackages(repo, dir);
+  sharePackages(repo, dir);
   buildTree(dir);
   writeFileSync(join(dir, BUILT), `${sha}\n`);
   return dir;

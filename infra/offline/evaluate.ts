@@ -22,13 +22,13 @@ export interface RecordedResource {
   secretPaths: string[]; // top-level input keys that were Pulumi secrets
   dependencies: string[]; // URNs this resource depends on (incl. dependsOn)
   parent?: string;
+  /** Provider reference (urn::id) for custom resources with an explicit provider. */
+  provider?: string;
 }
 
 /** What the plan printer additionally reads. */
 export interface DetailedResource extends RecordedResource {
   custom: boolean;
-  /** Provider reference (urn::id) for custom resources with an explicit provider. */
-  provider?: string;
   /** Every secret value's path, e.g. "bindings[9].text" or "envs". */
   secretLeaves: string[];
   /** URNs this resource was known by before (resource option `aliases`). */

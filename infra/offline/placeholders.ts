@@ -24,6 +24,9 @@ export const PLACEHOLDER_SECRETS: Record<SecretKeyName, string> = {
   backupS3SecretAccessKey: "PLACEHOLDER-backupS3SecretAccessKey-9c8d7e6f5a4b3c2d",
   // A well-formed key (32 bytes) whose kid and bytes both carry the marker.
   backupEncryptionKeys: `PLACEHOLDER-backup:${Buffer.from("PLACEHOLDER-backupEncryptionKeys").toString("base64")}`,
+  // External datastores (twist:database / twist:redis external): TLS required, marker in the password and the host.
+  databaseUrl: "postgres://twist:PLACEHOLDER-databaseUrl-4a5b6c7d8e9f@PLACEHOLDER-db.example.net:5432/twist?sslmode=require",
+  redisUrl: "rediss://default:PLACEHOLDER-redisUrl-9f8e7d6c5b4a@PLACEHOLDER-redis.example.net:6379",
   solanaPayerSecretKey: "PLACEHOLDER-solanaPayerSecretKey-0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778",
 };
 

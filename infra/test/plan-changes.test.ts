@@ -3,12 +3,12 @@
 // builds the copy with its own build script and diffs the two evaluations.
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
-import { appendFileSync, cpSync, mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CliUsageError } from "../../scripts/lib/cli";
 import { parseArgs, planChanges } from "../../scripts/plan";
-import { buildTree, checkoutCommit, resolveRef } from "../offline/checkout";
+import { buildTree, checkoutCommit, resolveRef, sharePackages } from "../offline/checkout";
 import type { ResourceChange } from "../offline/diff";
 import { REPO_ROOT } from "../offline/evaluate";
 
@@ -33,13 +33,25 @@ describe("npm run plan -- --against: the offline change set", function () {
   async function changed(edit: (dir: string) => void): Promise<ResourceChange[]> {
     const head = mkdtempSync(join(tmpdir(), "twist-plan-head-"));
     copies.push(head);
-    cpSync(baseDir, head, { recursive: true, verbatimSymlinks: true });
+    // Sources copied (an edit must not reach the base through a shared inode), packages shared.
+    cpSync(baseDir, head, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.split("/").includes("node_modules") });
+    sharePackages(baseDir, head);
     edit(head);
     buildTree(head);
     const { changes } = await planChanges({ stack: "staging", baseDir, baseCommit: sha, headDir: head, headCommit: "c".repeat(40) });
     for (const name of NEVER_REPLACED_BY_CODE) expect(changes.map((c) => c.name), `${name} untouched by a code change`).not.to.include(name);
     return changes;
   }
+
+  it("builds the exported tree's bundles from packages inside it: no module path leads back into this checkout", () => {
+    // esbuild heads each bundled module with its path; one through a symlink into this checkout
+    // would differ from this checkout's own build and show every Worker and image as changed.
+    for (const bundle of ["edge/index.js", "influencer/main.js", "auth/main.js"]) {
+      const paths = readFileSync(join(baseDir, "dist", bundle), "utf8").match(/^\/\/ \S+\.[cm]?[jt]s$/gm) ?? [];
+      expect(paths.length, bundle).to.be.greaterThan(10);
+      expect(paths.filter((p) => p.startsWith("// ../")), bundle).to.deep.equal([]);
+    }
+  });
 
   it("a docs-only change shows no changes", async () => {
     expect(await changed((dir) => appendFileSync(join(dir, "docs", "deploy.md"), "\nA reviewer's note.\n"))).to.deep.equal([]);

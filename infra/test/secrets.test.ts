@@ -20,9 +20,18 @@ for (const stack of STACKS) {
     it("reads every secret config key with requireSecret: each one is a Pulumi secret", async () => {
       const { outputs } = await evaluateProgram({ stack, program: join(__dirname, "fixtures", "config-secretness.ts") });
       const secretness = outputs.secretness as Record<string, boolean>;
-      const expectedKeys = Object.keys(SECRET_KEYS).filter((k) => k !== "solanaPayerSecretKey");
+      // The default shape: ledger settlement, Postgres and Redis in containers.
+      const expectedKeys = Object.keys(SECRET_KEYS).filter((k) => !["solanaPayerSecretKey", "databaseUrl", "redisUrl"].includes(k));
       expect(Object.keys(secretness).sort()).to.deep.equal(expectedKeys.sort());
       for (const [key, secret] of Object.entries(secretness)) expect(secret, key).to.equal(true);
+    });
+
+    it("reads the external datastore URLs as Pulumi secrets, and the container passwords not at all", async () => {
+      const config = { "twist:database": "external", "twist:redis": "external" };
+      const { outputs } = await evaluateProgram({ stack, config, program: join(__dirname, "fixtures", "config-secretness.ts") });
+      const secretness = outputs.secretness as Record<string, boolean>;
+      expect(secretness).to.include({ databaseUrl: true, redisUrl: true, "backend.database.url": true, "backend.redis.url": true });
+      expect(secretness).not.to.have.any.keys("postgresPassword", "redisPassword");
     });
 
     it("passes every secret as a secret input (JWT and signing keys, passwords, SSH key, API and tunnel tokens)", () => {

@@ -24,6 +24,23 @@ describe("policy: the real program", () => {
   }
 });
 
+describe("policy: the real program grown past one VM", () => {
+  it("two app hosts with a managed Postgres and Redis pass with zero mandatory violations", async () => {
+    const key = (ip: string) => `${ip} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBbYQrSlyG6nVLf23av0gcibT3JTqgvi1uofnv+lhhXH`;
+    const hosts = [
+      { name: "a", host: "203.0.113.20", hostKey: key("203.0.113.20") },
+      { name: "b", host: "203.0.113.21", hostKey: key("203.0.113.21") },
+    ];
+    const { resources } = await evaluateProgram({
+      stack: "production",
+      unset: ["vmHost", "vmUser", "vmSshPort", "vmHostKey", "vmPlatform"].map((k) => `twist:${k}`),
+      config: { "twist:backend": JSON.stringify({ hosts }), "twist:database": "external", "twist:redis": "external" },
+    });
+    const found = mandatory(await evaluatePolicies(resources, { stack: "production" }));
+    expect(found.map(formatViolation).join("\n")).to.equal("");
+  });
+});
+
 describe("policy: fixture programs that break the rules", () => {
   let edge: Violation[];
   let backend: Violation[];
@@ -56,6 +73,10 @@ describe("policy: fixture programs that break the rules", () => {
       "no-plaintext-secrets postgres",
       "no-plaintext-secrets bootstrap",
       "datastore-no-host-ports postgres",
+      "datastore-no-host-ports cache",
+      "datastore-ports-one-host postgres", // two hosts publishing a datastore port: each is reported
+      "datastore-ports-one-host cache",
+      "external-datastore-tls api", // managed Postgres without sslmode
       "container-no-host-privileges agent", // privileged
       "container-no-host-privileges agent", // host network
       "container-no-host-privileges agent", // host PID

@@ -16,7 +16,7 @@ function bundledDocs(service: string) {
   if (!docs) throw new Error(`dist/${service} has no API docs: run npm run build`);
   return docs;
 }
-import { startHarness } from "../../runtime/influencer/test/part1-helpers";
+import { startHarness } from "../../runtime/influencer/test/harness";
 import { launchBrowser } from "../support/browser";
 import { ROOT } from "../support/bundle";
 

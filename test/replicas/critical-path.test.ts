@@ -19,8 +19,7 @@ import { createPayoutService } from "../../runtime/influencer/src/ledger/wiring"
 import { createSettlementAdapter, settlementQueueOptions, startSettlementWorker, type RunningSettlementWorker } from "../../runtime/influencer/src/settlement";
 import { createSequelize } from "../../runtime/influencer/src/db";
 import { connect, startInstance, type Instance } from "../../runtime/influencer/test/events-helpers";
-import { JWT_KEYS_TEXT, MERCHANT_DOMAIN, merchantPost, startHarness, type Harness } from "../../runtime/influencer/test/part1-helpers";
-import { fund } from "../../runtime/influencer/test/money-helpers";
+import { JWT_KEYS_TEXT, MERCHANT_DOMAIN, merchantPost, startHarness, type Harness, fund } from "../../runtime/influencer/test/harness";
 import { TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../support/redis";
 
 const silent = createLogger("replicas-test", { level: "silent" });

@@ -8,12 +8,12 @@ import { Counter } from "prom-client";
 import { ApiError } from "@twist/shared/errors";
 import { signIdentityToken } from "@twist/shared/jwt";
 import type { Logger } from "@twist/shared/logger";
-import { buildSiwsMessage } from "@twist/shared/siws";
+import { SIGN_IN_FAILURES, buildSiwsMessage } from "@twist/shared/siws";
 import { isWalletAddress } from "@twist/shared/wallet";
 import { type ApiDocs, clientIp, createServiceApp, enforceRateLimit, rateLimit, requireBearer, validate, type RateLimitRule } from "@twist/service";
 import type { AuthConfig } from "./config";
 import { NonceStore } from "./nonces";
-import { SIGN_IN_FAILURES, checkSignIn, type SignInRequest } from "./signin";
+import { checkSignIn, type SignInRequest } from "./signin";
 import { decodeSignature } from "./signature";
 
 export interface AuthDeps {

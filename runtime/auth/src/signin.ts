@@ -2,33 +2,12 @@
 // for this service, signed by the wallet it names. Every refusal is 401 with its own code; input
 // that is not a sign-in request at all is 400 (the route validates shape before calling this).
 import { ApiError, validationError } from "@twist/shared/errors";
-import { SIWS_STATEMENT, SIWS_VERSION, parseSiwsMessage } from "@twist/shared/siws";
+import { SIGN_IN_FAILURES, SIWS_STATEMENT, SIWS_VERSION, parseSiwsMessage, type SignInFailure } from "@twist/shared/siws";
 import type { AuthConfig } from "./config";
 import type { NonceStore } from "./nonces";
 import { verifyWalletSignature } from "./signature";
 
-/** Every 401 code of /auth/verify, with the message it answers (also listed in docs/auth.md). */
-export const SIGN_IN_FAILURES = {
-  DOMAIN_MISMATCH: "the message is for another domain",
-  URI_MISMATCH: "the message is for another URI",
-  CHAIN_MISMATCH: "the message is for another chain",
-  VERSION_MISMATCH: "the message has an unsupported version",
-  STATEMENT_MISMATCH: "the message has another statement",
-  ADDRESS_MISMATCH: "the message names another wallet than walletAddress",
-  SIGNATURE_INVALID: "the signature does not verify for this wallet and message",
-  NONCE_UNKNOWN: "the nonce was not issued by this service",
-  NONCE_MISMATCH: "the message carries another nonce than the one issued to this wallet",
-  NONCE_ADDRESS_MISMATCH: "the nonce was issued to another wallet",
-  NONCE_EXPIRED: "the nonce has expired; request a new one",
-  NONCE_REPLAYED: "the nonce has already been used",
-  ISSUED_AT_MISMATCH: "the message's Issued At differs from the one issued with the nonce",
-  EXPIRATION_MISMATCH: "the message's Expiration Time is later than the nonce's",
-  MESSAGE_EXPIRED: "the message's Expiration Time has passed",
-} as const;
-
-export type SignInFailure = keyof typeof SIGN_IN_FAILURES;
-
-export const signInFailure = (code: SignInFailure) => new ApiError(code, SIGN_IN_FAILURES[code], { status: 401 });
+export const signInFailure = (code: SignInFailure) => new ApiError(code, SIGN_IN_FAILURES[code]);
 
 export interface SignInRequest {
   walletAddress: string;

@@ -9,7 +9,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { verifyIdentityToken } from "@twist/shared/jwt";
 import { loadAuthConfig } from "../src/config";
-import { SIGN_IN_FAILURES } from "../src/signin";
+import { SIGN_IN_FAILURES } from "@twist/shared/siws";
 import { JWT_KEYS, newWallet, verifyBody } from "./support";
 import { TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../../../test/support/redis";
 import { throwawayRedis } from "../../../test/support/throwaway";

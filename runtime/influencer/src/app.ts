@@ -1,6 +1,6 @@
 // The influencer API: createApp(config, deps) builds the Express app and everything behind it
 // (Sequelize, Redis, identity, click recorder) and returns close() that flushes and releases it all.
-import type { Express } from "express";
+import type { Express, Router } from "express";
 import type Redis from "ioredis";
 import type { Sequelize } from "sequelize";
 import { type ApiDocs, createRedis, createServiceApp, redisOp, type Observability } from "@twist/service";
@@ -14,25 +14,25 @@ import { ClickRecorder } from "./clicks/recorder";
 import { clicksRouter } from "./clicks/router";
 import { conversionsRouter } from "./conversions/router";
 import { ConversionService } from "./conversions/service";
+import { EventsGateway } from "./events/gateway";
+import { eventsRouter } from "./events/router";
 import { influencersRouter } from "./influencers/router";
+import { createMoneyServices, type MoneyServices } from "./ledger/wiring";
+import { writeLimitsRouter } from "./limits/write-limits";
 import { linksRouter } from "./links/router";
 import { LinkService } from "./links/service";
-import { statsRouter } from "./stats/router";
-import { createMoneyServices } from "./ledger/wiring";
 import { historyRouter } from "./me/history";
-import { meRouter } from "./me/routes";
-import { payoutsRouter } from "./payouts/routes";
-import { poolsRouter } from "./pools/routes";
-import { rewardsRouter } from "./rewards/routes";
-import { EventsGateway } from "./events/gateway";
-import { eventsRouter } from "./events/route";
-import { notificationsRouter } from "./notifications/routes";
-import { writeLimitsRouter } from "./limits/write-limits";
+import { meRouter } from "./me/router";
+import { notificationsRouter } from "./notifications/router";
+import { payoutsRouter } from "./payouts/router";
+import { poolsRouter } from "./pools/router";
+import { rewardsRouter } from "./rewards/router";
+import { statsRouter } from "./stats/router";
 
 export interface AppDeps {
   logger?: Logger;
   mailer?: Mailer;
-  /** Part 2's ledger handler; when absent conversions still book (no ledger movement). */
+  /** Called when a conversion books its commission; default: the ledger distributes it to the pool. */
   onCommissionBooked?: OnCommissionBooked;
   /** Clock, injectable so tests can place clicks and conversions in time. */
   now?: () => Date;
@@ -42,7 +42,7 @@ export interface AppDeps {
   apiDocs?: ApiDocs;
 }
 
-/** What routers receive: shared resources and the identity middlewares. */
+/** What every feature router receives: shared resources, the identity middlewares and the services behind the routes. */
 export interface AppContext {
   config: InfluencerConfig;
   logger: Logger;
@@ -52,9 +52,38 @@ export interface AppContext {
   identityStore: IdentityStore;
   mailer: Mailer;
   now: () => Date;
-  obs?: Observability;
-  onCommissionBooked?: OnCommissionBooked;
+  obs: Observability;
+  recorder: ClickRecorder;
+  links: LinkService;
+  conversions: ConversionService;
+  /** The ledger and everything that moves money through it. */
+  money: MoneyServices;
+  /** Called in a conversion's transaction once its commission is booked. */
+  onCommissionBooked: OnCommissionBooked;
 }
+
+/** The one shape of a feature router: `<feature>/router.ts` exports one of these. */
+export type FeatureRouter = (ctx: AppContext) => Router;
+
+/**
+ * Mounted in this order. write-limits comes first (it limits the writes of the routers after it, per
+ * wallet); each router owns its paths, so the order among the others does not matter. The clicks
+ * router is the one feature router mounted apart, ahead of them all (leanRoutes in createApp).
+ */
+const FEATURE_ROUTERS: readonly FeatureRouter[] = [
+  writeLimitsRouter,
+  influencersRouter,
+  statsRouter,
+  linksRouter,
+  conversionsRouter,
+  rewardsRouter,
+  poolsRouter,
+  payoutsRouter,
+  meRouter,
+  notificationsRouter,
+  eventsRouter,
+  historyRouter,
+];
 
 export interface InfluencerApp {
   app: Express;
@@ -77,23 +106,14 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
   const clickRedis = createRedis(config.REDIS_URL, config.REDIS_PREFIX, undefined, { autoPipelining: true });
   const identityStore = new IdentityStore(sequelize, redis, logger);
   const identity = createIdentityMiddlewares(config.JWT_KEYS, identityStore, { clockTimestamp: deps.jwtClockTimestamp });
-  const context: AppContext = {
-    config,
-    logger,
-    sequelize,
-    redis,
-    identity,
-    identityStore,
-    mailer: deps.mailer ?? createMailer(config, logger),
-    now: deps.now ?? (() => new Date()),
-  };
-
-  // ---- commission hook wiring (part 2 sets its ledger handler here when deps gives none) ----
+  const mailer = deps.mailer ?? createMailer(config, logger);
+  const now = deps.now ?? (() => new Date());
   const money = createMoneyServices(config, sequelize, redis, logger);
-  context.onCommissionBooked = deps.onCommissionBooked ?? money.onCommissionBooked;
+  // The ledger distributes booked commissions unless the caller brings its own handler.
+  const onCommissionBooked = deps.onCommissionBooked ?? money.onCommissionBooked;
 
-  // Set by the callbacks below (they need the metrics registry), which run synchronously.
-  let recorder!: ClickRecorder;
+  // Built in the leanRoutes callback below (it needs the metrics registry), which runs synchronously first.
+  let context!: AppContext;
   let events!: EventsGateway;
   const { app } = createServiceApp({
     service: "influencer",
@@ -103,53 +123,40 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
       postgres: () => sequelize.query("SELECT 1"),
       redis: () => redis.ping(),
     },
-    // The redirect: ahead of helmet, the docs, the body parser and every router below (docs/influencer.md).
     leanRoutes: (app, obs) => {
-      recorder = new ClickRecorder(redis, sequelize, logger, obs.registry, { admitRedis: clickRedis });
-      app.use(clicksRouter(context, recorder));
-    },
-    routes: (app, obs) => {
-      context.obs = obs;
-      // ---- routers are mounted here: one line per router ----
+      const recorder = new ClickRecorder(redis, sequelize, logger, obs.registry, { admitRedis: clickRedis });
       const links = new LinkService({
         sequelize,
         redis,
         merchantDomains: config.MERCHANT_DOMAINS,
         publicBaseUrl: config.PUBLIC_BASE_URL,
         defaultCommissionBps: config.COMMISSION_DEFAULT_BPS,
-        now: context.now,
+        now,
       });
       const conversions = new ConversionService({
         sequelize,
         model: config.ATTRIBUTION_MODEL,
         windowDays: config.ATTRIBUTION_WINDOW_DAYS,
         defaultCommissionBps: config.COMMISSION_DEFAULT_BPS,
-        now: context.now,
+        now,
         // Redis (or Postgres) down while flushing: 503, and the merchant retries.
         flushClicks: () => redisOp(() => recorder.flush()),
-        onCommissionBooked: context.onCommissionBooked,
+        onCommissionBooked,
       });
-      // Ahead of the routers whose writes it limits per wallet.
-      app.use(writeLimitsRouter(context));
-      app.use(influencersRouter(context));
-      app.use(statsRouter(context, links));
-      app.use(linksRouter(context, links));
-      app.use(conversionsRouter(context, conversions));
-      // ---- part 1 routers above, part 2 routers below ----
-      app.use(rewardsRouter(money.credits, config.SERVICE_SIGNING_KEYS, obs.registry));
-      app.use(poolsRouter(money.pools, sequelize, identity, config.POOL_CACHE_TTL_SECONDS));
-      app.use(payoutsRouter(money.payouts, money.settlementQueue, sequelize, identity, logger));
-      app.use(meRouter(money.ledger, money.pools, identity));
-      app.use(notificationsRouter(sequelize, identity));
-      app.use(eventsRouter());
+      context = { config, logger, sequelize, redis, identity, identityStore, mailer, now, obs, recorder, links, conversions, money, onCommissionBooked };
+      // The redirect: ahead of helmet, the docs, the body parser and every feature router (docs/influencer.md).
+      app.use(clicksRouter(context));
+    },
+    routes: (app, obs) => {
+      for (const router of FEATURE_ROUTERS) app.use(router(context));
       events = new EventsGateway({ config, identity, sequelize, logger, registry: obs.registry });
-      app.use(historyRouter(sequelize, identity));
       // Last: Postgres outages from any route above become 503 (Redis ones already are, via redisOp).
       app.use(databaseOutageAs503);
     },
   });
   // Accepted clicks are durable in Redis; this writes them through to Postgres in the background
   // (stats read Postgres only), not just when a conversion or a shutdown flushes.
+  const { recorder } = context;
   recorder.start();
 
   let closed = false;

@@ -34,7 +34,7 @@ export interface InfluencerConfig {
   CLICK_RATE_LIMIT_PER_MINUTE: number;
   EMAIL_TOKEN_TTL_MINUTES: number;
 
-  // ---- part 2 (ledger, pools, rewards, payouts, settlement): add variables below this line ----
+  // ---- ledger, pools, rewards, payouts, settlement ----
   /** `ledger` (default: off-chain, marks payouts settled) or `solana` (SPL token transfer). */
   SETTLEMENT_ADAPTER: "ledger" | "solana";
   /** Solana JSON-RPC endpoint (solana adapter only). */
@@ -74,10 +74,14 @@ export interface InfluencerConfig {
   EVENTS_PING_INTERVAL_MS: number;
   /** How long a socket may stay open without authenticating (first-message auth). */
   EVENTS_AUTH_TIMEOUT_MS: number;
+
+  // ---- mail ----
   /** `smtp` (real delivery) or `log` (development only: the log would hold verification links). */
   MAIL_TRANSPORT: "smtp" | "log";
   /** Built from SMTP_HOST, SMTP_PORT, SMTP_TLS, SMTP_USER, SMTP_PASSWORD (secret), MAIL_FROM; smtp only. */
   SMTP?: SmtpSettings;
+
+  // ---- per-wallet write limits, the settlement worker's listener ----
   /** Per-wallet write limits: requests per WRITE_LIMIT_WINDOW_SECONDS (stakes and unstakes, link creation, payout requests). */
   WRITE_LIMIT_WINDOW_SECONDS: number;
   STAKE_LIMIT_PER_WINDOW: number;
@@ -97,7 +101,7 @@ const list = (pattern?: RegExp) =>
     return items;
   });
 
-/** Part 2: an amount of base units (contract 5) -> bigint; `allowZero` for fees. */
+/** An amount of base units (contract 5) -> bigint; `allowZero` for fees. */
 const baseUnits = (allowZero = false) =>
   Joi.any().custom((value: unknown, helpers) => {
     const text = typeof value === "bigint" ? value.toString() : value;
@@ -144,7 +148,7 @@ export const configSchema = Joi.object<InfluencerConfig & RawSmtp>({
   CLICK_RATE_LIMIT_PER_MINUTE: Joi.number().integer().min(1).max(1_000_000).default(120),
   EMAIL_TOKEN_TTL_MINUTES: Joi.number().integer().min(1).max(7 * 24 * 60).default(24 * 60),
 
-  // ---- part 2 (ledger, pools, rewards, payouts, settlement): add keys below this line ----
+  // ---- ledger, pools, rewards, payouts, settlement ----
   SETTLEMENT_ADAPTER: Joi.string().valid("ledger", "solana").default("ledger"),
   SOLANA_RPC_URL: Joi.when("SETTLEMENT_ADAPTER", { is: "solana", then: configTypes.url().required(), otherwise: configTypes.url().optional() }),
   SOLANA_PAYER_SECRET_KEY: Joi.when("SETTLEMENT_ADAPTER", { is: "solana", then: Joi.string().min(64).required(), otherwise: Joi.string().optional() }),
@@ -179,6 +183,8 @@ export const configSchema = Joi.object<InfluencerConfig & RawSmtp>({
   EVENTS_MAX_BUFFERED_BYTES: Joi.number().integer().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   EVENTS_PING_INTERVAL_MS: Joi.number().integer().min(100).max(600_000).default(30_000),
   EVENTS_AUTH_TIMEOUT_MS: Joi.number().integer().min(100).max(60_000).default(5000),
+
+  // ---- mail ----
   MAIL_TRANSPORT: Joi.when("TWIST_ENV", {
     is: "development",
     then: Joi.string().valid("smtp", "log").default("log"),
@@ -202,6 +208,8 @@ export const configSchema = Joi.object<InfluencerConfig & RawSmtp>({
     otherwise: Joi.string().optional(),
   }),
   SMTP_TIMEOUT_MS: Joi.number().integer().min(100).max(120_000).default(10_000),
+
+  // ---- per-wallet write limits, the settlement worker's listener ----
   WRITE_LIMIT_WINDOW_SECONDS: Joi.number().integer().min(1).max(86_400).default(60),
   STAKE_LIMIT_PER_WINDOW: Joi.number().integer().min(1).max(1_000_000).default(30),
   LINK_LIMIT_PER_WINDOW: Joi.number().integer().min(1).max(1_000_000).default(20),

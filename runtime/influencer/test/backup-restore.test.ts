@@ -30,7 +30,7 @@ import {
 } from "../src/backup";
 import { parseBackupKeySet, type BackupKeySet } from "@twist/shared/keys";
 import { seedThroughApi, SEED_ENV } from "./backup-seed";
-import { startHarness, type Harness } from "./part1-helpers";
+import { startHarness, type Harness } from "./harness";
 
 const run = promisify(execFile);
 const logger = createLogger("backup-test", { level: "silent" });

@@ -8,8 +8,7 @@ import { createLogger } from "@twist/shared/logger";
 import { Ledger } from "../src/ledger";
 import { createPayoutService } from "../src/ledger/wiring";
 import { createSettlementAdapter, settlementQueueOptions, startSettlementWorker } from "../src/settlement";
-import { click, merchantPost, newInfluencer, newLink, newUser, type Harness, type User } from "./part1-helpers";
-import { deliverRewards, moneyPost, rewardMessage } from "./money-helpers";
+import { click, merchantPost, newInfluencer, newLink, newUser, type Harness, type User, deliverRewards, moneyPost, rewardMessage } from "./harness";
 
 /** Payout rules small enough for seeded balances. */
 export const SEED_ENV = { PAYOUT_MIN_AMOUNT: "1000", PAYOUT_FEE_FLAT: "10", PAYOUT_FEE_BPS: "100" };

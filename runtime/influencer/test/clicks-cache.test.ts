@@ -6,7 +6,7 @@ import request from "supertest";
 import { createLogger } from "@twist/shared/logger";
 import { createApp, type InfluencerApp } from "../src/app";
 import { LINK_CACHE_TTL_MS, linkGoneKey } from "../src/clicks/link-cache";
-import { newInfluencer, newLink, startHarness, type Harness } from "./part1-helpers";
+import { newInfluencer, newLink, startHarness, type Harness } from "./harness";
 
 const BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36";
 

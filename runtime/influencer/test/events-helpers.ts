@@ -7,7 +7,7 @@ import { BEARER_SUBPROTOCOL_PREFIX, EVENTS_SUBPROTOCOL, type ControlFrame, type 
 import { createLogger } from "@twist/shared/logger";
 import { createApp, type InfluencerApp } from "../src/app";
 import { loadInfluencerConfig } from "../src/config";
-import { baseEnv, type Harness } from "./part1-helpers";
+import { baseEnv, type Harness } from "./harness";
 
 export interface Instance {
   service: InfluencerApp;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { isolatedBundle, output, run } from "../../../test/support/bundle";
 import { freePort } from "../../../test/support/ports";
-import { baseEnv, newUser, startHarness, type Harness } from "./part1-helpers";
+import { baseEnv, newUser, startHarness, type Harness } from "./harness";
 import { connect, until } from "./events-helpers";
 
 describe("events: SIGTERM closes sockets with 1001 before exit", function () {

@@ -7,8 +7,7 @@ import request from "supertest";
 import { signIdentityToken, signJwt } from "@twist/shared/jwt";
 import { EVENTS_CLOSE } from "@twist/shared/events";
 import { recordEvents } from "../src/events/record";
-import { JWT_KEY_SET, expectEnvelope, newUser, startHarness, type Harness } from "./part1-helpers";
-import { deliverRewards, expectLedgerConsistent, rewardMessage } from "./money-helpers";
+import { JWT_KEY_SET, expectEnvelope, newUser, startHarness, type Harness, deliverRewards, expectLedgerConsistent, rewardMessage } from "./harness";
 import { connect, listenHarness, refusal, startInstance, until, type Instance } from "./events-helpers";
 
 const ENV = {

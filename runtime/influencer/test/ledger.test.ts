@@ -3,8 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { account, checkLedgerInvariants, InsufficientFundsError, Ledger, LedgerConflictError, LedgerError } from "../src/ledger";
-import { newWallet, startHarness, type Harness } from "./part1-helpers";
-import { expectLedgerConsistent } from "./money-helpers";
+import { newWallet, startHarness, type Harness, expectLedgerConsistent } from "./harness";
 
 describe("ledger module (real Postgres)", () => {
   let h: Harness;

@@ -11,7 +11,7 @@ import { ConfigError } from "@twist/shared/config";
 import { createLogger } from "@twist/shared/logger";
 import { loadInfluencerConfig } from "../src/config";
 import { recipientHash } from "../src/mail";
-import { countRows, expectEnvelope, JWT_KEYS_TEXT, MERCHANT_KEY, newUser, SERVICE_KEY, startHarness, type Harness } from "./part1-helpers";
+import { countRows, expectEnvelope, JWT_KEYS_TEXT, MERCHANT_KEY, newUser, SERVICE_KEY, startHarness, type Harness } from "./harness";
 
 /** The mail provider, local: accepts authenticated mail, or refuses the next `refuse` messages with 451. */
 class TestRelay {

@@ -8,8 +8,7 @@ import { createLogger } from "@twist/shared/logger";
 import { Ledger } from "../src/ledger";
 import { createPayoutService } from "../src/ledger/wiring";
 import { createSettlementAdapter, settlementQueueOptions, startSettlementWorker, type RunningSettlementWorker } from "../src/settlement";
-import { click, expectEnvelope, merchantPost, newInfluencer, newLink, newUser, startHarness, type Harness, type User } from "./part1-helpers";
-import { expectLedgerConsistent, fund, moneyPost } from "./money-helpers";
+import { click, expectEnvelope, merchantPost, newInfluencer, newLink, newUser, startHarness, type Harness, type User, expectLedgerConsistent, fund, moneyPost } from "./harness";
 import { connect, listenHarness, type Client, type Instance } from "./events-helpers";
 
 describe("events of money flows, and notifications", function () {

@@ -6,8 +6,7 @@ import { expect } from "chai";
 import request from "supertest";
 import { account, Ledger } from "../src/ledger";
 import { createPayoutService } from "../src/ledger/wiring";
-import { expectEnvelope, newInfluencer, newUser, startHarness, type Harness, type User } from "./part1-helpers";
-import { deliverRewards, expectLedgerConsistent, fund, ledgerOf, moneyPost, rewardMessage } from "./money-helpers";
+import { expectEnvelope, newInfluencer, newUser, startHarness, type Harness, type User, deliverRewards, expectLedgerConsistent, fund, ledgerOf, moneyPost, rewardMessage } from "./harness";
 
 async function commission(h: Harness, to: ReturnType<typeof account.available>, amount: bigint, kind: string, conversionId: string): Promise<void> {
   const ledger = ledgerOf(h);

@@ -10,8 +10,7 @@ import { account, Ledger } from "../src/ledger";
 import { createPayoutService } from "../src/ledger/wiring";
 import { createSettlementAdapter, settlementQueueOptions, settlePayout, SolanaSettlementAdapter, startSettlementWorker, type RunningSettlementWorker } from "../src/settlement";
 import { createLogger } from "@twist/shared/logger";
-import { expectEnvelope, newUser, newWallet, startHarness, type Harness, type User } from "./part1-helpers";
-import { balanceOf, expectLedgerConsistent, fund, moneyPost } from "./money-helpers";
+import { expectEnvelope, newUser, newWallet, startHarness, type Harness, type User, balanceOf, expectLedgerConsistent, fund, moneyPost } from "./harness";
 import { RecordedRpc } from "./solana-rpc";
 
 const logger = createLogger("payouts-test", { level: "silent" });

@@ -6,8 +6,7 @@ import request from "supertest";
 import { twist } from "@twist/shared/amount";
 import { account } from "../src/ledger";
 import { splitCommission, tierFor, effectiveShareBps } from "../src/pools/tiers";
-import { click, expectEnvelope, merchantPost, newInfluencer, newLink, newUser, startHarness, type Harness, type User } from "./part1-helpers";
-import { balanceOf, expectLedgerConsistent, fund, moneyPost } from "./money-helpers";
+import { click, expectEnvelope, merchantPost, newInfluencer, newLink, newUser, startHarness, type Harness, type User, balanceOf, expectLedgerConsistent, fund, moneyPost } from "./harness";
 
 describe("commission split rule (pure)", () => {
   it("pays stakers pro rata with largest remainders and never creates or loses a unit", () => {
@@ -305,7 +304,7 @@ describe("pools API", () => {
       expect(BigInt(read.body.pool.apyBps) > 0n).to.equal(true);
     });
 
-    it("a conversion booked through part 1's merchant route distributes its commission through the wired hook", async () => {
+    it("a conversion booked through the merchant route distributes its commission through the wired hook", async () => {
       const { owner, pool } = await newPool("1", 5000);
       const s = await newUser();
       await fund(h, s.wallet, 500n);

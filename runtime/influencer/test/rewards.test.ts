@@ -7,8 +7,7 @@ import { validateDeliveryResponse } from "@twist/shared/messages";
 import { createLogger } from "@twist/shared/logger";
 import { account, Ledger } from "../src/ledger";
 import { RewardCredits } from "../src/rewards/credit";
-import { countRows, expectEnvelope, newWallet, startHarness, type Harness } from "./part1-helpers";
-import { balanceOf, deliverRewards, expectLedgerConsistent, rewardMessage } from "./money-helpers";
+import { countRows, expectEnvelope, newWallet, startHarness, type Harness, balanceOf, deliverRewards, expectLedgerConsistent, rewardMessage } from "./harness";
 
 const CAP = 5_000n;
 

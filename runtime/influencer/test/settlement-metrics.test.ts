@@ -6,8 +6,7 @@ import { createPayoutService } from "../src/ledger/wiring";
 import { createSettlementAdapter, settlementQueueOptions, startSettlementWorker, type RunningSettlementWorker } from "../src/settlement";
 import { settlementMetricsApp } from "../src/settlement/metrics";
 import { DEAD_REDIS_URL } from "../../../test/support/redis";
-import { expectEnvelope, newUser, startHarness, type Harness } from "./part1-helpers";
-import { fund, moneyPost } from "./money-helpers";
+import { expectEnvelope, newUser, startHarness, type Harness, fund, moneyPost } from "./harness";
 
 const logger = createLogger("settlement-metrics-test", { level: "silent" });
 const sample = (text: string, series: string) => {

@@ -4,8 +4,7 @@
 import { expect } from "chai";
 import request from "supertest";
 import { account } from "../src/ledger";
-import { countRows, expectEnvelope, MERCHANT_DOMAIN, newInfluencer, newUser, startHarness, type Harness, type User } from "./part1-helpers";
-import { balanceOf, fund, moneyPost } from "./money-helpers";
+import { countRows, expectEnvelope, MERCHANT_DOMAIN, newInfluencer, newUser, startHarness, type Harness, type User, balanceOf, fund, moneyPost } from "./harness";
 
 function expectLimited(res: request.Response, windowSeconds: number): void {
   expect(res.status).to.equal(429);

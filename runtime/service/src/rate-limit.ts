@@ -2,7 +2,7 @@
 // Redis down means 503, never "allow": a limiter that fails open is no limiter.
 import type { NextFunction, Request, Response } from "express";
 import type Redis from "ioredis";
-import { rateLimited } from "@twist/shared/errors";
+import { rateLimited, secondsToWait } from "@twist/shared/errors";
 import { redisOp } from "./redis";
 
 /**
@@ -49,7 +49,7 @@ export async function hitRateLimit(redis: Redis, rule: RateLimitRule, subject: s
 
 /** The outcome of a window step that counted `count` hits with `ttl` ms of the window left. */
 export function rateLimitResult(rule: RateLimitRule, count: number, ttl: number): RateLimitResult {
-  const resetSeconds = Math.max(1, Math.ceil((ttl > 0 ? ttl : rule.windowSeconds * 1000) / 1000));
+  const resetSeconds = secondsToWait(ttl > 0 ? ttl : rule.windowSeconds * 1000);
   return { allowed: count <= rule.limit, limit: rule.limit, remaining: Math.max(0, rule.limit - count), resetSeconds };
 }
 

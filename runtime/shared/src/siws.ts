@@ -3,6 +3,27 @@
 export const SIWS_STATEMENT = "Sign in to TWIST.";
 export const SIWS_VERSION = "1";
 
+/** Every refusal of POST /auth/verify: answered 401 with this code and message (also listed in docs/auth.md). */
+export const SIGN_IN_FAILURES = {
+  DOMAIN_MISMATCH: "the message is for another domain",
+  URI_MISMATCH: "the message is for another URI",
+  CHAIN_MISMATCH: "the message is for another chain",
+  VERSION_MISMATCH: "the message has an unsupported version",
+  STATEMENT_MISMATCH: "the message has another statement",
+  ADDRESS_MISMATCH: "the message names another wallet than walletAddress",
+  SIGNATURE_INVALID: "the signature does not verify for this wallet and message",
+  NONCE_UNKNOWN: "the nonce was not issued by this service",
+  NONCE_MISMATCH: "the message carries another nonce than the one issued to this wallet",
+  NONCE_ADDRESS_MISMATCH: "the nonce was issued to another wallet",
+  NONCE_EXPIRED: "the nonce has expired; request a new one",
+  NONCE_REPLAYED: "the nonce has already been used",
+  ISSUED_AT_MISMATCH: "the message's Issued At differs from the one issued with the nonce",
+  EXPIRATION_MISMATCH: "the message's Expiration Time is later than the nonce's",
+  MESSAGE_EXPIRED: "the message's Expiration Time has passed",
+} as const;
+
+export type SignInFailure = keyof typeof SIGN_IN_FAILURES;
+
 export interface SiwsFields {
   domain: string;
   address: string;

@@ -10,7 +10,6 @@ import type { AppContext } from "../app";
 import { LINK_CODE_PATTERN } from "../links/code";
 import { notCountedReason } from "./classify";
 import { LinkCache } from "./link-cache";
-import type { ClickRecorder } from "./recorder";
 
 export const CLICK_PARAM = "twist_click";
 
@@ -27,8 +26,8 @@ export function redirectTarget(targetUrl: string, clickId: string | null): strin
   return url.toString();
 }
 
-export function clicksRouter(ctx: AppContext, recorder: ClickRecorder): Router {
-  const { config, redis, sequelize } = ctx;
+export function clicksRouter(ctx: AppContext): Router {
+  const { config, redis, sequelize, recorder } = ctx;
   const links = new LinkCache(sequelize, ctx.now);
   const rule: RateLimitRule = { name: "click-ip", limit: config.CLICK_RATE_LIMIT_PER_MINUTE, windowSeconds: 60 };
   const router = Router();

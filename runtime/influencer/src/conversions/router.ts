@@ -6,7 +6,6 @@ import { requireSignedRequest, validate } from "@twist/service";
 import { isAmount, parseAmount } from "@twist/shared/amount";
 import type { AppContext } from "../app";
 import { linkCode } from "../links/schemas";
-import type { ConversionService } from "./service";
 
 export function conversionSchema(currencies: readonly string[]) {
   return Joi.object({
@@ -22,7 +21,8 @@ export function conversionSchema(currencies: readonly string[]) {
     .required();
 }
 
-export function conversionsRouter(ctx: AppContext, conversions: ConversionService): Router {
+export function conversionsRouter(ctx: AppContext): Router {
+  const { conversions } = ctx;
   const router = Router();
   const schema = conversionSchema(ctx.config.CONVERSION_CURRENCIES);
 

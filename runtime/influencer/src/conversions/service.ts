@@ -1,5 +1,5 @@
 // Conversion booking: idempotent on orderId, attributed by the configured model, commission by the
-// pure rule in commission.ts, and the commission hook (part 2's ledger) called in the same transaction.
+// pure rule in commission.ts, and the commission hook (the ledger's distribution) called in the same transaction.
 import { createHash } from "node:crypto";
 import { QueryTypes, type Sequelize } from "sequelize";
 import { ApiError, conflict } from "@twist/shared/errors";

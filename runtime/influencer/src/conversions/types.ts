@@ -1,5 +1,6 @@
-// The commission hook between part 1 (conversions) and part 2 (ledger). Part 1 calls it inside the
-// conversion's own transaction; part 2 implements it. Part 1 never imports the ledger.
+// The commission hook between conversions and the ledger: conversion booking calls it inside the
+// conversion's own transaction and the ledger implements it (ledger/wiring.ts), so conversions never
+// import the ledger.
 import type { Transaction } from "sequelize";
 
 export interface CommissionBooked {

@@ -12,7 +12,7 @@ import type { Sequelize } from "sequelize";
 import type { Registry } from "prom-client";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import { clientIp } from "@twist/service";
-import { ApiError, rateLimited, toErrorResponse, unavailable, validationError } from "@twist/shared/errors";
+import { ApiError, forbidden, notFound, rateLimited, toErrorResponse, unavailable, validationError } from "@twist/shared/errors";
 import { BEARER_SUBPROTOCOL_PREFIX, EVENTS_CLOSE, EVENTS_SUBPROTOCOL } from "@twist/shared/events";
 import type { Logger } from "@twist/shared/logger";
 import type { InfluencerConfig } from "../config";
@@ -100,7 +100,7 @@ export class EventsGateway {
     socket.on("error", (err) => this.options.logger.debug({ err }, "events upgrade socket error"));
     const requestId = randomUUID();
     const url = new URL(req.url ?? "/", "http://upgrade.invalid");
-    if (url.pathname !== EVENTS_PATH) return refuse(socket, new ApiError("NOT_FOUND", "no WebSocket at this path"), requestId);
+    if (url.pathname !== EVENTS_PATH) return refuse(socket, notFound("no WebSocket at this path"), requestId);
     if (this.closing) return refuse(socket, unavailable("the server is shutting down; reconnect"), requestId);
     const queryToken = [...url.searchParams.keys()].find((k) => QUERY_TOKEN_NAMES.includes(k.toLowerCase()));
     if (queryToken) {
@@ -112,7 +112,7 @@ export class EventsGateway {
     }
     const origin = req.headers.origin;
     if (origin !== undefined && !this.allowedOrigins.has(origin.toLowerCase())) {
-      return refuse(socket, new ApiError("FORBIDDEN", "this origin may not open the events socket", { details: { reason: "ORIGIN_NOT_ALLOWED" } }), requestId);
+      return refuse(socket, forbidden("this origin may not open the events socket", { reason: "ORIGIN_NOT_ALLOWED" }), requestId);
     }
     const ip = clientIp(req, this.options.config.TRUSTED_PROXY_HEADER);
     if (!this.hub.admitIp(ip)) return refuse(socket, rateLimited(10, "too many event sockets from this address"), requestId);

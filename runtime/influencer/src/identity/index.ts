@@ -1,7 +1,7 @@
 // The identity middlewares every authenticated route uses. The wallet comes only from the verified
 // JWT; user and influencer ids come only from the lookup, never from the body or query.
 import type { NextFunction, Request, RequestHandler, Response } from "express";
-import { ApiError, unauthorized } from "@twist/shared/errors";
+import { type ApiError, forbidden, unauthorized } from "@twist/shared/errors";
 import type { JwtKeySet } from "@twist/shared/keys";
 import { bearerRefused, requireBearer } from "@twist/service";
 import { type IdentityClaims, JwtError, verifyIdentityToken } from "@twist/shared/jwt";
@@ -33,7 +33,7 @@ export interface IdentityMiddlewares {
 }
 
 export function notRegistered(): ApiError {
-  return new ApiError("FORBIDDEN", "register as an influencer first (POST /api/v1/influencers)", { details: { reason: "NOT_REGISTERED" } });
+  return forbidden("register as an influencer first (POST /api/v1/influencers)", { reason: "NOT_REGISTERED" });
 }
 
 export function createIdentityMiddlewares(keySet: JwtKeySet, store: IdentityStore, options: { clockTimestamp?: number } = {}): IdentityMiddlewares {

@@ -1,7 +1,7 @@
 // Influencer profiles and single-use, expiring email verification tokens (stored as SHA-256 hashes).
 import { createHash, randomBytes } from "node:crypto";
 import { QueryTypes, UniqueConstraintError, type Sequelize, type Transaction } from "sequelize";
-import { ApiError, conflict, notFound } from "@twist/shared/errors";
+import { type ApiError, conflict, notFound, validationError } from "@twist/shared/errors";
 import type { Mailer } from "../mail";
 import type { RegisterInput } from "./schemas";
 
@@ -214,5 +214,5 @@ export class InfluencerService {
 }
 
 function tokenError(reason: string, message: string): ApiError {
-  return new ApiError("VALIDATION_ERROR", message, { details: { reason } });
+  return validationError(message, { reason });
 }

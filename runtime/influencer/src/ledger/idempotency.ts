@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import type { Request } from "express";
 import { QueryTypes, type Sequelize, type Transaction } from "sequelize";
-import { ApiError, validationError } from "@twist/shared/errors";
+import { conflict, validationError } from "@twist/shared/errors";
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{8,128}$/;
 
@@ -60,7 +60,7 @@ export async function withIdempotency<T>(
         { bind: [scope.wallet, scope.key], transaction: t, type: QueryTypes.SELECT },
       );
       if (!stored || stored.request_hash !== scope.hash) {
-        throw new ApiError("CONFLICT", "Idempotency-Key was already used with a different request", { details: { reason: "IDEMPOTENCY_KEY_REUSED" } });
+        throw conflict("Idempotency-Key was already used with a different request", { reason: "IDEMPOTENCY_KEY_REUSED" });
       }
       return { status: stored.status, body: stored.response, replayed: true };
     }

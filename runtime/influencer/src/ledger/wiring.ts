@@ -1,4 +1,4 @@
-// Part 2's services built once per app: the ledger and everything that moves money through it.
+// The money services built once per app: the ledger and everything that moves money through it.
 import type Redis from "ioredis";
 import type { Sequelize } from "sequelize";
 import type { Logger } from "@twist/shared/logger";

@@ -4,9 +4,9 @@ import { validate } from "@twist/service";
 import type { AppContext } from "../app";
 import { influencerIdOf } from "../identity";
 import { codeParams, createLinkBody, listLinksQuery, type CreateLinkInput } from "./schemas";
-import type { LinkService } from "./service";
 
-export function linksRouter(ctx: AppContext, links: LinkService): Router {
+export function linksRouter(ctx: AppContext): Router {
+  const { links } = ctx;
   const { requireInfluencer } = ctx.identity;
   const router = Router();
 

@@ -6,7 +6,8 @@ import { Router } from "express";
 import { QueryTypes, type Sequelize } from "sequelize";
 import { Joi } from "@twist/shared/config";
 import { validate } from "@twist/service";
-import { identityOf, type IdentityMiddlewares } from "../identity";
+import type { AppContext } from "../app";
+import { identityOf } from "../identity";
 
 export const HISTORY_KINDS = ["stake", "unstake", "claim", "reward", "commission", "payout"] as const;
 export type HistoryKind = (typeof HISTORY_KINDS)[number];
@@ -100,7 +101,8 @@ export async function readHistory(sequelize: Sequelize, wallet: string, q: { kin
   };
 }
 
-export function historyRouter(sequelize: Sequelize, auth: IdentityMiddlewares): Router {
+export function historyRouter(ctx: AppContext): Router {
+  const { sequelize, identity: auth } = ctx;
   const router = Router();
   router.get("/api/v1/me/history", auth.requireIdentity, async (req, res) => {
     const q = validate(querySchema, req.query) as { kind?: HistoryKind[]; limit: number; cursor?: string };

@@ -1,6 +1,6 @@
 import { sqlMigration } from "./types";
 
-// Part 2: the double-entry ledger (contract 5), idempotency keys of money routes, daily reward totals.
+// The double-entry ledger (contract 5), idempotency keys of money routes, daily reward totals.
 export default sqlMigration(
   "0100-ledger",
   `

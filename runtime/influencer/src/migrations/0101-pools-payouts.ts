@@ -1,6 +1,6 @@
 import { sqlMigration } from "./types";
 
-// Part 2: staking pools, commission distributions, payouts.
+// Staking pools, commission distributions, payouts.
 export default sqlMigration(
   "0101-pools-payouts",
   `

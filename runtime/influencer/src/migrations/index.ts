@@ -1,4 +1,5 @@
-// The migration list and runner (umzug). Explicit imports, so the bundle carries every migration.
+// The migration list and runner (umzug). Explicit imports, so the bundle carries every migration;
+// a new migration is appended with the next free number (applied names are history: never renamed).
 // Re-runnable: umzug records what ran in schema_migrations, and a Postgres advisory lock makes two
 // concurrent runs (two replicas, a retried job) take turns instead of racing.
 import type { Sequelize } from "sequelize";
@@ -17,7 +18,6 @@ export const migrations: Migration[] = [
   m0001,
   m0002,
   m0003,
-  // ---- part 2: append migrations 0100-0199 below this line ----
   m0100,
   m0101,
   m0102,

@@ -3,7 +3,7 @@
 import type { Sequelize } from "sequelize";
 
 export interface Migration {
-  /** Sorts by its number: 0001-0099 part 1 (identity, links, clicks, conversions), 0100-0199 part 2. */
+  /** Its file name (`NNNN-subject`): umzug records it in schema_migrations, and the list runs in number order. */
   name: string;
   up(sequelize: Sequelize): Promise<void>;
   down?(sequelize: Sequelize): Promise<void>;

@@ -5,7 +5,7 @@
 // The status change and its transfers commit together under the payout row lock and only from
 // `pending`, so a payout is posted or voided exactly once whatever retries or races happen.
 import { QueryTypes, type Sequelize, type Transaction } from "sequelize";
-import { ApiError, notFound, validationError } from "@twist/shared/errors";
+import { notFound, validationError } from "@twist/shared/errors";
 import { formatAmount } from "@twist/shared/amount";
 import { account, Ledger } from "../ledger";
 import { UUID_PATTERN } from "../pools/service";
@@ -91,9 +91,9 @@ export class PayoutService {
   /** Validates the amount against the rules (400) before any transaction starts. */
   quote(amount: bigint): { fee: bigint; net: bigint } {
     if (amount < this.rules.minAmount) {
-      throw new ApiError("VALIDATION_ERROR", `the minimum payout is ${formatAmount(this.rules.minAmount)}`, {
-        details: [{ field: "amount", message: `must be at least ${formatAmount(this.rules.minAmount)}`, reason: "BELOW_MINIMUM" }],
-      });
+      throw validationError(`the minimum payout is ${formatAmount(this.rules.minAmount)}`, [
+        { field: "amount", message: `must be at least ${formatAmount(this.rules.minAmount)}`, reason: "BELOW_MINIMUM" },
+      ]);
     }
     const fee = payoutFee(amount, this.rules);
     if (fee >= amount) throw validationError("the amount does not cover the payout fee", [{ field: "amount", message: `fee is ${formatAmount(fee)}` }]);

@@ -6,7 +6,7 @@
 // the pool's stake shard its wallet hashes to (one of 16). A distribution reads the positions in one
 // statement, so "the stakes at that moment" is that statement's snapshot.
 import { QueryTypes, type Sequelize, type Transaction } from "sequelize";
-import { ApiError, forbidden, notFound } from "@twist/shared/errors";
+import { ApiError, conflict, forbidden, notFound, validationError } from "@twist/shared/errors";
 import { formatAmount } from "@twist/shared/amount";
 import type { Logger } from "@twist/shared/logger";
 import { account, Ledger, type TransferInput } from "../ledger";
@@ -55,7 +55,7 @@ export class PoolService {
        ON CONFLICT (influencer_id) DO NOTHING RETURNING id`,
       { bind: [influencerId, input.name, input.description, input.revenueShareBps, input.minStake.toString()], type: QueryTypes.SELECT },
     );
-    if (!rows[0]) throw new ApiError("CONFLICT", "this influencer already has a pool", { details: { reason: "POOL_EXISTS" } });
+    if (!rows[0]) throw conflict("this influencer already has a pool", { reason: "POOL_EXISTS" });
     await this.cache.invalidate();
     return (await this.load(rows[0].id))!;
   }
@@ -155,8 +155,10 @@ export class PoolService {
     const staked = balances.get(stakeAcc.key)!;
     const minStake = BigInt(pool.min_stake);
     if (staked !== 0n && staked < minStake) {
-      throw new ApiError("VALIDATION_ERROR", `a position in this pool must be 0 or at least ${formatAmount(minStake)}`, {
-        details: { reason: "BELOW_MIN_STAKE", minStake: formatAmount(minStake), resulting: formatAmount(staked) },
+      throw validationError(`a position in this pool must be 0 or at least ${formatAmount(minStake)}`, {
+        reason: "BELOW_MIN_STAKE",
+        minStake: formatAmount(minStake),
+        resulting: formatAmount(staked),
       });
     }
     const before = kind === "stake" ? staked - amount : staked + amount;
@@ -193,7 +195,7 @@ export class PoolService {
     const availableAcc = account.available(wallet);
     const claimable = await this.ledger.balance(rewardsAcc.key, t, { lock: true });
     const take = amount ?? claimable;
-    if (take === 0n) throw new ApiError("NOTHING_TO_CLAIM", "nothing to claim in this pool", { status: 409 });
+    if (take === 0n) throw new ApiError("NOTHING_TO_CLAIM", "nothing to claim in this pool");
     const { balances } = await this.ledger.transfer(t, { id: `claim:${wallet}:${opId}`, from: rewardsAcc, to: availableAcc, amount: take, kind: "claim", reference: poolId });
     const answer = { poolId, claimed: formatAmount(take), claimable: formatAmount(balances.get(rewardsAcc.key)!), available: formatAmount(balances.get(availableAcc.key)!) };
     await recordEvents(t, [{ wallet, type: "claim.posted", data: answer }]);

@@ -8,7 +8,6 @@ import { validationError } from "@twist/shared/errors";
 import type { AppContext } from "../app";
 import { influencerIdOf } from "../identity";
 import { codeParams } from "../links/schemas";
-import type { LinkService } from "../links/service";
 
 const MAX_DAYS = 366;
 const day = Joi.string().pattern(/^\d{4}-\d{2}-\d{2}$/).messages({ "string.pattern.base": "must be a date YYYY-MM-DD" });
@@ -90,7 +89,8 @@ export async function linkStats(sequelize: Sequelize, link: { id: string; code: 
   return { code: link.code, from: dateOf(from), to: dateOf(to), totals, days };
 }
 
-export function statsRouter(ctx: AppContext, links: LinkService): Router {
+export function statsRouter(ctx: AppContext): Router {
+  const { links } = ctx;
   const router = Router();
   router.get("/api/v1/links/:code/stats", ctx.identity.requireInfluencer, async (req, res) => {
     const { code } = validate<{ code: string }>(codeParams, req.params);

@@ -5,14 +5,14 @@ import request from "supertest";
 import type { CommissionBooked } from "../src/conversions/types";
 import { computeCommission, commissionRate } from "../src/conversions/commission";
 import { signedHeaders } from "@twist/shared/signed-request";
-import { BROWSER, MERCHANT_KEY, SERVICE_KEY, click, countRows, expectEnvelope, merchantPost, newInfluencer, newLink, startHarness, type Harness } from "./part1-helpers";
+import { BROWSER, MERCHANT_KEY, SERVICE_KEY, click, countRows, expectEnvelope, merchantPost, newInfluencer, newLink, startHarness, type Harness } from "./harness";
 
 const DAY = 86_400_000;
 const PATH = "/api/v1/conversions";
 let orderSeq = 0;
 const orderId = () => `order-${process.pid}-${++orderSeq}`;
 
-describe("influencer part 1: conversions and stats", () => {
+describe("influencer: conversions and stats", () => {
   let h: Harness;
   before(async () => {
     h = await startHarness("p1conv");

@@ -1,14 +1,13 @@
 // /api/v1/pools: create and administer (influencer), search and read (public), stake, unstake and
 // claim (any signed-in wallet; Idempotency-Key required).
 import { Router } from "express";
-import type { Sequelize } from "sequelize";
 import { Joi } from "@twist/shared/config";
 import { validate } from "@twist/service";
-import type { IdentityMiddlewares } from "../identity";
+import type { AppContext } from "../app";
 import { influencerIdOf } from "../identity";
 import { amountField, idempotentPost } from "../ledger/http";
 import { POOL_SORTS } from "./read-model";
-import type { PoolListQuery, PoolService } from "./service";
+import type { PoolListQuery } from "./service";
 import { MAX_REVENUE_SHARE_BPS } from "./tiers";
 
 const text = (max: number) => Joi.string().trim().max(max);
@@ -37,7 +36,10 @@ const listSchema = Joi.object<PoolListQuery>({
 const amountSchema = Joi.object({ amount: amountField().required() });
 const claimSchema = Joi.object({ amount: amountField() });
 
-export function poolsRouter(pools: PoolService, sequelize: Sequelize, auth: IdentityMiddlewares, cacheSeconds: number): Router {
+export function poolsRouter(ctx: AppContext): Router {
+  const { pools } = ctx.money;
+  const { sequelize, identity: auth } = ctx;
+  const cacheSeconds = ctx.config.POOL_CACHE_TTL_SECONDS;
   const router = Router();
   // Public search and reads are the same for everyone and already cached server-side for this long.
   const publicCache = `public, max-age=${cacheSeconds}`;

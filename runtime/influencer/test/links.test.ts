@@ -3,9 +3,9 @@ import { expect } from "chai";
 import request from "supertest";
 import { LINK_CODE_PATTERN } from "../src/links/code";
 import { isMerchantHost } from "../src/links/service";
-import { countRows, expectEnvelope, newInfluencer, newLink, startHarness, type Harness } from "./part1-helpers";
+import { countRows, expectEnvelope, newInfluencer, newLink, startHarness, type Harness } from "./harness";
 
-describe("influencer part 1: links", () => {
+describe("influencer: links", () => {
   let h: Harness;
   let owner: Awaited<ReturnType<typeof newInfluencer>>;
   before(async () => {

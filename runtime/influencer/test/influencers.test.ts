@@ -3,9 +3,9 @@ import { expect } from "chai";
 import Redis from "ioredis";
 import request from "supertest";
 import { TEST_REDIS_URL } from "../../../test/support/redis";
-import { countRows, expectEnvelope, newInfluencer, newUser, startHarness, type Harness } from "./part1-helpers";
+import { countRows, expectEnvelope, newInfluencer, newUser, startHarness, type Harness } from "./harness";
 
-describe("influencer part 1: influencers", () => {
+describe("influencer: influencers", () => {
   let h: Harness;
   before(async () => {
     h = await startHarness("p1inf", { EMAIL_TOKEN_TTL_MINUTES: "60" });

@@ -1,21 +1,21 @@
 // /api/v1/payouts: own balance, request (Idempotency-Key; destination is always the caller's own
 // verified wallet), list and read own payouts (one payout with its line items). Another wallet's payout is 404.
 import { Router } from "express";
-import type { Sequelize } from "sequelize";
 import { Joi } from "@twist/shared/config";
 import { formatAmount } from "@twist/shared/amount";
-import type { Logger } from "@twist/shared/logger";
 import { validate } from "@twist/service";
-import { identityOf, type IdentityMiddlewares } from "../identity";
+import type { AppContext } from "../app";
+import { identityOf } from "../identity";
 import { amountField, idempotentPost } from "../ledger/http";
-import type { SettlementQueue } from "../settlement";
 import { payoutItems } from "./items";
-import type { PayoutService, PayoutView } from "./service";
+import type { PayoutView } from "./service";
 
 const requestSchema = Joi.object({ amount: amountField().required() });
 const listSchema = Joi.object({ limit: Joi.number().integer().min(1).max(100).default(20), cursor: Joi.string().max(64) });
 
-export function payoutsRouter(payouts: PayoutService, queue: SettlementQueue, sequelize: Sequelize, auth: IdentityMiddlewares, logger: Logger): Router {
+export function payoutsRouter(ctx: AppContext): Router {
+  const { payouts, settlementQueue: queue } = ctx.money;
+  const { sequelize, identity: auth, logger } = ctx;
   const router = Router();
 
   router.get("/api/v1/payouts/balance", auth.requireIdentity, async (req, res) => {

@@ -16,7 +16,7 @@ import { createApp } from "../src/app";
 import { loadInfluencerConfig } from "../src/config";
 import { createSequelize } from "../src/db";
 import { migrations, revertAllMigrations, runMigrations } from "../src/migrations";
-import { BROWSER, countRowsAt, MERCHANT_KEY, JWT_KEYS_TEXT, SERVICE_KEY, baseEnv, expectEnvelope, merchantPost, newInfluencer, newLink, newWallet, startHarness, tokenFor, type Harness } from "./part1-helpers";
+import { BROWSER, countRowsAt, MERCHANT_KEY, JWT_KEYS_TEXT, SERVICE_KEY, baseEnv, expectEnvelope, merchantPost, newInfluencer, newLink, newWallet, startHarness, tokenFor, type Harness } from "./harness";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const DOCKERFILE = readFileSync(join(ROOT, "runtime", "influencer", "Dockerfile"), "utf8");
@@ -33,7 +33,7 @@ const REQUIRED = {
 
 const problems = (env: Record<string, string>) => configProblems(loadInfluencerConfig, env);
 
-describe("influencer part 1: configuration", () => {
+describe("influencer: configuration", () => {
   it("applies the documented defaults", () => {
     const c = loadInfluencerConfig(REQUIRED);
     expect(c).to.include({ PORT: 3003, TWIST_ENV: "development", REDIS_PREFIX: "twist:influencer:", COMMISSION_DEFAULT_BPS: 1000, ATTRIBUTION_MODEL: "last-click", ATTRIBUTION_WINDOW_DAYS: 30 });
@@ -51,7 +51,7 @@ describe("influencer part 1: configuration", () => {
   });
 });
 
-describe("influencer part 1: migrations", () => {
+describe("influencer: migrations", () => {
   it("run from an empty database, are re-runnable, create the hot-path indexes and revert", async () => {
     const db = await createTestDatabase("p1mig");
     const sequelize = createSequelize(db.url, { poolMax: 4 });
@@ -86,7 +86,7 @@ describe("influencer part 1: migrations", () => {
   });
 });
 
-describe("influencer part 1: health, readiness, metrics, outages", () => {
+describe("influencer: health, readiness, metrics, outages", () => {
   let h: Harness;
   before(async () => {
     h = await startHarness("p1ops");
@@ -168,7 +168,7 @@ describe("influencer part 1: health, readiness, metrics, outages", () => {
   });
 });
 
-describe("influencer part 1: the bundles, run alone as in the image", function () {
+describe("influencer: the bundles, run alone as in the image", function () {
   this.timeout(60_000);
   let dir: string;
   const prefix = testRedisPrefix("p1bundle");
@@ -245,7 +245,7 @@ describe("influencer part 1: the bundles, run alone as in the image", function (
   });
 });
 
-describe("influencer part 1: Dockerfile", () => {
+describe("influencer: Dockerfile", () => {
   it("follows the image rules", () => {
     expect(DOCKERFILE).to.match(/^FROM node:22\.\d+\.\d+-bookworm-slim$/m);
     expect(DOCKERFILE).to.match(/^USER node$/m);

@@ -6,7 +6,7 @@ import { expect } from "chai";
 import yaml from "js-yaml";
 import { metricsAppOf } from "@twist/service";
 import { localRefs } from "../../../test/support/openapi";
-import { startHarness, type Harness } from "./part1-helpers";
+import { startHarness, type Harness } from "./harness";
 
 const SPEC_PATH = join(__dirname, "..", "..", "..", "docs", "api", "influencer.yaml");
 const METHODS = ["get", "post", "put", "patch", "delete"];

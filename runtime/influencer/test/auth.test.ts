@@ -7,7 +7,7 @@ import { JWT_AUDIENCE, JWT_ISSUER, signJwt } from "@twist/shared/jwt";
 import { parseJwtKeySet } from "@twist/shared/keys";
 import { authorizationHeaderCases, loadVector } from "../../../test/support/vectors";
 import { TEST_REDIS_URL } from "../../../test/support/redis";
-import { expectEnvelope, JWT_KEY_SET, countRows, newInfluencer, newLink, newUser, newWallet, startHarness, type Harness } from "./part1-helpers";
+import { expectEnvelope, JWT_KEY_SET, countRows, newInfluencer, newLink, newUser, newWallet, startHarness, type Harness } from "./harness";
 
 interface JwtVectors {
   keys: Record<string, string>;
@@ -16,7 +16,7 @@ interface JwtVectors {
   invalid: { name: string; token: string; now?: number }[];
 }
 
-describe("influencer part 1: identity and authorization", () => {
+describe("influencer: identity and authorization", () => {
   let h: Harness;
   before(async () => {
     h = await startHarness("p1auth");

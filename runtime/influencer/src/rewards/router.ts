@@ -1,12 +1,15 @@
 // POST /internal/v1/rewards: the edge queue consumer's delivery endpoint (contracts 3 and 4).
 import { Router } from "express";
-import { Counter, type Registry } from "prom-client";
+import { Counter } from "prom-client";
 import { validationError } from "@twist/shared/errors";
 import { MAX_DELIVERY_BATCH, type RewardDeliveryResponse } from "@twist/shared/messages";
 import { requireSignedRequest } from "@twist/service";
-import type { RewardCredits } from "./credit";
+import type { AppContext } from "../app";
 
-export function rewardsRouter(credits: RewardCredits, serviceKeys: readonly string[], registry: Registry): Router {
+export function rewardsRouter(ctx: AppContext): Router {
+  const { credits } = ctx.money;
+  const serviceKeys = ctx.config.SERVICE_SIGNING_KEYS;
+  const { registry } = ctx.obs;
   // Per message outcome: `failed` is retried by the edge, `rejected` goes to its dead-letter queue.
   const outcomes = new Counter({ name: "reward_credits_total", help: "Reward messages by outcome (credited, duplicate, rejected, failed)", labelNames: ["status"], registers: [registry] });
   for (const status of ["credited", "duplicate", "rejected", "failed"]) outcomes.inc({ status }, 0);

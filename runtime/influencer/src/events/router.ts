@@ -9,7 +9,6 @@ export function eventsRouter(): Router {
   const router = Router();
   router.get(EVENTS_PATH, () => {
     throw new ApiError("UPGRADE_REQUIRED", `this is a WebSocket: connect with Upgrade: websocket and Sec-WebSocket-Protocol: ${EVENTS_SUBPROTOCOL}`, {
-      status: 426,
       headers: { Upgrade: "websocket" },
     });
   });

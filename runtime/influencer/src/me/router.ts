@@ -1,11 +1,12 @@
 // /api/v1/me: the caller's balances and stake positions (wallet from the verified JWT only).
 import { Router } from "express";
 import { formatAmount } from "@twist/shared/amount";
-import { identityOf, type IdentityMiddlewares } from "../identity";
-import type { Ledger } from "../ledger";
-import type { PoolService } from "../pools/service";
+import type { AppContext } from "../app";
+import { identityOf } from "../identity";
 
-export function meRouter(ledger: Ledger, pools: PoolService, auth: IdentityMiddlewares): Router {
+export function meRouter(ctx: AppContext): Router {
+  const { ledger, pools } = ctx.money;
+  const auth = ctx.identity;
   const router = Router();
 
   router.get("/api/v1/me/balance", auth.requireIdentity, async (req, res) => {

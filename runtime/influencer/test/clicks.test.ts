@@ -9,10 +9,10 @@ import { createLogger } from "@twist/shared/logger";
 import { Registry } from "prom-client";
 import { TEST_REDIS_URL } from "../../../test/support/redis";
 import { CLICK_STREAM, ClickRecorder } from "../src/clicks/recorder";
-import { BROWSER, click, countRows, countRowsAt, expectEnvelope, newInfluencer, newLink, startHarness, type Harness } from "./part1-helpers";
+import { BROWSER, click, countRows, countRowsAt, expectEnvelope, newInfluencer, newLink, startHarness, type Harness } from "./harness";
 
 
-describe("influencer part 1: clicks", () => {
+describe("influencer: clicks", () => {
   let h: Harness;
   let owner: Awaited<ReturnType<typeof newInfluencer>>;
   before(async () => {

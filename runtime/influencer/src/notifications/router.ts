@@ -1,10 +1,10 @@
 // /api/v1/notifications: the caller's notifications (cursor pagination, unread count) and marking
 // them read, by ids or all. The wallet comes from the verified JWT only.
 import { Router } from "express";
-import type { Sequelize } from "sequelize";
 import { Joi } from "@twist/shared/config";
 import { validate } from "@twist/service";
-import { identityOf, type IdentityMiddlewares } from "../identity";
+import type { AppContext } from "../app";
+import { identityOf } from "../identity";
 import { NotificationStore } from "./store";
 
 const ID = /^[1-9][0-9]{0,18}$/;
@@ -18,7 +18,8 @@ const readSchema = Joi.alternatives().try(
   Joi.object({ all: Joi.valid(true).required() }),
 );
 
-export function notificationsRouter(sequelize: Sequelize, auth: IdentityMiddlewares): Router {
+export function notificationsRouter(ctx: AppContext): Router {
+  const { sequelize, identity: auth } = ctx;
   const router = Router();
   const store = new NotificationStore(sequelize);
 
