@@ -77,7 +77,9 @@ describe("clicks: the link cache across two instances", () => {
     const { redis } = h.service.context;
     const admitRedis = h.service.recorder.admitRedis;
     expect(admitRedis).to.not.equal(redis);
+    // No background flush may run while we count: stop the timer, then let any flush in flight end.
     h.service.recorder.stop();
+    await h.service.recorder.flush();
     const sent: string[] = [];
     const spy = (client: typeof redis, name: string) => {
       const original = client.sendCommand.bind(client);
