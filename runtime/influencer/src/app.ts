@@ -67,11 +67,11 @@ export type FeatureRouter = (ctx: AppContext) => Router;
 
 /**
  * Mounted in this order. write-limits comes first (it limits the writes of the routers after it, per
- * wallet); each router owns its paths, so the order among the others does not matter.
+ * wallet); each router owns its paths, so the order among the others does not matter. The clicks
+ * router is the one feature router mounted apart, ahead of them all (leanRoutes in createApp).
  */
 const FEATURE_ROUTERS: readonly FeatureRouter[] = [
   writeLimitsRouter,
-  clicksRouter,
   influencersRouter,
   statsRouter,
   linksRouter,
@@ -102,6 +102,8 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
   const logger = deps.logger ?? createLogger("influencer", { level: config.LOG_LEVEL });
   const sequelize = createSequelize(config.DATABASE_URL);
   const redis = createRedis(config.REDIS_URL, config.REDIS_PREFIX);
+  // The click redirect's one round trip, auto-pipelined on its own connection (ClickRecorder.admit).
+  const clickRedis = createRedis(config.REDIS_URL, config.REDIS_PREFIX, undefined, { autoPipelining: true });
   const identityStore = new IdentityStore(sequelize, redis, logger);
   const identity = createIdentityMiddlewares(config.JWT_KEYS, identityStore, { clockTimestamp: deps.jwtClockTimestamp });
   const mailer = deps.mailer ?? createMailer(config, logger);
@@ -110,7 +112,7 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
   // The ledger distributes booked commissions unless the caller brings its own handler.
   const onCommissionBooked = deps.onCommissionBooked ?? money.onCommissionBooked;
 
-  // Built in the routes callback below (it needs the metrics registry), which runs synchronously.
+  // Built in the leanRoutes callback below (it needs the metrics registry), which runs synchronously first.
   let context!: AppContext;
   let events!: EventsGateway;
   const { app } = createServiceApp({
@@ -121,8 +123,8 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
       postgres: () => sequelize.query("SELECT 1"),
       redis: () => redis.ping(),
     },
-    routes: (app, obs) => {
-      const recorder = new ClickRecorder(redis, sequelize, logger, obs.registry);
+    leanRoutes: (app, obs) => {
+      const recorder = new ClickRecorder(redis, sequelize, logger, obs.registry, { admitRedis: clickRedis });
       const links = new LinkService({
         sequelize,
         redis,
@@ -142,6 +144,10 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
         onCommissionBooked,
       });
       context = { config, logger, sequelize, redis, identity, identityStore, mailer, now, obs, recorder, links, conversions, money, onCommissionBooked };
+      // The redirect: ahead of helmet, the docs, the body parser and every feature router (docs/influencer.md).
+      app.use(clicksRouter(context));
+    },
+    routes: (app, obs) => {
       for (const router of FEATURE_ROUTERS) app.use(router(context));
       events = new EventsGateway({ config, identity, sequelize, logger, registry: obs.registry });
       // Last: Postgres outages from any route above become 503 (Redis ones already are, via redisOp).
@@ -171,6 +177,7 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
       await recorder.flush().catch((err: unknown) => logger.error({ err }, "final click flush failed; clicks stay in the Redis stream"));
       await money.close();
       context.mailer.close?.();
+      clickRedis.disconnect();
       redis.disconnect();
       await sequelize.close();
     },

@@ -73,22 +73,31 @@ describe("clicks: the link cache across two instances", () => {
   it("a counted click of a cached link costs one Redis command (rate limit, dedupe and append together)", async () => {
     const link = await newLink(h, owner);
     expect((await follow(h.app, link.code)).status).to.equal(302); // caches the link and the script
+    // The redirect's own auto-pipelining connection, and the shared one its background flush uses.
     const { redis } = h.service.context;
-    h.service.recorder.stop(); // its background flush shares the client
-    const original = redis.sendCommand.bind(redis);
+    const admitRedis = h.service.recorder.admitRedis;
+    expect(admitRedis).to.not.equal(redis);
+    // No background flush may run while we count: stop the timer, then let any flush in flight end.
+    h.service.recorder.stop();
+    await h.service.recorder.flush();
     const sent: string[] = [];
-    redis.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
-      sent.push(command.name);
-      return (original as (...args: unknown[]) => unknown)(command, ...rest);
-    }) as typeof redis.sendCommand;
+    const spy = (client: typeof redis, name: string) => {
+      const original = client.sendCommand.bind(client);
+      client.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+        sent.push(`${name} ${command.name}`);
+        return (original as (...args: unknown[]) => unknown)(command, ...rest);
+      }) as typeof client.sendCommand;
+      return () => (client.sendCommand = original);
+    };
+    const restore = [spy(redis, "shared"), spy(admitRedis, "admit")];
     try {
       const res = await follow(h.app, link.code);
       expect(res.status).to.equal(302);
       expect(new URL(res.headers.location as string).searchParams.get("twist_click")).to.match(/^[0-9a-f-]{36}$/);
     } finally {
-      redis.sendCommand = original;
+      for (const undo of restore) undo();
       h.service.recorder.start();
     }
-    expect(sent).to.deep.equal(["evalsha"]);
+    expect(sent).to.deep.equal(["admit evalsha"]);
   });
 });

@@ -4,7 +4,9 @@ import { expect } from "chai";
 import request from "supertest";
 import { signedHeaders } from "@twist/shared/signed-request";
 import { validateDeliveryResponse } from "@twist/shared/messages";
-import { account } from "../src/ledger";
+import { createLogger } from "@twist/shared/logger";
+import { account, Ledger } from "../src/ledger";
+import { RewardCredits } from "../src/rewards/credit";
 import { countRows, expectEnvelope, newWallet, startHarness, type Harness, balanceOf, deliverRewards, expectLedgerConsistent, rewardMessage } from "./harness";
 
 const CAP = 5_000n;
@@ -152,6 +154,36 @@ describe("reward credits: POST /internal/v1/rewards", () => {
     expect(statuses.filter((s) => s === "DAILY_CAP_EXCEEDED")).to.have.length(15);
     expect(await balanceOf(h, account.available(w).key)).to.equal(CAP);
     expect(await balanceOf(h, account.available(other).key)).to.equal(8n);
+  });
+
+  it("deliveries that arrive together are credited together, in fewer transactions, each answered for its own messages", async () => {
+    const seq = h.service.context.sequelize;
+    const credits = new RewardCredits(new Ledger(seq), { dailyCap: CAP }, createLogger("credits", { level: "silent" }));
+    const original = seq.transaction.bind(seq);
+    let transactions = 0;
+    seq.transaction = ((...args: unknown[]) => {
+      transactions++;
+      return (original as (...a: unknown[]) => unknown)(...args);
+    }) as typeof seq.transaction;
+    const wallets = Array.from({ length: 12 }, () => newWallet());
+    const shared = rewardMessage(newWallet(), { earned: "9" });
+    // 12 deliveries of 10 for one wallet each; the ten that wait also carry one same message, which
+    // their shared transaction credits once (the later copies: duplicates).
+    const deliveries = wallets.map((w, i) => [...Array.from({ length: 10 }, () => rewardMessage(w, { earned: "2" })), ...(i >= 2 ? [shared] : [])]);
+    try {
+      // Handed over in one tick: two start at once (CREDIT_WRITERS), the ten waiting go together.
+      const answers = await Promise.all(deliveries.map((messages) => credits.deliver(messages)));
+      answers.forEach((results, i) => {
+        expect(results.map((r) => r.id)).to.deep.equal(deliveries[i]!.map((m) => m.id));
+        expect(results.slice(0, 10).every((r) => r.status === "credited")).to.equal(true);
+      });
+      expect(answers.slice(2).map((results) => results[10]!.status)).to.deep.equal(["credited", ...Array(9).fill("duplicate")]);
+    } finally {
+      seq.transaction = original;
+    }
+    expect(transactions).to.equal(3);
+    for (const w of wallets) expect(await balanceOf(h, account.available(w).key)).to.equal(20n);
+    expect(await balanceOf(h, account.available(shared.walletAddress).key)).to.equal(9n);
   });
 
   it("a database error that one message causes fails that message alone; its retry credits it once the cause is gone", async () => {

@@ -24,6 +24,12 @@ export interface ServiceAppOptions {
   apiDocs?: ApiDocs;
   /** Mounts the service's routes; runs after the body parser, before the 404 and error handlers. */
   routes: (app: Express, obs: Observability) => void;
+  /**
+   * Mounts hot routes that answer no document of their own (the click redirect): ahead of helmet,
+   * the API docs and the body parser, whose work a 302 does not need, but after the request id, the
+   * access log and the HTTP metrics, which it keeps. Their errors reach the same error handler.
+   */
+  leanRoutes?: (app: Express, obs: Observability) => void;
 }
 
 const metricsApps = new WeakMap<Express, Express>();
@@ -49,16 +55,17 @@ export function createServiceApp(options: ServiceAppOptions): { app: Express; ob
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
-  app.use(helmet());
   app.use(requestContext(options.logger));
+  const obs = observability(options.service, options.readiness);
+  app.use(obs.httpMetrics);
+  options.leanRoutes?.(app, obs);
+  app.use(helmet());
   // Nothing a service answers is cacheable unless its route says so (public pool search does):
   // authenticated JSON, errors and health must never sit in a shared cache.
   app.use((_req, res, next) => {
     res.setHeader("Cache-Control", "no-store");
     next();
   });
-  const obs = observability(options.service, options.readiness);
-  app.use(obs.httpMetrics);
   app.use(obs.routes);
   // Served from here, before the routes; its request schemas are the routes' own, known once they are mounted.
   const docs = options.apiDocs && { ...options.apiDocs };

@@ -10,12 +10,23 @@ export type NotCountedReason = "head" | "bot" | "preview" | "prefetch" | "no-tra
 /** Link-preview fetchers: they fetch the URL to draw a card, nobody clicked. */
 const PREVIEW_PATTERN = /slackbot|slack-imgproxy|twitterbot|discordbot|telegrambot|whatsapp|linkedinbot|skypeuripreview|embedly|iframely|pinterest|redditbot|applebot|google-structured-data|vkshare|viber|snapchat|mastodon|pleroma|misskey|bluesky|cardyb|outbrain|quora link preview|nuzzel|bitlybot|tumblr|flipboard|xing-contenttabreceiver|preview/i;
 
+/** User agents repeat (one browser build per visitor crowd): their verdicts are kept, up to a bound. */
+const MAX_REMEMBERED_AGENTS = 1000;
+const agentVerdicts = new Map<string, "bot" | "preview" | null>();
+
+function agentReason(ua: string): "bot" | "preview" | null {
+  const known = agentVerdicts.get(ua);
+  if (known !== undefined) return known;
+  const verdict = ua.trim() === "" ? "bot" : PREVIEW_PATTERN.test(ua) ? "preview" : isbot(ua) ? "bot" : null;
+  if (agentVerdicts.size >= MAX_REMEMBERED_AGENTS) agentVerdicts.clear();
+  agentVerdicts.set(ua, verdict);
+  return verdict;
+}
+
 export function notCountedReason(req: Request): NotCountedReason | null {
   if (req.method === "HEAD") return "head";
-  const ua = req.get("user-agent") ?? "";
-  if (ua.trim() === "") return "bot";
-  if (PREVIEW_PATTERN.test(ua)) return "preview";
-  if (isbot(ua)) return "bot";
+  const agent = agentReason(req.get("user-agent") ?? "");
+  if (agent) return agent;
   const purpose = `${req.get("sec-purpose") ?? ""} ${req.get("purpose") ?? ""} ${req.get("x-purpose") ?? ""} ${req.get("x-moz") ?? ""}`;
   if (/prefetch|preview/i.test(purpose)) return "prefetch";
   if (req.get("dnt") === "1" || req.get("sec-gpc") === "1") return "no-track";

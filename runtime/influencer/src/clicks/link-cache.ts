@@ -33,11 +33,15 @@ export class LinkCache {
     private readonly now: () => Date,
   ) {}
 
-  /** The link with this code (null when there is none), from memory when loaded in the last LINK_CACHE_TTL_MS. */
-  async get(code: string): Promise<CachedLink | null> {
-    const at = this.now().getTime();
+  /** The link from memory when loaded in the last LINK_CACHE_TTL_MS, else undefined: no promise on the hot path. */
+  cached(code: string): CachedLink | undefined {
     const hit = this.entries.get(code);
-    if (hit && at - hit.loadedAt < LINK_CACHE_TTL_MS) return hit.link;
+    return hit && this.now().getTime() - hit.loadedAt < LINK_CACHE_TTL_MS ? hit.link : undefined;
+  }
+
+  /** The link with this code (null when there is none) read from Postgres, and remembered. */
+  async fetch(code: string): Promise<CachedLink | null> {
+    const at = this.now().getTime();
     const link = await this.load(code);
     // Unknown codes are not remembered: a code created a moment later must work at once.
     if (link) this.remember(code, link, at);

@@ -76,14 +76,23 @@ export class ClickRecorder {
   private readonly accepted: Counter;
   private readonly recorded: Counter;
   private readonly duplicates: Counter;
+  /** The client admit() sends on. */
+  readonly admitRedis: Redis;
 
   constructor(
     private readonly redis: Redis,
     private readonly sequelize: Sequelize,
     private readonly logger: Logger,
     registry: Registry,
-    private readonly options: { batchSize?: number; intervalMs?: number; reclaimIdleMs?: number } = {},
+    private readonly options: {
+      batchSize?: number;
+      intervalMs?: number;
+      reclaimIdleMs?: number;
+      /** The client of admit(), the redirect's round trip (e.g. an auto-pipelining one); default `redis`. */
+      admitRedis?: Redis;
+    } = {},
   ) {
+    this.admitRedis = options.admitRedis ?? redis;
     this.accepted = new Counter({ name: "clicks_accepted_total", help: "Clicks accepted into the stream", registers: [registry] });
     this.recorded = new Counter({ name: "clicks_recorded_total", help: "Clicks written to Postgres", registers: [registry] });
     this.duplicates = new Counter({ name: "clicks_duplicate_total", help: "Repeat clicks within the dedupe window", registers: [registry] });
@@ -92,9 +101,10 @@ export class ClickRecorder {
   /** The redirect's single round trip (see ADMIT); a new click is durable in Redis when this resolves. */
   async admit(input: AdmitInput): Promise<Admission> {
     const c = input.click;
+    const redis = this.admitRedis;
     // Registered once per client; ioredis then sends EVALSHA, not the script text.
-    if (!("twistClickAdmit" in this.redis)) this.redis.defineCommand("twistClickAdmit", { numberOfKeys: 4, lua: ADMIT });
-    const [count, ttl, code, id] = await (this.redis as WithAdmit).twistClickAdmit(
+    if (!("twistClickAdmit" in redis)) redis.defineCommand("twistClickAdmit", { numberOfKeys: 4, lua: ADMIT });
+    const [count, ttl, code, id] = await (redis as WithAdmit).twistClickAdmit(
       input.rateLimit.key,
       linkGoneKey(input.linkId),
       c ? `clicks:seen:${input.linkId}:${c.visitorHash}` : "clicks:seen:-",

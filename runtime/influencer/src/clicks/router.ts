@@ -38,7 +38,7 @@ export function clicksRouter(ctx: AppContext): Router {
     const ip = clientIp(req, config.TRUSTED_PROXY_HEADER);
     const ipHash = saltedHash(config.IP_HASH_SALT, ip);
     const now = ctx.now();
-    const link = await redisOp(() => links.get(code));
+    const link = links.cached(code) ?? (await redisOp(() => links.fetch(code)));
     if (!link || !link.active || (link.expiresAt !== null && link.expiresAt <= now.getTime())) {
       // Misses count against the limit too, so codes cannot be probed unthrottled.
       await enforceRateLimit(redis, rule, ipHash, res);
@@ -59,9 +59,10 @@ export function clicksRouter(ctx: AppContext): Router {
       links.evict(code);
       throw notFound("no such link");
     }
+    // A bare 302 (no "Redirecting to" body, so no content negotiation): browsers follow the Location.
     res.setHeader("Cache-Control", "no-store");
     res.setHeader("Referrer-Policy", "no-referrer-when-downgrade");
-    res.redirect(302, redirectTarget(link.targetUrl, admitted.clickId));
+    res.location(redirectTarget(link.targetUrl, admitted.clickId)).status(302).end();
   };
 
   router.get("/l/:code", redirect);

@@ -2,8 +2,9 @@
 //   1. events of a notifying type also create their notification rows (and a notification.created event);
 //   2. each wallet's head row is advanced by its number of events (a row lock held until commit:
 //      a wallet's ids commit in increasing order), which assigns the ids;
-//   3. the events go into the bounded replay log, older ones of those wallets are pruned;
-//   4. one pg_notify per wallet. Postgres delivers NOTIFY only when the transaction commits, to every
+//   3. the events go into the bounded replay log, with one pg_notify per wallet in the same statement;
+//      older events of those wallets are then pruned;
+//   4. Postgres delivers those NOTIFYs only when the transaction commits, to every
 //      instance that LISTENs, so a rolled-back transfer emits nothing and any instance can serve the wallet.
 // Call it last in the transaction, after the ledger postings: the head locks then come after the
 // account locks everywhere, in wallet order, so event writers never deadlock with each other.
@@ -54,20 +55,30 @@ export async function recordEvents(t: Transaction, events: readonly NewEvent[]):
     return { wallet: e.wallet, v: 1, type: e.type, id: id.toString(), at, data: e.data };
   });
 
+  // The insert and the notifications in one round trip (a data-modifying WITH runs whether read or not).
   await sequelize.query(
-    `INSERT INTO wallet_events (wallet, id, type, data, at)
-     SELECT w, i, ty, d, $5::timestamptz FROM unnest($1::text[], $2::bigint[], $3::text[], $4::jsonb[]) AS x(w, i, ty, d)`,
-    { bind: [frames.map((f) => f.wallet), frames.map((f) => f.id), frames.map((f) => f.type), frames.map((f) => JSON.stringify(f.data)), at], transaction: t },
+    `WITH inserted AS (
+       INSERT INTO wallet_events (wallet, id, type, data, at)
+       SELECT w, i, ty, d, $5::timestamptz FROM unnest($1::text[], $2::bigint[], $3::text[], $4::jsonb[]) AS x(w, i, ty, d))
+     SELECT pg_notify('${EVENTS_CHANNEL}', m) FROM unnest($6::text[]) AS m`,
+    {
+      bind: [
+        frames.map((f) => f.wallet),
+        frames.map((f) => f.id),
+        frames.map((f) => f.type),
+        frames.map((f) => JSON.stringify(f.data)),
+        at,
+        wallets.map((w) => channelMessage(w, frames.filter((f) => f.wallet === w))),
+      ],
+      transaction: t,
+    },
   );
+  // A statement of its own, so it sees (and bounds) the rows just inserted.
   await sequelize.query(
     `DELETE FROM wallet_events e USING unnest($1::text[], $2::bigint[]) AS h(wallet, last_id)
      WHERE e.wallet = h.wallet AND (e.id <= h.last_id - ${REPLAY_LOG_MAX_EVENTS} OR e.at < now() - interval '${REPLAY_LOG_MAX_AGE_HOURS} hours')`,
     { bind: [heads.map((h) => h.wallet), heads.map((h) => h.last_id)], transaction: t },
   );
-  await sequelize.query(`SELECT pg_notify('${EVENTS_CHANNEL}', m) FROM unnest($1::text[]) AS m`, {
-    bind: [wallets.map((w) => channelMessage(w, frames.filter((f) => f.wallet === w)))],
-    transaction: t,
-  });
   return frames.map(({ wallet: _wallet, ...frame }) => frame);
 }
 

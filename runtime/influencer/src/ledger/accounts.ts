@@ -15,9 +15,22 @@ export type AccountKind = UserAccountKind | `system_${SystemAccount}`;
 
 export const CURRENCY = "TWIST";
 
+/**
+ * Rows a hot system account is split into (docs/ledger.md, hot accounts): shard 0 is `system:<name>`,
+ * shard k `system:<name>:<k>`; the account's balance is the sum over its kind. Postings that take
+ * different shards never wait for each other's row lock.
+ */
+export const SYSTEM_SHARDS = 16;
+
 export const account = {
   /** Platform side: reward emissions, commissions paid in, fees earned, funds sent out by settlement. */
-  system: (name: SystemAccount): AccountSpec => ({ key: `system:${name}`, owner: null, kind: `system_${name}`, ref: null, allowNegative: true }),
+  system: (name: SystemAccount, shard = 0): AccountSpec => ({
+    key: shard === 0 ? `system:${name}` : `system:${name}:${shard}`,
+    owner: null,
+    kind: `system_${name}`,
+    ref: null,
+    allowNegative: true,
+  }),
   /** Spendable balance of a wallet. */
   available: (wallet: string): AccountSpec => user(wallet, "available", null),
   /** Funds a wallet has locked in one pool. */

@@ -13,7 +13,8 @@
 //      would conflict with (a deadlock between two postings of one account).
 // Hot accounts (docs/ledger.md): nothing is read-locked before step 3, so a system account that
 // every posting touches (system:rewards, system:commissions) is locked only from that last
-// statement to the commit, once per posting however many transfers it carries.
+// statement to the commit, once per posting however many transfers it carries; reward credits also
+// spread over shards of system:rewards (accounts.ts), so concurrent credits rarely share that row.
 // A thrown error leaves the transaction unusable for money: the caller must roll it back (Sequelize
 // managed transactions do so when the callback throws). A CHECK constraint backs step 3 in the schema.
 import { QueryTypes, type Sequelize, type Transaction } from "sequelize";
@@ -82,13 +83,7 @@ export class Ledger {
       specs.set(tr.to.key, tr.to);
     }
     const keys = [...specs.keys()].sort();
-    const all = keys.map((k) => specs.get(k)!);
-    await this.sequelize.query(
-      `INSERT INTO ledger_accounts (key, owner_wallet, kind, ref, currency, allow_negative)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[])
-       ON CONFLICT (key) DO NOTHING`,
-      { bind: [keys, all.map((a) => a.owner), all.map((a) => a.kind), all.map((a) => a.ref), all.map(() => CURRENCY), all.map((a) => a.allowNegative)], transaction: t },
-    );
+    await this.ensureAccounts(keys.map((k) => specs.get(k)!), t);
     const inserted = await this.sequelize.query<{ id: string }>(
       `INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, kind, reference)
        SELECT tr.id, d.id, c.id, tr.amount, tr.kind, tr.reference
@@ -126,6 +121,25 @@ export class Ledger {
       for (const [k, v] of await this.balances(unchanged, t)) balances.set(k, v);
     }
     return { applied: inputs.map((tr) => insertedIds.has(tr.id)), balances };
+  }
+
+  /**
+   * Creates the accounts that do not exist yet. Inside a posting's transaction (step 1); a caller
+   * may also run it before, without one: an account created in a transaction still open makes every
+   * concurrent posting that needs the same account wait for that commit, one created on its own
+   * commits at once (an unused empty account changes no balance). Existing keys are filtered out by
+   * a plain read first: ON CONFLICT alone would wait for any open transaction that changed the row
+   * (a hot account's balance), since its unique check sees that transaction's row version.
+   */
+  async ensureAccounts(specs: readonly AccountSpec[], t?: Transaction): Promise<void> {
+    const all = [...specs].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    await this.sequelize.query(
+      `INSERT INTO ledger_accounts (key, owner_wallet, kind, ref, currency, allow_negative)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[]) AS n(key)
+       WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.key = n.key)
+       ON CONFLICT (key) DO NOTHING`,
+      { bind: [all.map((a) => a.key), all.map((a) => a.owner), all.map((a) => a.kind), all.map((a) => a.ref), all.map(() => CURRENCY), all.map((a) => a.allowNegative)], transaction: t },
+    );
   }
 
   /**

@@ -11,14 +11,14 @@
 //   failed    - transient (database error); the edge retries and the vauId keeps it idempotent.
 //
 // A delivery is credited in one transaction with one statement per table (creditBatch), however
-// many messages it carries. Per-message outcomes are decided inside it, so one bad message never
-// blocks the rest. A database error fails the transaction: the batch is split in halves and each
-// half retried, so a failure that one message causes ends as `failed` for that message alone.
+// many messages it carries; deliveries that arrive together share one (deliver). Per-message
+// outcomes are decided inside it, so one bad message never blocks the rest. A database error fails
+// the transaction: the batch is split in halves and each half retried, so a failure that one message causes ends as `failed` for that message alone.
 import { QueryTypes, type Transaction } from "sequelize";
 import { formatAmount, parseAmount } from "@twist/shared/amount";
 import { validateRewardMessage, type RewardDeliveryResult, type RewardMessageV1 } from "@twist/shared/messages";
 import type { Logger } from "@twist/shared/logger";
-import { account, Ledger, LedgerConflictError, type TransferInput } from "../ledger";
+import { account, type AccountSpec, Ledger, LedgerConflictError, SYSTEM_SHARDS, type TransferInput } from "../ledger";
 import { recordEvents, type NewEvent } from "../events/record";
 
 export interface RewardCreditOptions {
@@ -32,20 +32,76 @@ interface Candidate {
   day: string;
 }
 
-/** A concurrent delivery credited one of our ids between our read and our insert: run the batch again. */
+/**
+ * A concurrent delivery, between our reads and our writes, credited one of our ids or raised a
+ * wallet-day total so that our credits no longer fit the cap: run the batch again.
+ */
 class CreditRace extends Error {}
 
 const RACE_ATTEMPTS = 3;
+/** Credit transactions a process runs at once, and the most messages one of them carries. */
+const CREDIT_WRITERS = 2;
+const GROUP_MESSAGES = 1000;
+
+interface WaitingDelivery {
+  messages: unknown[];
+  resolve: (results: RewardDeliveryResult[]) => void;
+  reject: (err: unknown) => void;
+}
 
 export class RewardCredits {
+  /** The system:rewards shard of the next delivery: concurrent deliveries of this process take different ones. */
+  private nextShard = 0;
+  private readonly waiting: WaitingDelivery[] = [];
+  private writers = 0;
+
   constructor(
     private readonly ledger: Ledger,
     private readonly options: RewardCreditOptions,
     private readonly logger: Logger,
   ) {}
 
-  /** One result per message, in order. */
-  async deliver(messages: unknown[]): Promise<RewardDeliveryResult[]> {
+  /**
+   * One result per message, in order. Deliveries that arrive while CREDIT_WRITERS transactions are
+   * running wait and are then credited together, up to GROUP_MESSAGES messages in one transaction:
+   * concurrent deliveries never contend for each other's wallet rows, and a busy backend writes
+   * larger batches instead of more transactions. Outcomes are those of crediting the deliveries one
+   * after the other in arrival order (a vauId in two of them: the later copy is a duplicate).
+   */
+  deliver(messages: unknown[]): Promise<RewardDeliveryResult[]> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ messages, resolve, reject });
+      this.startWriters();
+    });
+  }
+
+  private startWriters(): void {
+    while (this.writers < CREDIT_WRITERS && this.waiting.length > 0) {
+      const group = [this.waiting.shift()!];
+      let size = group[0]!.messages.length;
+      while (this.waiting.length > 0 && size + this.waiting[0]!.messages.length <= GROUP_MESSAGES) {
+        size += this.waiting[0]!.messages.length;
+        group.push(this.waiting.shift()!);
+      }
+      this.writers++;
+      void this.creditGroup(group).finally(() => {
+        this.writers--;
+        this.startWriters();
+      });
+    }
+  }
+
+  private async creditGroup(group: WaitingDelivery[]): Promise<void> {
+    try {
+      const results = await this.creditMessages(group.flatMap((d) => d.messages));
+      let at = 0;
+      for (const d of group) d.resolve(results.slice(at, (at += d.messages.length)));
+    } catch (err) {
+      for (const d of group) d.reject(err);
+    }
+  }
+
+  private async creditMessages(messages: unknown[]): Promise<RewardDeliveryResult[]> {
     const results: (RewardDeliveryResult | null)[] = messages.map(() => null);
     const firstIndex = new Map<string, number>();
     const candidates: Candidate[] = [];
@@ -64,7 +120,7 @@ export class RewardCredits {
       candidates.push({ message: m, amount: parseAmount(m.earned), day: m.receivedAt.slice(0, 10) });
     });
     for (const [id, result] of await this.creditSplitting(candidates)) results[firstIndex.get(id)!] = result;
-    // A second copy of a vauId in the same delivery: a duplicate of the first when identical,
+    // A second copy of a vauId in the same transaction: a duplicate of the first when identical,
     // otherwise the same id with another body.
     for (const { index, of } of copies) {
       const first = results[of]!;
@@ -96,9 +152,12 @@ export class RewardCredits {
   }
 
   private async creditWithRetry(candidates: Candidate[]): Promise<Map<string, RewardDeliveryResult>> {
+    const source = account.system("rewards", this.nextShard);
+    this.nextShard = (this.nextShard + 1) % SYSTEM_SHARDS;
+    await this.ensureRecipients(source, candidates);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.ledger.transaction((t) => this.creditBatch(t, candidates));
+        return await this.ledger.transaction((t) => this.creditBatch(t, source, candidates));
       } catch (err) {
         if (!(err instanceof CreditRace) || attempt === RACE_ATTEMPTS) throw err;
       }
@@ -106,29 +165,40 @@ export class RewardCredits {
   }
 
   /**
-   * The set-based credit of one delivery, one statement per table:
-   *   users (recipients exist from their first credit) -> reward_daily_totals (the wallet-days,
-   *   locked in key order: deliveries to one wallet-day take turns) -> ledger_transfers read (ids
-   *   already credited: duplicate or CONFLICT) -> the cap, per wallet-day in message order ->
-   *   ledger post (accounts, transfers, balances) -> reward_daily_totals update.
+   * Recipients become users, with their available account, on their first credit: created ahead of
+   * the credit's transaction, each in its own short statement, so deliveries that share a new wallet
+   * wait for that statement only, never for each other's whole transaction. Idempotent; if the credit
+   * then fails, an empty user and account stay (no balance moved).
    */
-  private async creditBatch(t: Transaction, candidates: Candidate[]): Promise<Map<string, RewardDeliveryResult>> {
-    const sequelize = this.ledger.sequelize;
-    const wallets = [...new Set(candidates.map((c) => c.message.walletAddress))];
-    await sequelize.query(`INSERT INTO users (wallet_address) SELECT w FROM unnest($1::text[]) AS w ORDER BY w ON CONFLICT (wallet_address) DO NOTHING`, {
-      bind: [wallets],
-      transaction: t,
-    });
+  private async ensureRecipients(source: AccountSpec, candidates: Candidate[]): Promise<void> {
+    const wallets = [...new Set(candidates.map((c) => c.message.walletAddress))].sort();
+    await this.ledger.sequelize.query(
+      `INSERT INTO users (wallet_address) SELECT w FROM unnest($1::text[]) AS w
+       WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.wallet_address = w) ON CONFLICT (wallet_address) DO NOTHING`,
+      { bind: [wallets] },
+    );
+    await this.ledger.ensureAccounts([source, ...wallets.map((w) => account.available(w))]);
+  }
 
+  /**
+   * The set-based credit of one group, one statement per table: reward_daily_totals read (no lock)
+   * -> ledger_transfers read (ids already credited: duplicate or CONFLICT) -> the cap, per
+   * wallet-day in message order -> ledger post (accounts, transfers, balances; the shard and user
+   * accounts locked in key order) -> reward_daily_totals conditional add (wallet-day rows locked
+   * in key order) -> events.
+   */
+  private async creditBatch(t: Transaction, source: AccountSpec, candidates: Candidate[]): Promise<Map<string, RewardDeliveryResult>> {
+    const sequelize = this.ledger.sequelize;
+    // Read without a lock: totals only grow, so a cap refusal against this read stands, and what is
+    // credited is checked again by the conditional add at the end (addToDailyTotals).
     const pairs = [...new Map(candidates.map((c) => [`${c.message.walletAddress}|${c.day}`, c])).values()];
     const totalRows = await sequelize.query<{ wallet: string; day: string; total: string }>(
-      `INSERT INTO reward_daily_totals AS r (wallet, day, total)
-       SELECT w, d, 0 FROM unnest($1::text[], $2::date[]) AS p(w, d) ORDER BY w, d
-       ON CONFLICT (wallet, day) DO UPDATE SET total = r.total
-       RETURNING wallet, to_char(day, 'YYYY-MM-DD') AS day, total::text AS total`,
+      `SELECT r.wallet, to_char(r.day, 'YYYY-MM-DD') AS day, r.total::text AS total
+       FROM reward_daily_totals r JOIN unnest($1::text[], $2::date[]) AS p(w, d) ON r.wallet = p.w AND r.day = p.d`,
       { bind: [pairs.map((c) => c.message.walletAddress), pairs.map((c) => c.day)], transaction: t, type: QueryTypes.SELECT },
     );
-    const totals = new Map(totalRows.map((r) => [`${r.wallet}|${r.day}`, BigInt(r.total)]));
+    const totals = new Map(pairs.map((c) => [`${c.message.walletAddress}|${c.day}`, 0n]));
+    for (const r of totalRows) totals.set(`${r.wallet}|${r.day}`, BigInt(r.total));
 
     const existing = await sequelize.query<{ id: string; to_key: string; amount: string }>(
       `SELECT t.id, c.key AS to_key, t.amount::text AS amount FROM ledger_transfers t JOIN ledger_accounts c ON c.id = t.credit_account_id
@@ -161,7 +231,7 @@ export class RewardCredits {
 
     const transfers = credited.map((c): TransferInput => ({
       id: transferId(c.message),
-      from: account.system("rewards"),
+      from: source,
       to: account.available(c.message.walletAddress),
       amount: c.amount,
       kind: "reward",
@@ -179,14 +249,27 @@ export class RewardCredits {
     }
     const added = new Map<string, bigint>();
     for (const c of credited) added.set(`${c.message.walletAddress}|${c.day}`, (added.get(`${c.message.walletAddress}|${c.day}`) ?? 0n) + c.amount);
-    const rows = [...added].map(([key, amount]) => [...key.split("|"), amount.toString()] as const);
-    await sequelize.query(
-      `UPDATE reward_daily_totals r SET total = r.total + a.amount
-       FROM unnest($1::text[], $2::date[], $3::numeric[]) AS a(wallet, day, amount) WHERE r.wallet = a.wallet AND r.day = a.day`,
-      { bind: [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])], transaction: t },
-    );
+    await this.addToDailyTotals(t, added);
     await recordEvents(t, creditedEvents(credited, balances));
     return results;
+  }
+
+  /**
+   * Adds each wallet-day's credits to its total, only where the sum stays within the cap; the rows
+   * are locked from here to the commit (wallet-day order). A total another delivery raised since
+   * our read, so that ours no longer fits, is a CreditRace: the attempt is rolled back and run
+   * again on fresh totals.
+   */
+  private async addToDailyTotals(t: Transaction, added: Map<string, bigint>): Promise<void> {
+    const rows = [...added].map(([key, amount]) => [...key.split("|"), amount.toString()] as const);
+    const updated = await this.ledger.sequelize.query<{ wallet: string }>(
+      `INSERT INTO reward_daily_totals AS r (wallet, day, total)
+       SELECT * FROM unnest($1::text[], $2::date[], $3::numeric[]) ORDER BY 1, 2
+       ON CONFLICT (wallet, day) DO UPDATE SET total = r.total + EXCLUDED.total WHERE r.total + EXCLUDED.total <= $4::numeric
+       RETURNING r.wallet`,
+      { bind: [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), this.options.dailyCap.toString()], transaction: t, type: QueryTypes.SELECT },
+    );
+    if (updated.length !== rows.length) throw new CreditRace();
   }
 }
 
