@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import nacl from "tweetnacl";
 import bs58 from "bs58";
-import { Connection, Keypair, PublicKey, Transaction } from "@solana/web3.js";
+import { Connection, Keypair, type PublicKey, Transaction } from "@solana/web3.js";
 import {
   ASSOCIATED_TOKEN_PROGRAM_ID,
   TOKEN_PROGRAM_ID,

@@ -39,7 +39,7 @@ export function clicksRouter(ctx: AppContext): Router {
     const ipHash = saltedHash(config.IP_HASH_SALT, ip);
     const now = ctx.now();
     const link = links.cached(code) ?? (await redisOp(() => links.fetch(code)));
-    if (!link || !link.active || (link.expiresAt !== null && link.expiresAt <= now.getTime())) {
+    if (!link?.active || (link.expiresAt !== null && link.expiresAt <= now.getTime())) {
       // Misses count against the limit too, so codes cannot be probed unthrottled.
       await enforceRateLimit(redis, rule, ipHash, res);
       throw notFound("no such link");

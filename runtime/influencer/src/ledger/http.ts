@@ -2,7 +2,7 @@
 import type { Request, Response } from "express";
 import type { Sequelize, Transaction } from "sequelize";
 import { Joi } from "@twist/shared/config";
-import { AmountError, parseAmount } from "@twist/shared/amount";
+import { type AmountError, parseAmount } from "@twist/shared/amount";
 import { identityOf } from "../identity";
 import { mapLedgerErrors } from "./errors";
 import { idempotencyKeyOf, requestHash, withIdempotency } from "./idempotency";

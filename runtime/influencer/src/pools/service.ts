@@ -9,10 +9,10 @@ import { QueryTypes, type Sequelize, type Transaction } from "sequelize";
 import { ApiError, conflict, forbidden, notFound, validationError } from "@twist/shared/errors";
 import { formatAmount } from "@twist/shared/amount";
 import type { Logger } from "@twist/shared/logger";
-import { account, Ledger, type TransferInput } from "../ledger";
+import { account, type Ledger, type TransferInput } from "../ledger";
 import type { CommissionBooked } from "../conversions/types";
 import { recordEvents } from "../events/record";
-import { PoolCache } from "./cache";
+import type { PoolCache } from "./cache";
 import { decodeCursor, encodeCursor, POOL_SELECT, POOL_SORTS, UUID_PATTERN, view, type PoolRow, type PoolSort, type PoolView } from "./read-model";
 import { effectiveShareBps, splitCommission } from "./tiers";
 

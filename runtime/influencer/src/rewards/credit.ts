@@ -18,7 +18,7 @@ import { QueryTypes, type Transaction } from "sequelize";
 import { formatAmount, parseAmount } from "@twist/shared/amount";
 import { validateRewardMessage, type RewardDeliveryResult, type RewardMessageV1 } from "@twist/shared/messages";
 import type { Logger } from "@twist/shared/logger";
-import { account, type AccountSpec, Ledger, LedgerConflictError, SYSTEM_SHARDS, type TransferInput } from "../ledger";
+import { account, type AccountSpec, type Ledger, LedgerConflictError, SYSTEM_SHARDS, type TransferInput } from "../ledger";
 import { recordEvents, type NewEvent } from "../events/record";
 
 export interface RewardCreditOptions {
@@ -95,7 +95,10 @@ export class RewardCredits {
     try {
       const results = await this.creditMessages(group.flatMap((d) => d.messages));
       let at = 0;
-      for (const d of group) d.resolve(results.slice(at, (at += d.messages.length)));
+      for (const d of group) {
+        d.resolve(results.slice(at, at + d.messages.length));
+        at += d.messages.length;
+      }
     } catch (err) {
       for (const d of group) d.reject(err);
     }
@@ -115,7 +118,10 @@ export class RewardCredits {
       }
       const m = checked.value;
       const first = firstIndex.get(m.id);
-      if (first !== undefined) return copies.push({ index, of: first });
+      if (first !== undefined) {
+        copies.push({ index, of: first });
+        return;
+      }
       firstIndex.set(m.id, index);
       candidates.push({ message: m, amount: parseAmount(m.earned), day: m.receivedAt.slice(0, 10) });
     });
