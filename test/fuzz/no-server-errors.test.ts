@@ -118,8 +118,16 @@ function violation(probe: Probe, answer: Answer): string | null {
   return null;
 }
 
-/** Sends every probe (bounded concurrency) and returns the violations, one line each. */
-async function runProbes(target: Server | string, probes: Probe[], onRateLimited?: () => Promise<void>): Promise<string[]> {
+/**
+ * The test's time bound, per probe: a route's probes number in the hundreds and a loaded machine
+ * answers each slowly, so a fixed timeout for the whole route failed there. Far above what one
+ * request takes even under load; a server that stops answering still fails the test.
+ */
+const MS_PER_PROBE = 1000;
+
+/** Sends every probe (bounded concurrency) within a bound that grows with their number; returns the violations, one line each. */
+async function runProbes(test: Mocha.Context, target: Server | string, probes: Probe[], onRateLimited?: () => Promise<void>): Promise<string[]> {
+  test.timeout(Math.max(30_000, probes.length * MS_PER_PROBE));
   const problems: string[] = [];
   let next = 0;
   const worker = async () => {
@@ -546,7 +554,7 @@ describe("fuzz: no server errors — auth (every route of docs/api/auth.yaml)", 
   });
 
   for (const route of routes) {
-    it(`${route.method} ${route.template}: never 5xx, errors are envelopes`, async () => {
+    it(`${route.method} ${route.template}: never 5xx, errors are envelopes`, async function () {
       const svc: ServiceUnderTest = {
         limit: AUTH_BODY_LIMIT,
         keySet,
@@ -557,7 +565,7 @@ describe("fuzz: no server errors — auth (every route of docs/api/auth.yaml)", 
         allMethods: methodsByTemplate(routes),
       };
       const probes = await routeProbes(route, svc);
-      expectClean(await runProbes(server, probes), probes);
+      expectClean(await runProbes(this, server, probes), probes);
     });
   }
 });
@@ -621,11 +629,11 @@ describe("fuzz: no server errors — influencer (every route of docs/api/influen
   });
 
   for (const route of routes) {
-    it(`${route.method} ${route.template}: never 5xx, errors are envelopes`, async () => {
+    it(`${route.method} ${route.template}: never 5xx, errors are envelopes`, async function () {
       // Registration is probed as a wallet that is not registered yet, so validation is reached.
       const token = route.template === "/api/v1/influencers" ? (await newUser()).token : owner.token;
       const probes = await routeProbes(route, svcFor(token));
-      expectClean(await runProbes(server, probes, () => deleteRedisPrefix(`${h.prefix}rl:`)), probes);
+      expectClean(await runProbes(this, server, probes, () => deleteRedisPrefix(`${h.prefix}rl:`)), probes);
     });
   }
 
@@ -712,7 +720,7 @@ describe("fuzz: no server errors — edge Worker (every route of the table runti
   const sign = async (method: string, path: string, body: string | Buffer) => signedHeaders(method, path, body, VAU_KEY);
 
   for (const route of routes) {
-    it(`${route.method} ${route.path}: never 5xx, errors are envelopes`, async () => {
+    it(`${route.method} ${route.path}: never 5xx, errors are envelopes`, async function () {
       const wallet = newEdgeWallet();
       const token = (await signIdentityToken(wallet, EDGE_JWT_KEY_SET)).token;
       const auth = { Authorization: `Bearer ${token}` };
@@ -760,7 +768,7 @@ describe("fuzz: no server errors — edge Worker (every route of the table runti
       const other = WRONG_METHODS.find((m) => !routes.some((r) => r.path === path && r.method === m))!;
       probes.push({ label: "wrong method", method: other, path, headers: auth, expect: "reject" });
       probes.push({ label: "hostile X-Request-Id", method: route.method, path, headers: { ...auth, "X-Request-Id": "../\u00e9".repeat(30) }, expect: "any" });
-      expectClean(await runProbes(base, probes), probes);
+      expectClean(await runProbes(this, base, probes), probes);
     });
   }
 });
