@@ -74,7 +74,9 @@ describe("clicks: the link cache across two instances", () => {
     const link = await newLink(h, owner);
     expect((await follow(h.app, link.code)).status).to.equal(302); // caches the link and the script
     const { redis } = h.service.context;
-    h.service.recorder.stop(); // its background flush shares the client
+    // Its background flush shares the client: stopped, and one already running waited for.
+    h.service.recorder.stop();
+    await h.service.recorder.flush();
     const original = redis.sendCommand.bind(redis);
     const sent: string[] = [];
     redis.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
