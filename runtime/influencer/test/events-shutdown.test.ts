@@ -2,10 +2,10 @@
 // sockets are closed with 1001 "going away" before the process exits 0.
 import { join } from "node:path";
 import { expect } from "chai";
-import { isolatedBundle, output, run } from "../../../test/support/bundle";
+import { isolatedBundle, output, run, untilAnswers } from "../../../test/support/bundle";
 import { freePort } from "../../../test/support/ports";
 import { baseEnv, newUser, startHarness, type Harness } from "./part1-helpers";
-import { connect, until } from "./events-helpers";
+import { connect } from "./events-helpers";
 
 describe("events: SIGTERM closes sockets with 1001 before exit", function () {
   // Two starts of the bundle, each waited for until it listens or exits (a loaded run took 57 s of
@@ -27,14 +27,7 @@ describe("events: SIGTERM closes sockets with 1001 before exit", function () {
     const start = async () => {
       const child = run(join(dir, "main.js"), env);
       const exited = output(child);
-      await until(
-        async () => {
-          if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode}: ${(await exited).stderr}`);
-          return (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok === true;
-        },
-        150_000,
-        "the API listening",
-      );
+      await untilAnswers(`http://127.0.0.1:${port}/health`, child);
       return { child, exited };
     };
     const u = await newUser();
