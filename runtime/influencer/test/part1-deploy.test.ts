@@ -197,7 +197,9 @@ describe("influencer part 1: the bundles, run alone as in the image", function (
     }
   });
 
-  it("migrate.js migrates an empty database (twice: re-runnable); main.js serves, passes the HEALTHCHECK and flushes clicks on SIGTERM", async () => {
+  it("migrate.js migrates an empty database (twice: re-runnable); main.js serves, passes the HEALTHCHECK and flushes clicks on SIGTERM", async function () {
+    // Five processes started one after the other, each waited for: 31 s of a 60 s bound on a loaded run.
+    this.timeout(5 * 60_000);
     const db = await createTestDatabase("p1bundle");
     try {
       expect((await output(run(join(dir, "migrate.js"), {}))).code).to.equal(1);
