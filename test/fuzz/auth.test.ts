@@ -37,7 +37,7 @@ describe("fuzz: no server errors — auth (every route of docs/api/auth.yaml)", 
   });
 
   for (const { method, template } of listed) {
-    it(`${method} ${template}: never 5xx, errors are envelopes`, async () => {
+    it(`${method} ${template}: never 5xx, errors are envelopes`, async function () {
       const route = routes.find((r) => r.method === method && r.template === template)!;
       const svc: ServiceUnderTest = {
         limit: AUTH_BODY_LIMIT,
@@ -49,7 +49,7 @@ describe("fuzz: no server errors — auth (every route of docs/api/auth.yaml)", 
         allMethods: methodsByTemplate(routes),
       };
       const probes = await routeProbes(route, svc);
-      expectClean(await runProbes(server, probes), probes);
+      expectClean(await runProbes(this, server, probes), probes);
     });
   }
 });

@@ -45,7 +45,7 @@ describe("fuzz: no server errors — edge Worker (every route of the table runti
   const sign = async (method: string, path: string, body: string | Buffer) => signedHeaders(method, path, body, VAU_KEY);
 
   for (const route of routes) {
-    it(`${route.method} ${route.path}: never 5xx, errors are envelopes`, async () => {
+    it(`${route.method} ${route.path}: never 5xx, errors are envelopes`, async function () {
       const wallet = newEdgeWallet();
       const token = (await signIdentityToken(wallet, EDGE_JWT_KEY_SET)).token;
       const auth = { Authorization: `Bearer ${token}` };
@@ -93,7 +93,7 @@ describe("fuzz: no server errors — edge Worker (every route of the table runti
       const other = WRONG_METHODS.find((m) => !routes.some((r) => r.path === path && r.method === m))!;
       probes.push({ label: "wrong method", method: other, path, headers: auth, expect: "reject" });
       probes.push({ label: "hostile X-Request-Id", method: route.method, path, headers: { ...auth, "X-Request-Id": "../\u00e9".repeat(30) }, expect: "any" });
-      expectClean(await runProbes(base, probes), probes);
+      expectClean(await runProbes(this, base, probes), probes);
     });
   }
 });

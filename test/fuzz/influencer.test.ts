@@ -85,12 +85,12 @@ describe("fuzz: no server errors — influencer (every route of docs/api/influen
   });
 
   for (const { method, template } of listed) {
-    it(`${method} ${template}: never 5xx, errors are envelopes`, async () => {
+    it(`${method} ${template}: never 5xx, errors are envelopes`, async function () {
       const route = routes.find((r) => r.method === method && r.template === template)!;
       // Registration is probed as a wallet that is not registered yet, so validation is reached.
       const token = route.template === "/api/v1/influencers" ? (await newUser()).token : owner.token;
       const probes = await routeProbes(route, svcFor(token));
-      expectClean(await runProbes(server, probes, () => deleteRedisPrefix(`${h.prefix}rl:`)), probes);
+      expectClean(await runProbes(this, server, probes, () => deleteRedisPrefix(`${h.prefix}rl:`)), probes);
     });
   }
 

@@ -83,8 +83,16 @@ function violation(probe: Probe, answer: Answer): string | null {
   return null;
 }
 
-/** Sends every probe (bounded concurrency) and returns the violations, one line each. */
-export async function runProbes(target: Server | string, probes: Probe[], onRateLimited?: () => Promise<void>): Promise<string[]> {
+/**
+ * The test's time bound, per probe: a route's probes number in the hundreds and a loaded machine
+ * answers each slowly, so a fixed timeout for the whole route failed there. Far above what one
+ * request takes even under load; a server that stops answering still fails the test.
+ */
+const MS_PER_PROBE = 1000;
+
+/** Sends every probe (bounded concurrency) within a bound that grows with their number; returns the violations, one line each. */
+export async function runProbes(test: Mocha.Context, target: Server | string, probes: Probe[], onRateLimited?: () => Promise<void>): Promise<string[]> {
+  test.timeout(Math.max(30_000, probes.length * MS_PER_PROBE));
   const problems: string[] = [];
   let next = 0;
   const worker = async () => {

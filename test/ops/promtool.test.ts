@@ -1,36 +1,40 @@
 import { expect } from "chai";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { load } from "js-yaml";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RULE_FILES, RULES_DIR } from "../../ops/prometheus/config";
+import { runCpuBound } from "../support/cpu-bound";
 import { requireTool } from "./tools";
 
 const OPS = join(__dirname, "..", "..", "ops");
 const TESTS_DIR = join(OPS, "prometheus", "tests");
-const run = (tool: string, args: string[], cwd = OPS) => spawnSync(tool, args, { cwd, encoding: "utf8" });
+// promtool evaluates every rule test's series: CPU-bound, so bounded by its CPU seconds, not the clock
+// (a loaded run passed 30 s of wall time on the unit tests).
+const CPU_SECONDS = 120;
+const run = (tool: string, args: string[], cwd = OPS) => runCpuBound(tool, args, { cwd, cpuSeconds: CPU_SECONDS });
 
 // The alert rules' unit tests, by the real promtool: each alert fires when and only when it should.
-describe("ops: Prometheus rules and Alertmanager config (promtool, amtool)", () => {
+describe("ops: Prometheus rules and Alertmanager config (promtool, amtool)", function () {
+  this.timeout(0);
   it("names the install step when promtool is missing", () => {
     expect(() => requireTool("promtool", "/nonexistent")).to.throw(/promtool is not installed: .*apt-get install -y --no-install-recommends prometheus/);
   });
 
-  it("checks every rule file", () => {
-    const result = run(requireTool("promtool"), ["check", "rules", ...RULE_FILES.map((f) => join(RULES_DIR, f))]);
+  it("checks every rule file", async () => {
+    const result = await run(requireTool("promtool"), ["check", "rules", ...RULE_FILES.map((f) => join(RULES_DIR, f))]);
     expect(result.status, result.stdout + result.stderr).to.equal(0);
   });
 
-  it("passes every rule unit test, and has one for each rule file", () => {
+  it("passes every rule unit test, and has one for each rule file", async () => {
     const tests = readdirSync(TESTS_DIR).filter((f) => f.endsWith(".test.yml"));
     expect(tests.map((t) => t.replace(".test.yml", ".yml")).sort()).to.deep.equal(RULE_FILES);
-    const result = run(requireTool("promtool"), ["test", "rules", ...tests], TESTS_DIR);
+    const result = await run(requireTool("promtool"), ["test", "rules", ...tests], TESTS_DIR);
     expect(result.status, result.stdout + result.stderr).to.equal(0);
     expect(result.stdout.match(/SUCCESS/g)).to.have.length(tests.length);
   });
 
-  it("fails a unit test whose expectation is wrong (the harness really checks)", () => {
+  it("fails a unit test whose expectation is wrong (the harness really checks)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "twist-promtool-"));
     try {
       writeFileSync(
@@ -49,7 +53,7 @@ describe("ops: Prometheus rules and Alertmanager config (promtool, amtool)", () 
           "",
         ].join("\n"),
       );
-      const result = run(requireTool("promtool"), ["test", "rules", "wrong.test.yml"], dir);
+      const result = await run(requireTool("promtool"), ["test", "rules", "wrong.test.yml"], dir);
       expect(result.status).to.equal(1);
       expect(result.stdout + result.stderr).to.contain("FAILED");
     } finally {
@@ -72,8 +76,8 @@ describe("ops: Prometheus rules and Alertmanager config (promtool, amtool)", () 
     }
   });
 
-  it("accepts the Alertmanager configuration (amtool check-config)", () => {
-    const result = run(requireTool("amtool"), ["check-config", join(OPS, "alertmanager", "alertmanager.yml")]);
+  it("accepts the Alertmanager configuration (amtool check-config)", async () => {
+    const result = await run(requireTool("amtool"), ["check-config", join(OPS, "alertmanager", "alertmanager.yml")]);
     expect(result.status, result.stdout + result.stderr).to.equal(0);
     expect(result.stdout).to.contain("1 receivers");
   });

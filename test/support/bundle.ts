@@ -48,3 +48,15 @@ export async function output(child: ChildProcess): Promise<{ code: number | null
   const [code] = (await once(child, "exit")) as [number | null];
   return { code, stdout, stderr };
 }
+
+/**
+ * Polls `url` until it answers `status` or the child exits (reported at once). No bound of its own:
+ * the test's timeout is the backstop, since a bundle starting on a loaded machine is slow, not broken.
+ */
+export async function untilAnswers(url: string, child: ChildProcess, status = 200): Promise<void> {
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the process exited (${child.exitCode ?? child.signalCode}) before ${url} answered ${status}`);
+    if ((await fetch(url).then((r) => r.status, () => 0)) === status) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

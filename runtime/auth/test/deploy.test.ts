@@ -3,7 +3,7 @@
 import { expect } from "chai";
 import { configProblems } from "../../../test/support/config";
 import { freePort } from "../../../test/support/ports";
-import { isolatedBundle, output, run } from "../../../test/support/bundle";
+import { isolatedBundle, output, run, untilAnswers } from "../../../test/support/bundle";
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -78,12 +78,7 @@ describe("auth: the bundle, run alone as in the image", function () {
     try {
       const base = `http://127.0.0.1:${port}`;
       // Readiness: Redis connects a moment after the port opens.
-      let ready = 0;
-      for (let i = 0; i < 100 && ready !== 200; i++) {
-        ready = await fetch(`${base}/ready`).then((r) => r.status, () => 0);
-        if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(ready).to.equal(200);
+      await untilAnswers(`${base}/ready`, child);
       // The API reference, from the files the image copies beside the bundle.
       for (const path of ["/openapi.json", "/docs", "/docs/swagger-ui-bundle.js"]) expect((await fetch(`${base}${path}`)).status, path).to.equal(200);
       // /metrics only on the private listener, not on the port the tunnel routes to.
@@ -134,13 +129,7 @@ describe("auth: a Redis outage in the logs", function () {
     const child = run(join(dir, "main.js"), { ...REQUIRED, REDIS_URL: redis.url, PORT: String(port), LOG_LEVEL: "info" });
     const exited = output(child);
     const base = `http://127.0.0.1:${port}`;
-    const readyIs = async (status: number) => {
-      for (let i = 0; i < 300; i++) {
-        if ((await fetch(`${base}/ready`).then((r) => r.status, () => 0)) === status) return;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(`/ready never answered ${status}`);
-    };
+    const readyIs = (status: number) => untilAnswers(`${base}/ready`, child, status);
     // Several reconnect attempts happen in each outage (every 200 ms .. 2 s).
     const retriesPass = () => new Promise((r) => setTimeout(r, 2500));
     try {

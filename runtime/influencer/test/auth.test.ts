@@ -76,22 +76,26 @@ describe("influencer: identity and authorization", () => {
 
   describe("hostile and missing tokens", () => {
     const wallet = newWallet();
-    const now = Math.floor(Date.now() / 1000);
-    const claims = { iss: JWT_ISSUER, aud: JWT_AUDIENCE, sub: wallet, walletAddress: wallet, iat: now, exp: now + 600, jti: "t1" };
-    const cases: [string, () => Promise<string | null>, string][] = [
+    type Claims = ReturnType<typeof claimsNow>;
+    // Minted as each case runs: claims dated when the file loaded expire before a slow run gets here.
+    const claimsNow = () => {
+      const now = Math.floor(Date.now() / 1000);
+      return { iss: JWT_ISSUER, aud: JWT_AUDIENCE, sub: wallet, walletAddress: wallet, iat: now, exp: now + 600, jti: "t1" };
+    };
+    const cases: [string, (claims: Claims) => Promise<string | null>, string][] = [
       ["no Authorization header", async () => null, "TOKEN_MISSING"],
-      ["alg none", async () => {
+      ["alg none", async (claims) => {
         const t = await signJwt(claims, JWT_KEY_SET, { alg: "none" });
         return `${t.split(".").slice(0, 2).join(".")}.`;
       }, "TOKEN_"],
-      ["wrong audience", () => signJwt({ ...claims, aud: "someone-else" }, JWT_KEY_SET), "TOKEN_AUDIENCE"],
-      ["wrong issuer", () => signJwt({ ...claims, iss: "evil" }, JWT_KEY_SET), "TOKEN_ISSUER"],
-      ["expired beyond tolerance", () => signJwt({ ...claims, iat: now - 1000, exp: now - 31 }, JWT_KEY_SET), "TOKEN_EXPIRED"],
-      ["no exp", () => signJwt({ ...claims, exp: undefined }, JWT_KEY_SET), "TOKEN_CLAIMS"],
-      ["sub is not a wallet", () => signJwt({ ...claims, sub: "not-a-wallet", walletAddress: undefined }, JWT_KEY_SET), "TOKEN_CLAIMS"],
-      ["unknown kid", () => signJwt(claims, JWT_KEY_SET, { kid: "nope" }), "TOKEN_KID"],
-      ["secret of another key set", () => signJwt(claims, parseJwtKeySet("inf-2026:an-entirely-different-secret-0")), "TOKEN_SIGNATURE"],
-      ["HS512", () => signJwt(claims, JWT_KEY_SET, { alg: "HS512" }), "TOKEN_ALGORITHM"],
+      ["wrong audience", (claims) => signJwt({ ...claims, aud: "someone-else" }, JWT_KEY_SET), "TOKEN_AUDIENCE"],
+      ["wrong issuer", (claims) => signJwt({ ...claims, iss: "evil" }, JWT_KEY_SET), "TOKEN_ISSUER"],
+      ["expired beyond tolerance", (claims) => signJwt({ ...claims, iat: claims.iat - 1000, exp: claims.iat - 31 }, JWT_KEY_SET), "TOKEN_EXPIRED"],
+      ["no exp", (claims) => signJwt({ ...claims, exp: undefined }, JWT_KEY_SET), "TOKEN_CLAIMS"],
+      ["sub is not a wallet", (claims) => signJwt({ ...claims, sub: "not-a-wallet", walletAddress: undefined }, JWT_KEY_SET), "TOKEN_CLAIMS"],
+      ["unknown kid", (claims) => signJwt(claims, JWT_KEY_SET, { kid: "nope" }), "TOKEN_KID"],
+      ["secret of another key set", (claims) => signJwt(claims, parseJwtKeySet("inf-2026:an-entirely-different-secret-0")), "TOKEN_SIGNATURE"],
+      ["HS512", (claims) => signJwt(claims, JWT_KEY_SET, { alg: "HS512" }), "TOKEN_ALGORITHM"],
     ];
     const routes: [string, string][] = [
       ["post", "/api/v1/influencers"],
@@ -105,7 +109,7 @@ describe("influencer: identity and authorization", () => {
     ];
     for (const [name, make, reason] of cases) {
       it(`401 on every authenticated route: ${name}`, async () => {
-        const token = await make();
+        const token = await make(claimsNow());
         for (const [method, path] of routes) {
           let req = (request(h.app) as any)[method](path);
           if (token !== null) req = req.set("Authorization", `Bearer ${token}`);

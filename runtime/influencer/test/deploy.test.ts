@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { configProblems } from "../../../test/support/config";
 import { freePort } from "../../../test/support/ports";
-import { isolatedBundle, output, run } from "../../../test/support/bundle";
+import { isolatedBundle, output, run, untilAnswers } from "../../../test/support/bundle";
 import request from "supertest";
 import { createLogger } from "@twist/shared/logger";
 import { metricsAppOf } from "@twist/service";
@@ -197,7 +197,9 @@ describe("influencer: the bundles, run alone as in the image", function () {
     }
   });
 
-  it("migrate.js migrates an empty database (twice: re-runnable); main.js serves, passes the HEALTHCHECK and flushes clicks on SIGTERM", async () => {
+  it("migrate.js migrates an empty database (twice: re-runnable); main.js serves, passes the HEALTHCHECK and flushes clicks on SIGTERM", async function () {
+    // Five processes started one after the other, each waited for: 31 s of a 60 s bound on a loaded run.
+    this.timeout(5 * 60_000);
     const db = await createTestDatabase("p1bundle");
     try {
       expect((await output(run(join(dir, "migrate.js"), {}))).code).to.equal(1);
@@ -211,12 +213,7 @@ describe("influencer: the bundles, run alone as in the image", function () {
       const child = run(join(dir, "main.js"), env);
       const exited = output(child);
       const base = `http://127.0.0.1:${port}`;
-      let ready = 0;
-      for (let i = 0; i < 100 && ready !== 200; i++) {
-        ready = await fetch(`${base}/ready`).then((r) => r.status, () => 0);
-        if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(ready).to.equal(200);
+      await untilAnswers(`${base}/ready`, child);
       for (const path of ["/openapi.json", "/docs", "/docs/swagger-ui-bundle.js"]) expect((await fetch(`${base}${path}`)).status, path).to.equal(200);
       // /metrics only on the private listener, not on the port the tunnel routes to.
       expect((await fetch(`${base}/metrics`)).status).to.equal(404);
