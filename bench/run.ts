@@ -42,17 +42,21 @@ for (const name of chosen) {
 }
 
 const figures = existsSync(reportFile)
-  ? readFileSync(reportFile, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Figure & { bench: string })
+  ? readFileSync(reportFile, "utf8")
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Figure & { bench: string })
   : [];
 const main = async () => {
-const charts = await drawCharts(figures, join(ROOT, "docs"));
-const num = (v: number | undefined, digits: number) => (v === undefined || Number.isNaN(v) ? "" : v.toFixed(digits));
-const cpu = cpus();
-const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM (${(freemem() / 2 ** 30).toFixed(0)} GiB free at the end), Node ${process.version}, ${process.platform}`;
-const rows = figures.map(
-  (f) => `| ${f.bench} | ${f.metric} | ${num(f.perSecond, 0)} | ${num(f.p50Ms, 1)} | ${num(f.p95Ms, 1)} | ${num(f.p99Ms, 1)} | ${num(f.peakRssMiB, 0)} | ${f.note ?? ""} |`,
-);
-const doc = `# Performance
+  const charts = await drawCharts(figures, join(ROOT, "docs"));
+  const num = (v: number | undefined, digits: number) => (v === undefined || Number.isNaN(v) ? "" : v.toFixed(digits));
+  const cpu = cpus();
+  const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM (${(freemem() / 2 ** 30).toFixed(0)} GiB free at the end), Node ${process.version}, ${process.platform}`;
+  const rows = figures.map(
+    (f) => `| ${f.bench} | ${f.metric} | ${num(f.perSecond, 0)} | ${num(f.p50Ms, 1)} | ${num(f.p95Ms, 1)} | ${num(f.p99Ms, 1)} | ${num(f.peakRssMiB, 0)} | ${f.note ?? ""} |`,
+  );
+  const doc = `# Performance
 
 Written by \`bench/run\` on ${new Date().toISOString().slice(0, 10)}: every figure below comes from one run of the
 benchmarks on one machine, local loopback only. They are local figures, not edge or production
@@ -86,9 +90,9 @@ Re-run with \`bench/run\` (all) or \`bench/run edge auth\` (some). Each benchmar
   ledger: VAUs/s sustained, lag from the edge's 200 to the credit in the wallet's balance, credits
   lost or doubled, and the highest rate with bounded lag.
 `;
-writeFileSync(join(ROOT, "docs", "performance.md"), doc);
-console.log(`\nwrote docs/performance.md (${figures.length} figures from ${chosen.length - failed.length}/${chosen.length} benchmarks)`);
-process.exit(failed.length ? 1 : 0);
+  writeFileSync(join(ROOT, "docs", "performance.md"), doc);
+  console.log(`\nwrote docs/performance.md (${figures.length} figures from ${chosen.length - failed.length}/${chosen.length} benchmarks)`);
+  process.exit(failed.length ? 1 : 0);
 };
 main().catch((err: unknown) => {
   console.error(err);

@@ -36,8 +36,14 @@ const SAFE_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 /** Plain (non-secret) keys: name -> validator returning an error message or undefined. */
 type Check = (value: string) => string | undefined;
-const oneOf = (...allowed: string[]): Check => (v) => (allowed.includes(v) ? undefined : `must be one of ${allowed.join(", ")}`);
-const matches = (re: RegExp, what: string): Check => (v) => (re.test(v) ? undefined : `must be ${what}`);
+const oneOf =
+  (...allowed: string[]): Check =>
+  (v) =>
+    allowed.includes(v) ? undefined : `must be one of ${allowed.join(", ")}`;
+const matches =
+  (re: RegExp, what: string): Check =>
+  (v) =>
+    re.test(v) ? undefined : `must be ${what}`;
 const url: Check = (v) => {
   try {
     const u = new URL(v);
@@ -107,29 +113,36 @@ export const PLAIN_KEYS = {
 export type PlainKeyName = keyof typeof PLAIN_KEYS;
 
 /** Secret keys: read with requireSecret, format-checked inside an apply (message never shows the value). */
-const secretCheck = (fn: (v: string) => void): Check => (v) => {
-  try {
-    fn(v);
-    return undefined;
-  } catch (err) {
-    return err instanceof KeySetError || err instanceof Error ? err.message : "is malformed";
-  }
-};
+const secretCheck =
+  (fn: (v: string) => void): Check =>
+  (v) => {
+    try {
+      fn(v);
+      return undefined;
+    } catch (err) {
+      return err instanceof KeySetError || err instanceof Error ? err.message : "is malformed";
+    }
+  };
 /** An external datastore URL: the right scheme, a host, and TLS required (policy/lib/datastore-urls.ts). */
-const externalUrl = (scheme: string, example: string): Check => (v) => {
-  let u: URL;
-  try {
-    u = new URL(v);
-  } catch {
-    return `must be a ${example} URL`;
-  }
-  if (!u.protocol.startsWith(scheme) || u.hostname === "") return `must be a ${example} URL`;
-  const problem = tlsProblem(u);
-  return problem ? `must require TLS: it ${problem.reason} (${problem.fix})` : undefined;
-};
+const externalUrl =
+  (scheme: string, example: string): Check =>
+  (v) => {
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      return `must be a ${example} URL`;
+    }
+    if (!u.protocol.startsWith(scheme) || u.hostname === "") return `must be a ${example} URL`;
+    const problem = tlsProblem(u);
+    return problem ? `must require TLS: it ${problem.reason} (${problem.fix})` : undefined;
+  };
 const whenContainer = (store: "database" | "redis") => (get: (k: string) => string | undefined) => get(store) === "container";
 const whenExternal = (store: "database" | "redis") => (get: (k: string) => string | undefined) => get(store) === "external";
-const minLength = (n: number): Check => (v) => (v.length >= n && !/\s/.test(v) ? undefined : `must be at least ${n} characters without whitespace`);
+const minLength =
+  (n: number): Check =>
+  (v) =>
+    v.length >= n && !/\s/.test(v) ? undefined : `must be at least ${n} characters without whitespace`;
 
 export const SECRET_KEYS = {
   cloudflareApiToken: { check: minLength(32), purpose: "token Pulumi uses to manage the Cloudflare account (bootstrap, created by hand)" },
@@ -273,14 +286,23 @@ function readBackendHosts(backend: unknown, problems: Problem[]): { index: numbe
       else value[field] = raw!;
     }
     for (const field of Object.keys(entry)) {
-      if (!(field in HOST_FIELDS) && field !== "roles") problems.push({ key: hostKeyOf(i, field), message: `is not a host setting (expected ${Object.keys(HOST_FIELDS).join(", ")}, roles)` });
+      if (!(field in HOST_FIELDS) && field !== "roles")
+        problems.push({ key: hostKeyOf(i, field), message: `is not a host setting (expected ${Object.keys(HOST_FIELDS).join(", ")}, roles)` });
     }
     const roles = entry.roles ?? ["app"];
     if (!Array.isArray(roles) || roles.length === 0 || new Set(roles).size !== roles.length || roles.some((r) => !(HOST_ROLES as readonly unknown[]).includes(r))) {
       problems.push({ key: hostKeyOf(i, "roles"), message: `must be a non-empty list of distinct roles out of ${HOST_ROLES.join(", ")}` });
     }
     if (problems.length > before) continue;
-    const vm = { name: value.name!, host: value.host!, user: value.user!, port: Number(value.sshPort), hostKey: value.hostKey!.trim(), platform: value.platform!, roles: roles as HostRole[] };
+    const vm = {
+      name: value.name!,
+      host: value.host!,
+      user: value.user!,
+      port: Number(value.sshPort),
+      hostKey: value.hostKey!.trim(),
+      platform: value.platform!,
+      roles: roles as HostRole[],
+    };
     const same = hosts.find((h) => h.vm.name === vm.name);
     if (same) problems.push({ key: hostKeyOf(i, "name"), message: `repeats hosts[${same.index}].name` });
     const twin = hosts.find((h) => h.vm.host === vm.host && h.vm.port === vm.port);
@@ -348,7 +370,8 @@ export function loadStackConfig(): StackConfig {
   for (const [key, spec] of Object.entries(PLAIN_KEYS) as [PlainKeyName, PlainKey][]) {
     if (spec.when && !spec.when(get)) continue;
     if (hostsGiven && (SINGLE_VM_KEYS as readonly string[]).includes(key)) {
-      if (config.get(key) !== undefined) problems.push({ key: fq(key), message: `conflicts with ${BACKEND_KEY}: describe every VM in its hosts list (this key is the single-VM shape)` });
+      if (config.get(key) !== undefined)
+        problems.push({ key: fq(key), message: `conflicts with ${BACKEND_KEY}: describe every VM in its hosts list (this key is the single-VM shape)` });
       continue;
     }
     const raw = config.get(key) ?? spec.default;

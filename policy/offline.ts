@@ -2,14 +2,7 @@
 // recorded (infra/offline/evaluate.ts). It calls the same policy objects the pack registers, with
 // arguments shaped like the ones @pulumi/policy's analyzer builds, and collects every violation of
 // every resource and stack policy (it never stops at the first).
-import type {
-  PolicyResource,
-  PolicyResourceOptions,
-  ResourceValidation,
-  ResourceValidationArgs,
-  ResourceValidationPolicy,
-  StackValidationPolicy,
-} from "@pulumi/policy";
+import type { PolicyResource, PolicyResourceOptions, ResourceValidation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import type { Resource } from "@pulumi/pulumi";
 import type { RecordedResource } from "../infra/offline/evaluate";
 import { enforcementFor } from "./lib/rule";
@@ -67,7 +60,13 @@ function configFor(policyName: string, opts: EvaluateOptions): <T extends object
 }
 
 /** The engine's defaults for resource options (the recorded program does not carry them). */
-const resourceOptions = (): PolicyResourceOptions => ({ protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] });
+const resourceOptions = (): PolicyResourceOptions => ({
+  protect: false,
+  ignoreChanges: [],
+  aliases: [],
+  customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+  additionalSecretOutputs: [],
+});
 
 const notApplicable = (reason?: string): never => {
   throw new NotApplicable(reason);
@@ -134,16 +133,11 @@ export function toPolicyResources(resources: readonly RecordedResource[]): Polic
 }
 
 /** Runs one stack policy over a whole stack; returns what it reported. */
-export async function runStackPolicy(
-  policy: StackValidationPolicy,
-  resources: readonly RecordedResource[],
-  opts: EvaluateOptions,
-): Promise<ReportedViolation[]> {
+export async function runStackPolicy(policy: StackValidationPolicy, resources: readonly RecordedResource[], opts: EvaluateOptions): Promise<ReportedViolation[]> {
   const reported: ReportedViolation[] = [];
   try {
-    await policy.validateStack(
-      { resources: toPolicyResources(resources), stackTags: new Map(), getConfig: configFor(policy.name, opts), notApplicable },
-      (message, urn) => reported.push(urn === undefined ? { message } : { message, urn }),
+    await policy.validateStack({ resources: toPolicyResources(resources), stackTags: new Map(), getConfig: configFor(policy.name, opts), notApplicable }, (message, urn) =>
+      reported.push(urn === undefined ? { message } : { message, urn }),
     );
   } catch (err) {
     if (!(err instanceof NotApplicable)) throw new Error(`policy ${policy.name} failed on stack ${opts.stack}: ${(err as Error).message}`, { cause: err });

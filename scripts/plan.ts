@@ -82,7 +82,10 @@ function masked(value: unknown, path: string, secrets: Set<string>): unknown {
 function inline(value: unknown): string {
   if (typeof value === "string") return /^[\w./:@<>[\]…,=+ -]*$/.test(value) && value !== "" ? value : JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(inline).join(", ")}]`;
-  if (value && typeof value === "object") return `{${Object.entries(value).map(([k, v]) => `${k}: ${inline(v)}`).join(", ")}}`;
+  if (value && typeof value === "object")
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${k}: ${inline(v)}`)
+      .join(", ")}}`;
   return String(value);
 }
 
@@ -141,9 +144,19 @@ export function formatPlan(stack: string, program: string, resources: DetailedRe
 }
 
 /** Both sides of a change set: the tree at `baseDir` (commit `baseCommit`) and the tree at `headDir`. */
-export async function planChanges(opts: { stack: string; baseDir: string; baseCommit: string; headDir?: string; headCommit?: string }): Promise<{ changes: ReturnType<typeof diffEvaluations>; base: Evaluation; head: Evaluation }> {
+export async function planChanges(opts: {
+  stack: string;
+  baseDir: string;
+  baseCommit: string;
+  headDir?: string;
+  headCommit?: string;
+}): Promise<{ changes: ReturnType<typeof diffEvaluations>; base: Evaluation; head: Evaluation }> {
   const base = await evaluateProgram({ stack: opts.stack, root: opts.baseDir, config: { "twist:commit": opts.baseCommit } });
-  const head = await evaluateProgram({ stack: opts.stack, ...(opts.headDir ? { root: opts.headDir } : {}), ...(opts.headCommit ? { config: { "twist:commit": opts.headCommit } } : {}) });
+  const head = await evaluateProgram({
+    stack: opts.stack,
+    ...(opts.headDir ? { root: opts.headDir } : {}),
+    ...(opts.headCommit ? { config: { "twist:commit": opts.headCommit } } : {}),
+  });
   return { changes: diffEvaluations(base, head), base, head };
 }
 

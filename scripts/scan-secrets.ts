@@ -44,8 +44,7 @@ const STOPWORDS = /test|example|sample|dummy|fake|mock|placeholder|changeme|chan
 /** Values made of words ("bench-only-jwt-secret-0001", "plan-1:PLACEHOLDER-x") are labels a person wrote, not key material. */
 const looksHumanMade = (value: string) => value.split(/[-_:.]/).filter((part) => /^[a-zA-Z]{3,}$/.test(part)).length >= 2;
 
-const looksRandom = (value: string) =>
-  value.length >= 20 && entropy(value) >= 3.5 && /[0-9]/.test(value) && /[a-zA-Z]/.test(value) && !STOPWORDS.test(value) && !looksHumanMade(value);
+const looksRandom = (value: string) => value.length >= 20 && entropy(value) >= 3.5 && /[0-9]/.test(value) && /[a-zA-Z]/.test(value) && !STOPWORDS.test(value) && !looksHumanMade(value);
 
 export const RULES: Rule[] = [
   {

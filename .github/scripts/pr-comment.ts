@@ -63,8 +63,7 @@ export function renderComment(input: CommentInput): string {
     "",
   ].join("\n");
   const fence = fenceFor(output);
-  const details = (body: string, note: string) =>
-    `<details><summary>Full output${note}</summary>\n\n${fence}diff\n${body}\n${fence}\n</details>\n\nUpdated for ${run}.`;
+  const details = (body: string, note: string) => `<details><summary>Full output${note}</summary>\n\n${fence}diff\n${body}\n${fence}\n</details>\n\nUpdated for ${run}.`;
 
   const full = head + details(output, "");
   if (full.length <= limit) return full;

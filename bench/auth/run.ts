@@ -86,14 +86,18 @@ async function main(): Promise<void> {
 
   try {
     const deadline = Date.now() + 10_000;
-    while ((await fetch(`${base}/ready`).then((r) => r.status, () => 0)) !== 200) {
+    while (
+      (await fetch(`${base}/ready`).then(
+        (r) => r.status,
+        () => 0,
+      )) !== 200
+    ) {
       if (Date.now() > deadline) throw new Error("the service did not become ready");
       await new Promise((r) => setTimeout(r, 100));
     }
 
     const wallets = Array.from({ length: WALLETS }, wallet);
-    const post = (path: string, body: unknown) =>
-      fetch(`${base}${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    const post = (path: string, body: unknown) => fetch(`${base}${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
     const signIn = async (w: Wallet) => {
       const nonce = await post("/auth/nonce", { walletAddress: w.address });
       if (nonce.status !== 200) throw new Error(`nonce ${nonce.status}`);

@@ -63,9 +63,12 @@ async function addTransfers(h: Awaited<ReturnType<typeof startHarness>>): Promis
   // Accounts are created by the ledger module itself (one real transfer each).
   const wallets = Array.from({ length: ACCOUNTS }, newWallet);
   for (const w of wallets) {
-    await ledger.transaction((t) => ledger.transfer(t, { id: `bench-open:${w}`, from: account.system("rewards"), to: account.available(w), amount: 1n, kind: "reward", reference: null }));
+    await ledger.transaction((t) =>
+      ledger.transfer(t, { id: `bench-open:${w}`, from: account.system("rewards"), to: account.available(w), amount: 1n, kind: "reward", reference: null }),
+    );
   }
-  await seq.query(`
+  await seq.query(
+    `
     WITH src AS (SELECT id FROM ledger_accounts WHERE key = :system),
          dst AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM ledger_accounts WHERE key IN (:keys))
     INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, kind, reference)
@@ -98,11 +101,18 @@ async function measure(label: string, h: Awaited<ReturnType<typeof startHarness>
   const t = restored.timings;
   const restoreMs = t.downloadMs + t.decryptMs + t.restoreMs + t.verifyMs;
   console.log(`${label} (${transfers} ledger transfers, ${Object.values(restored.verification.rowCounts).reduce((a, b) => a + b, 0)} rows):`);
-  console.log(`  backup   ${ms(backup.durationMs)}  object ${mib(backup.size)}   plain pg_dump ${ms(plain.ms)} (${mib(plain.bytes)})   ratio ${(backup.durationMs / plain.ms).toFixed(2)}`);
-  console.log(`  restore  ${ms(restoreMs)}  (download ${ms(t.downloadMs)}, decrypt ${ms(t.decryptMs)}, pg_restore ${ms(t.restoreMs)}, verify ${ms(t.verifyMs)})   plain pg_restore ${ms(plainRestoreMs)}   ratio ${(restoreMs / plainRestoreMs).toFixed(2)}`);
+  console.log(
+    `  backup   ${ms(backup.durationMs)}  object ${mib(backup.size)}   plain pg_dump ${ms(plain.ms)} (${mib(plain.bytes)})   ratio ${(backup.durationMs / plain.ms).toFixed(2)}`,
+  );
+  console.log(
+    `  restore  ${ms(restoreMs)}  (download ${ms(t.downloadMs)}, decrypt ${ms(t.decryptMs)}, pg_restore ${ms(t.restoreMs)}, verify ${ms(t.verifyMs)})   plain pg_restore ${ms(plainRestoreMs)}   ratio ${(restoreMs / plainRestoreMs).toFixed(2)}`,
+  );
   return [
     { metric: `backup, ${label}`, note: `${ms(backup.durationMs)}, ${mib(backup.size)} encrypted; ${(backup.durationMs / plain.ms).toFixed(2)}× plain pg_dump (${ms(plain.ms)})` },
-    { metric: `restore + verify, ${label}`, note: `${ms(restoreMs)} (pg_restore ${ms(t.restoreMs)}, verify ${ms(t.verifyMs)}); ${(restoreMs / plainRestoreMs).toFixed(2)}× plain pg_restore (${ms(plainRestoreMs)})` },
+    {
+      metric: `restore + verify, ${label}`,
+      note: `${ms(restoreMs)} (pg_restore ${ms(t.restoreMs)}, verify ${ms(t.verifyMs)}); ${(restoreMs / plainRestoreMs).toFixed(2)}× plain pg_restore (${ms(plainRestoreMs)})`,
+    },
   ];
 }
 

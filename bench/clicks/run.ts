@@ -43,7 +43,13 @@ const UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safa
 
 async function waitReady(url: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    if ((await fetch(url).then((r) => r.status, () => 0)) === 200) return;
+    if (
+      (await fetch(url).then(
+        (r) => r.status,
+        () => 0,
+      )) === 200
+    )
+      return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${url} never became ready`);
@@ -123,7 +129,10 @@ async function main(): Promise<void> {
     const barePort = await freePort();
     const bare = spawn(
       process.execPath,
-      ["-e", `const app = require("express")(); app.get("/l/:code", (req, res) => res.redirect(302, "https://shop.example.com/p/1?ref=bench&twist_click=" + req.params.code)); app.get("/health", (_q, s) => s.send("ok")); app.listen(${barePort}, "127.0.0.1");`],
+      [
+        "-e",
+        `const app = require("express")(); app.get("/l/:code", (req, res) => res.redirect(302, "https://shop.example.com/p/1?ref=bench&twist_click=" + req.params.code)); app.get("/health", (_q, s) => s.send("ok")); app.listen(${barePort}, "127.0.0.1");`,
+      ],
       { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] },
     );
     children.push(bare);
@@ -132,9 +141,15 @@ async function main(): Promise<void> {
 
     const { token } = await signIdentityToken("9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin", parseJwtKeySet(JWT_KEYS));
     const auth = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
-    const reg = await fetch(`${base}/api/v1/influencers`, { method: "POST", headers: auth, body: JSON.stringify({ username: "bench", displayName: "Bench", email: "bench@example.com" }) });
+    const reg = await fetch(`${base}/api/v1/influencers`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ username: "bench", displayName: "Bench", email: "bench@example.com" }),
+    });
     if (reg.status !== 201) throw new Error(`register: ${reg.status}`);
-    const link = (await (await fetch(`${base}/api/v1/links`, { method: "POST", headers: auth, body: JSON.stringify({ targetUrl: "https://shop.example.com/p/1?ref=bench" }) })).json()) as { code: string };
+    const link = (await (
+      await fetch(`${base}/api/v1/links`, { method: "POST", headers: auth, body: JSON.stringify({ targetUrl: "https://shop.example.com/p/1?ref=bench" }) })
+    ).json()) as { code: string };
 
     console.log(`GET /l/:code, ${CONNECTIONS} connections, ${SECONDS} s each, every request a new visitor (counted click)`);
     const bareResult = await load(`http://127.0.0.1:${barePort}/l/${link.code}`);

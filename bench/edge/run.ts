@@ -136,7 +136,17 @@ async function load(name: string, url: string, method: "GET" | "POST", path: str
   await cpu?.settle?.();
   const cpuAfter = cpuTimeMs(cpu?.pid);
   const cpuMs = cpuBefore !== undefined && cpuAfter !== undefined ? (cpuAfter - cpuBefore) / latencies.length : undefined;
-  return { name, requests: latencies.length, non2xx, seconds, rps: latencies.length / seconds, p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), cpuMs };
+  return {
+    name,
+    requests: latencies.length,
+    non2xx,
+    seconds,
+    rps: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    cpuMs,
+  };
 }
 
 const quiet = (stdout: Readable, stderr: Readable) => {
@@ -179,7 +189,13 @@ async function main(): Promise<void> {
 
   console.log("starting the empty Worker, the limit Worker and the edge Worker in workerd ...");
   const { value: empty, pid: emptyPid } = await withPid(async () => {
-    const mf = new Miniflare({ modules: true, script: `export default { fetch() { return new Response("ok"); } };`, compatibilityDate: WORKER.compatibilityDate, host: "127.0.0.1", handleRuntimeStdio: quiet });
+    const mf = new Miniflare({
+      modules: true,
+      script: `export default { fetch() { return new Response("ok"); } };`,
+      compatibilityDate: WORKER.compatibilityDate,
+      host: "127.0.0.1",
+      handleRuntimeStdio: quiet,
+    });
     return { mf, url: await mf.ready };
   });
   const emptyUrl = empty.url;
@@ -228,7 +244,9 @@ async function main(): Promise<void> {
     };
     const batches = (n: number) => {
       const now = Date.now();
-      return Promise.all(Array.from({ length: n }, (_, b) => signed("/api/v1/vau/batch", JSON.stringify({ vaus: Array.from({ length: BATCH_SIZE }, (_, i) => vau(b * BATCH_SIZE + i, now)) }), b)));
+      return Promise.all(
+        Array.from({ length: n }, (_, b) => signed("/api/v1/vau/batch", JSON.stringify({ vaus: Array.from({ length: BATCH_SIZE }, (_, i) => vau(b * BATCH_SIZE + i, now)) }), b)),
+      );
     };
 
     console.log("warming up ...");
@@ -236,10 +254,36 @@ async function main(): Promise<void> {
     await load("warm-up", limit.url.href, "POST", "/", await singles(100), 4, 100);
     await load("warm-up", edge.url.href, "POST", "/api/v1/vau", await singles(100), 4, 100);
 
-    console.log(`\nedge benchmark: ${REQUESTS} single-VAU requests per run (${REQUESTS * 10} for the empty Worker), ${BATCHES} batches of ${BATCH_SIZE}, local workerd via Miniflare, ${cpus().length} CPUs\n`);
-    console.log(["run".padEnd(30), "conns".padStart(5), "req/s".padStart(8), "VAUs/s".padStart(8), "p50 ms".padStart(8), "p95 ms".padStart(8), "p99 ms".padStart(8), "non-2xx".padStart(8), "CPU ms/req".padStart(11)].join(" "));
+    console.log(
+      `\nedge benchmark: ${REQUESTS} single-VAU requests per run (${REQUESTS * 10} for the empty Worker), ${BATCHES} batches of ${BATCH_SIZE}, local workerd via Miniflare, ${cpus().length} CPUs\n`,
+    );
+    console.log(
+      [
+        "run".padEnd(30),
+        "conns".padStart(5),
+        "req/s".padStart(8),
+        "VAUs/s".padStart(8),
+        "p50 ms".padStart(8),
+        "p95 ms".padStart(8),
+        "p99 ms".padStart(8),
+        "non-2xx".padStart(8),
+        "CPU ms/req".padStart(11),
+      ].join(" "),
+    );
     const row = (r: Figures, c: number, vausPerSecond?: number) =>
-      console.log([r.name.padEnd(30), String(c).padStart(5), r.rps.toFixed(0).padStart(8), (vausPerSecond?.toFixed(0) ?? "").padStart(8), r.p50.toFixed(1).padStart(8), r.p95.toFixed(1).padStart(8), r.p99.toFixed(1).padStart(8), String(r.non2xx).padStart(8), (r.cpuMs?.toFixed(2) ?? "n/a").padStart(11)].join(" "));
+      console.log(
+        [
+          r.name.padEnd(30),
+          String(c).padStart(5),
+          r.rps.toFixed(0).padStart(8),
+          (vausPerSecond?.toFixed(0) ?? "").padStart(8),
+          r.p50.toFixed(1).padStart(8),
+          r.p95.toFixed(1).padStart(8),
+          r.p99.toFixed(1).padStart(8),
+          String(r.non2xx).padStart(8),
+          (r.cpuMs?.toFixed(2) ?? "n/a").padStart(11),
+        ].join(" "),
+      );
     // The edge's CPU includes delivering what the run queued: its consumer shares the workerd.
     const edgeCpu: CpuOf = {
       pid: edgePid,
@@ -263,7 +307,16 @@ async function main(): Promise<void> {
       const accepted = 'twist_edge_vau_total{outcome="accepted"}';
       const before = await counter(edge.url, accepted);
       // autocannon refuses more connections than requests.
-      const batch = await load(`batch of ${BATCH_SIZE}, all checks`, edge.url.href, "POST", "/api/v1/vau/batch", await batches(BATCHES), Math.min(connections, BATCHES), BATCHES, edgeCpu);
+      const batch = await load(
+        `batch of ${BATCH_SIZE}, all checks`,
+        edge.url.href,
+        "POST",
+        "/api/v1/vau/batch",
+        await batches(BATCHES),
+        Math.min(connections, BATCHES),
+        BATCHES,
+        edgeCpu,
+      );
       const acceptedPerSecond = ((await counter(edge.url, accepted)) - before) / batch.seconds;
       row(batch, connections, acceptedPerSecond);
       if (floor.cpuMs !== undefined && single.cpuMs !== undefined && batch.cpuMs !== undefined) {
@@ -278,8 +331,23 @@ async function main(): Promise<void> {
       const p95Ratio = single.p95 / Math.max(0.1, floor.p95);
       console.log(`ratio to the one-round-trip limit at ${connections} connections: ${ratio.toFixed(2)}`);
       figures.push(
-        { metric: `empty Worker, ${connections} connections`, perSecond: baseline.rps, p50Ms: baseline.p50, p95Ms: baseline.p95, p99Ms: baseline.p99, note: `${baseline.non2xx} non-2xx` },
-        { metric: `limit Worker (1 DO write + 1 queue send), ${connections} connections`, perSecond: floor.rps, p50Ms: floor.p50, p95Ms: floor.p95, p99Ms: floor.p99, peakRssMiB: peakRssMiB(limitPid), note: `${floor.non2xx} non-2xx` },
+        {
+          metric: `empty Worker, ${connections} connections`,
+          perSecond: baseline.rps,
+          p50Ms: baseline.p50,
+          p95Ms: baseline.p95,
+          p99Ms: baseline.p99,
+          note: `${baseline.non2xx} non-2xx`,
+        },
+        {
+          metric: `limit Worker (1 DO write + 1 queue send), ${connections} connections`,
+          perSecond: floor.rps,
+          p50Ms: floor.p50,
+          p95Ms: floor.p95,
+          p99Ms: floor.p99,
+          peakRssMiB: peakRssMiB(limitPid),
+          note: `${floor.non2xx} non-2xx`,
+        },
         {
           metric: `VAU ingest, ${connections} connections`,
           perSecond: single.rps,
@@ -289,7 +357,14 @@ async function main(): Promise<void> {
           peakRssMiB: peakRssMiB(edgePid),
           note: `ratio to the one-round-trip limit ${ratio.toFixed(2)}; p95 ${p95Ratio.toFixed(1)}x the limit's; ${single.non2xx} non-2xx`,
         },
-        { metric: `VAU batch of ${BATCH_SIZE}, ${connections} connections`, perSecond: batch.rps, p50Ms: batch.p50, p95Ms: batch.p95, p99Ms: batch.p99, note: `${acceptedPerSecond.toFixed(0)} VAUs/s accepted; ${batch.non2xx} non-2xx` },
+        {
+          metric: `VAU batch of ${BATCH_SIZE}, ${connections} connections`,
+          perSecond: batch.rps,
+          p50Ms: batch.p50,
+          p95Ms: batch.p95,
+          p99Ms: batch.p99,
+          note: `${acceptedPerSecond.toFixed(0)} VAUs/s accepted; ${batch.non2xx} non-2xx`,
+        },
       );
       const checks = [
         connections >= 8 ? `ratio ${ratio.toFixed(2)} ${ratio >= TARGET_RATIO ? ">=" : "< (NOT met)"} ${TARGET_RATIO}` : `ratio ${ratio.toFixed(2)} (no target at ${connections})`,

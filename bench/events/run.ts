@@ -135,18 +135,32 @@ async function main(): Promise<void> {
       stdio: ["ignore", "inherit", "inherit"],
     });
     children.push(api);
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.status, () => 0)) === 200, 30_000, "the API ready");
+    await waitFor(
+      async () =>
+        (await fetch(`http://127.0.0.1:${port}/ready`).then(
+          (r) => r.status,
+          () => 0,
+        )) === 200,
+      30_000,
+      "the API ready",
+    );
 
     const keys = parseJwtKeySet(JWT_KEYS);
     const wallets = Array.from({ length: SOCKETS }, () => bs58.encode(randomBytes(32)));
     const tokens = await Promise.all(wallets.map(async (w) => (await signIdentityToken(w, keys)).token));
     const rssBefore = rssMiB(api.pid!);
     const t0 = Date.now();
-    const fleet = await openFleet(() => `ws://127.0.0.1:${port}/api/v1/events`, (i) => [EVENTS_SUBPROTOCOL, `${BEARER_SUBPROTOCOL_PREFIX}${tokens[i]}`], SOCKETS);
+    const fleet = await openFleet(
+      () => `ws://127.0.0.1:${port}/api/v1/events`,
+      (i) => [EVENTS_SUBPROTOCOL, `${BEARER_SUBPROTOCOL_PREFIX}${tokens[i]}`],
+      SOCKETS,
+    );
     const connectSeconds = (Date.now() - t0) / 1000;
     await new Promise((r) => setTimeout(r, 500));
     const perSocketKiB = ((rssMiB(api.pid!) - rssBefore) * 1024) / SOCKETS;
-    console.log(`twist: ${SOCKETS} sockets authenticated in ${connectSeconds.toFixed(1)} s (${(SOCKETS / connectSeconds).toFixed(0)}/s); server RSS +${(perSocketKiB * SOCKETS / 1024).toFixed(0)} MiB = ${perSocketKiB.toFixed(1)} KiB per socket`);
+    console.log(
+      `twist: ${SOCKETS} sockets authenticated in ${connectSeconds.toFixed(1)} s (${(SOCKETS / connectSeconds).toFixed(0)}/s); server RSS +${((perSocketKiB * SOCKETS) / 1024).toFixed(0)} MiB = ${perSocketKiB.toFixed(1)} KiB per socket`,
+    );
 
     const started = Date.now();
     const committedAt: number[] = [];
@@ -155,25 +169,39 @@ async function main(): Promise<void> {
       for (let b = next++; b * BATCH < EVENTS; b = next++) {
         const from = b * BATCH;
         const n = Math.min(BATCH, EVENTS - from);
-        await sequelize.transaction((t) => recordEvents(t, Array.from({ length: n }, (_, k) => ({ wallet: wallets[(from + k) % SOCKETS]!, type: "reward.credited" as const, data: { b, amount: "1000" } }))));
+        await sequelize.transaction((t) =>
+          recordEvents(
+            t,
+            Array.from({ length: n }, (_, k) => ({ wallet: wallets[(from + k) % SOCKETS]!, type: "reward.credited" as const, data: { b, amount: "1000" } })),
+          ),
+        );
         committedAt[b] = Date.now();
       }
     };
     await Promise.all(Array.from({ length: PUBLISHERS }, publisher));
     const publishSeconds = (Date.now() - started) / 1000;
     await waitFor(() => fleet.received() >= EVENTS, 120_000, `${EVENTS} events delivered (got ${fleet.received()})`);
-    console.log(`twist: published ${EVENTS} events in ${publishSeconds.toFixed(1)} s (${(EVENTS / publishSeconds).toFixed(0)}/s committed, ${BATCH} per transaction, ${PUBLISHERS} at a time)`);
+    console.log(
+      `twist: published ${EVENTS} events in ${publishSeconds.toFixed(1)} s (${(EVENTS / publishSeconds).toFixed(0)}/s committed, ${BATCH} per transaction, ${PUBLISHERS} at a time)`,
+    );
     const twist = summary("twist events", fleet, started, (a) => committedAt[a.b!]!);
     const peak = peakRssMiB(api.pid);
     await closeFleet(fleet);
 
     // The limit in the same run: the same sockets and frames on a bare ws server.
     const barePort = await freePort();
-    const bare = spawn(process.execPath, ["--import", "tsx", join(__dirname, "bare-server.ts")], { env: { ...process.env, PORT: String(barePort) }, stdio: ["pipe", "pipe", "inherit"] });
+    const bare = spawn(process.execPath, ["--import", "tsx", join(__dirname, "bare-server.ts")], {
+      env: { ...process.env, PORT: String(barePort) },
+      stdio: ["pipe", "pipe", "inherit"],
+    });
     children.push(bare);
     await new Promise<void>((resolve) => bare.stdout!.once("data", () => resolve()));
     const bareBefore = rssMiB(bare.pid!);
-    const bareFleet = await openFleet(() => `ws://127.0.0.1:${barePort}`, () => [], SOCKETS);
+    const bareFleet = await openFleet(
+      () => `ws://127.0.0.1:${barePort}`,
+      () => [],
+      SOCKETS,
+    );
     await new Promise((r) => setTimeout(r, 500));
     const barePerSocketKiB = ((rssMiB(bare.pid!) - bareBefore) * 1024) / SOCKETS;
     const bareStarted = Date.now();
@@ -186,7 +214,15 @@ async function main(): Promise<void> {
     console.log("(the machine's cores are shared with other work: read the ratios, not the absolute figures)");
 
     report("events", [
-      { metric: `events delivered to ${SOCKETS} sockets (one instance)`, perSecond: twist.perSecond, p50Ms: twist.p50, p95Ms: twist.p95, p99Ms: twist.p99, peakRssMiB: peak, note: `${perSocketKiB.toFixed(1)} KiB/socket; ${(twist.perSecond / limit.perSecond).toFixed(2)} x bare ws` },
+      {
+        metric: `events delivered to ${SOCKETS} sockets (one instance)`,
+        perSecond: twist.perSecond,
+        p50Ms: twist.p50,
+        p95Ms: twist.p95,
+        p99Ms: twist.p99,
+        peakRssMiB: peak,
+        note: `${perSocketKiB.toFixed(1)} KiB/socket; ${(twist.perSecond / limit.perSecond).toFixed(2)} x bare ws`,
+      },
     ]);
   } finally {
     for (const c of children) c.kill("SIGTERM");

@@ -42,7 +42,11 @@ const wallet = () => bs58.encode(randomBytes(32));
 function options() {
   const { values } = parseCommandLine({
     usage: USAGE,
-    options: { seconds: { type: "string", default: process.env.BENCH_SECONDS ?? "10" }, concurrency: { type: "string", default: "8,32" }, stakers: { type: "string", default: "10000" } },
+    options: {
+      seconds: { type: "string", default: process.env.BENCH_SECONDS ?? "10" },
+      concurrency: { type: "string", default: "8,32" },
+      stakers: { type: "string", default: "10000" },
+    },
   });
   try {
     const seconds = Number(values.seconds);
@@ -104,7 +108,10 @@ async function main(): Promise<void> {
       }),
     );
     await ledger.transaction((t) =>
-      ledger.post(t, users.map((u) => ({ id: `fund:${u.wallet}`, from: account.system("rewards"), to: account.available(u.wallet), amount: 10n ** 15n, kind: "reward" }))),
+      ledger.post(
+        t,
+        users.map((u) => ({ id: `fund:${u.wallet}`, from: account.system("rewards"), to: account.available(u.wallet), amount: 10n ** 15n, kind: "reward" })),
+      ),
     );
     const recipients = Array.from({ length: 5_000 }, wallet);
 
@@ -134,17 +141,19 @@ async function main(): Promise<void> {
       if (credited !== BATCH) throw new Error(`only ${credited} of ${BATCH} credited`);
       return credited;
     };
-    const stake = (poolOf: (worker: number) => string) => async (worker: number, n: number): Promise<number> => {
-      const u = users[(worker + n * 7) % users.length]!;
-      const res = await fetch(`${base}/api/v1/pools/${poolOf(worker)}/stake`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${u.token}`, "idempotency-key": `bench-${randomUUID()}` },
-        body: JSON.stringify({ amount: "1000" }),
-      });
-      if (res.status !== 200) throw new Error(`stake answered ${res.status}`);
-      await res.arrayBuffer();
-      return 1;
-    };
+    const stake =
+      (poolOf: (worker: number) => string) =>
+      async (worker: number, n: number): Promise<number> => {
+        const u = users[(worker + n * 7) % users.length]!;
+        const res = await fetch(`${base}/api/v1/pools/${poolOf(worker)}/stake`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${u.token}`, "idempotency-key": `bench-${randomUUID()}` },
+          body: JSON.stringify({ amount: "1000" }),
+        });
+        if (res.status !== 200) throw new Error(`stake answered ${res.status}`);
+        await res.arrayBuffer();
+        return 1;
+      };
     const direct = async (worker: number): Promise<number> => {
       const u = users[worker % users.length]!;
       await ledger.transaction((t) =>
@@ -189,7 +198,9 @@ async function main(): Promise<void> {
       const credits = measured.get(paths[0]!.name)!.perSecond / limit.tps;
       const onePool = measured.get(paths[1]!.name)!.perSecond;
       const spread = measured.get(paths[2]!.name)!.perSecond;
-      console.log(`  targets: credits ${credits.toFixed(2)} x pgbench (>= 5: ${credits >= 5 ? "met" : "NOT met"}); one pool ${(onePool / spread).toFixed(2)} of spread (>= 0.5: ${onePool / spread >= 0.5 ? "met" : "NOT met"})`);
+      console.log(
+        `  targets: credits ${credits.toFixed(2)} x pgbench (>= 5: ${credits >= 5 ? "met" : "NOT met"}); one pool ${(onePool / spread).toFixed(2)} of spread (>= 0.5: ${onePool / spread >= 0.5 ? "met" : "NOT met"})`,
+      );
     }
 
     // One commission to STAKERS stakers of pool 0 (positions seeded through the ledger, shards to match).
@@ -197,7 +208,10 @@ async function main(): Promise<void> {
     for (let i = 0; i < stakers.length; i += 2000) {
       const chunk = stakers.slice(i, i + 2000);
       await ledger.transaction((t) =>
-        ledger.post(t, chunk.map((s): TransferInput => ({ id: `seed:${s.wallet}`, from: account.system("rewards"), to: account.stake(s.wallet, poolIds[0]!), amount: s.amount, kind: "bench" }))),
+        ledger.post(
+          t,
+          chunk.map((s): TransferInput => ({ id: `seed:${s.wallet}`, from: account.system("rewards"), to: account.stake(s.wallet, poolIds[0]!), amount: s.amount, kind: "bench" })),
+        ),
       );
     }
     // Seeded behind the API's back: recount pool 0's shards from its stake accounts (as migration 0102 does).
@@ -209,16 +223,27 @@ async function main(): Promise<void> {
     );
     const started = performance.now();
     await seq.transaction((t) =>
-      service.context.onCommissionBooked!(t, { conversionId: randomUUID(), orderId: "bench", influencerId: infIds[0]!, linkId: randomUUID(), commission: 123_456_789_012_345n, currency: "TWIST" }),
+      service.context.onCommissionBooked!(t, {
+        conversionId: randomUUID(),
+        orderId: "bench",
+        influencerId: infIds[0]!,
+        linkId: randomUUID(),
+        commission: 123_456_789_012_345n,
+        currency: "TWIST",
+      }),
     );
     const ms = performance.now() - started;
-    const [{ n: positions }] = (await seq.query(`SELECT count(*)::int AS n FROM ledger_accounts WHERE kind = 'stake' AND ref = $1 AND balance > 0`, { bind: [poolIds[0]] }))[0] as [{ n: number }];
+    const [{ n: positions }] = (await seq.query(`SELECT count(*)::int AS n FROM ledger_accounts WHERE kind = 'stake' AND ref = $1 AND balance > 0`, { bind: [poolIds[0]] }))[0] as [
+      { n: number },
+    ];
     // The API and the ledger module run in this process, so its high-water mark is theirs.
     report("ledger", [{ metric: `distribute one commission to ${positions} stakers`, peakRssMiB: peakRssMiB(process.pid), note: `${ms.toFixed(0)} ms, one transaction` }]);
     console.log(`\ndistribution: one commission to ${positions} stakers in ${ms.toFixed(0)} ms (one transaction, ${positions + 1} transfers)`);
 
     const invariants = await checkLedgerInvariants(seq);
-    console.log(`ledger invariants after the run: ${invariants.violations.length ? invariants.violations.join("; ") : "hold (sum 0, no negative user account, no drift, pool shards exact)"}`);
+    console.log(
+      `ledger invariants after the run: ${invariants.violations.length ? invariants.violations.join("; ") : "hold (sum 0, no negative user account, no drift, pool shards exact)"}`,
+    );
     if (invariants.violations.length) process.exitCode = 1;
   } finally {
     await running.close();

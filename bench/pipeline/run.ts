@@ -58,7 +58,8 @@ function options() {
     pollMs: Number(values["poll-ms"]),
   };
   try {
-    for (const [flag, v] of Object.entries(o)) if (!(v > 0) || !Number.isFinite(v)) usageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a positive number`, USAGE);
+    for (const [flag, v] of Object.entries(o))
+      if (!(v > 0) || !Number.isFinite(v)) usageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a positive number`, USAGE);
   } catch (err) {
     exitOnUsageError(err);
   }
@@ -209,7 +210,17 @@ async function main(): Promise<void> {
       const lost = wallets.reduce((n, w) => n + (w.accepted.length - w.seen), 0);
       const doubled = wallets.filter((w) => (final.get(w.address) ?? 0n) > w.expected).length;
       lags.sort((a, b) => a - b);
-      return { rate, sentPerSecond: sent / sendSeconds, accepted: counters.accepted, rejected: counters.rejected, firstRejection: counters.firstRejection, lags, lost, doubled, drained: lost === 0 };
+      return {
+        rate,
+        sentPerSecond: sent / sendSeconds,
+        accepted: counters.accepted,
+        rejected: counters.rejected,
+        firstRejection: counters.firstRejection,
+        lags,
+        lost,
+        doubled,
+        drained: lost === 0,
+      };
     }
 
     const bounded = (r: RunResult) => r.drained && r.doubled === 0 && r.rejected === 0 && r.sentPerSecond >= 0.9 * r.rate && percentile(r.lags, 95) <= o.lagBoundMs;
@@ -218,7 +229,9 @@ async function main(): Promise<void> {
         `${label.padEnd(10)} rate ${String(r.rate).padStart(5)}/s  sent ${r.sentPerSecond.toFixed(0).padStart(5)}/s  accepted ${r.accepted}  rejected ${r.rejected}  lag p50 ${percentile(r.lags, 50).toFixed(0)} ms p95 ${percentile(r.lags, 95).toFixed(0)} ms  lost ${r.lost} doubled ${r.doubled}  ${bounded(r) ? "bounded" : "UNBOUNDED"}${r.firstRejection ? `  (first refusal: ${r.firstRejection})` : ""}`,
       );
 
-    console.log(`rate search: ${o.searchSeconds} s per rate, doubling from ${o.startRate}/s, at most ${o.maxSteps} rates; bounded = drained, nothing lost, doubled or refused, >= 90 % of the rate sent, p95 lag <= ${o.lagBoundMs} ms`);
+    console.log(
+      `rate search: ${o.searchSeconds} s per rate, doubling from ${o.startRate}/s, at most ${o.maxSteps} rates; bounded = drained, nothing lost, doubled or refused, >= 90 % of the rate sent, p95 lag <= ${o.lagBoundMs} ms`,
+    );
     let best: number | null = null;
     for (let step = 0, rate = o.startRate; step < o.maxSteps; step++, rate *= 2) {
       const r = await run(rate, o.searchSeconds);

@@ -141,12 +141,7 @@ export function secretFiles(files: Record<string, pulumi.Input<string> | undefin
 }
 
 /** Exports every file of /run/secrets as the variable of the same name, then runs the command. */
-export const SECRET_ENV_LOADER = [
-  "/bin/sh",
-  "-c",
-  `for f in ${SECRETS_DIR}/*; do [ -f "$f" ] && export "$(basename "$f")=$(cat "$f")"; done; exec "$@"`,
-  "twist-secrets",
-];
+export const SECRET_ENV_LOADER = ["/bin/sh", "-c", `for f in ${SECRETS_DIR}/*; do [ -f "$f" ] && export "$(basename "$f")=$(cat "$f")"; done; exec "$@"`, "twist-secrets"];
 
 /** Runtime users of the images (uid, gid): the files must be readable after privileges drop. */
 const IMAGE_USERS = { node: ["1000", "1000"], postgres: ["70", "70"], redis: ["999", "1000"], cloudflared: ["65532", "65532"] } as const;
@@ -240,12 +235,22 @@ export class BackendHost extends pulumi.ComponentResource {
      */
     function prepareHost(vm: BackendVm, index: number) {
       const logical = (key: string) => (index === 0 ? key : `${vm.name}-${key}`);
-      const ssh: remote.CommandArgs["connection"] = { host: vm.host, port: vm.port, user: vm.user, privateKey: secrets.vmSshPrivateKey, hostKey: vm.hostKey.split(/\s+/).slice(1).join(" ") };
+      const ssh: remote.CommandArgs["connection"] = {
+        host: vm.host,
+        port: vm.port,
+        user: vm.user,
+        privateKey: secrets.vmSshPrivateKey,
+        hostKey: vm.hostKey.split(/\s+/).slice(1).join(" "),
+      };
       const prepared = checkDocker(vm, ssh, logical);
       const provider = createDockerProvider(vm, prepared, logical);
       const onHost = { ...child, provider };
       const networks = createNetworks(logical, onHost);
-      const images = { cloudflared: pullImage("cloudflared", vm, logical, onHost), auth: buildImage("auth", "auth", vm, logical, onHost), influencer: buildImage("influencer", "influencer", vm, logical, onHost) };
+      const images = {
+        cloudflared: pullImage("cloudflared", vm, logical, onHost),
+        auth: buildImage("auth", "auth", vm, logical, onHost),
+        influencer: buildImage("influencer", "influencer", vm, logical, onHost),
+      };
       return { vm, index, logical, ssh, provider, onHost, networks, images };
     }
 
@@ -275,7 +280,9 @@ export class BackendHost extends pulumi.ComponentResource {
      */
     function createDockerProvider(vm: BackendVm, after: pulumi.Resource, logical: (k: string) => string) {
       if (!pulumi.runtime.isDryRun() && !process.env.SSH_AUTH_SOCK) {
-        throw new Error(`the docker provider reaches ${vm.host} over ssh with the key in ssh-agent, and SSH_AUTH_SOCK is not set: load it with \`pulumi config get twist:vmSshPrivateKey | ssh-add -\` (docs/deploy.md)`);
+        throw new Error(
+          `the docker provider reaches ${vm.host} over ssh with the key in ssh-agent, and SSH_AUTH_SOCK is not set: load it with \`pulumi config get twist:vmSshPrivateKey | ssh-add -\` (docs/deploy.md)`,
+        );
       }
       return new docker.Provider(
         logical("docker"),
@@ -300,7 +307,15 @@ export class BackendHost extends pulumi.ComponentResource {
     }
 
     /** Each image's build context is its bundle directory alone (a few hundred kB over SSH, not the repository). */
-    function buildImage(image: ServiceImage, service: "auth" | "influencer", vm: BackendVm, logical: (k: string) => string, onHost: pulumi.CustomResourceOptions, dockerfileName = "Dockerfile", copies?: string[]) {
+    function buildImage(
+      image: ServiceImage,
+      service: "auth" | "influencer",
+      vm: BackendVm,
+      logical: (k: string) => string,
+      onHost: pulumi.CustomResourceOptions,
+      dockerfileName = "Dockerfile",
+      copies?: string[],
+    ) {
       const context = join(artifacts, service);
       const dockerfile = join(args.repoRoot, "runtime", service, dockerfileName);
       return new docker.Image(
@@ -356,7 +371,10 @@ export class BackendHost extends pulumi.ComponentResource {
           image: image.imageId,
           // requirepass lives in an uploaded config file, so the password is in no command line.
           command: ["redis-server", `${SECRETS_DIR}/redis.conf`],
-          uploads: secretFiles({ "redis.conf": pulumi.interpolate`requirepass ${password}\nappendonly yes\nmaxmemory-policy noeviction\n`, REDIS_PASSWORD: password }, IMAGE_USERS.redis),
+          uploads: secretFiles(
+            { "redis.conf": pulumi.interpolate`requirepass ${password}\nappendonly yes\nmaxmemory-policy noeviction\n`, REDIS_PASSWORD: password },
+            IMAGE_USERS.redis,
+          ),
           volumes: [{ volumeName: volume.name, containerPath: "/data" }],
           networksAdvanced: [{ name: primary.networks.data.name, aliases: ["redis"] }],
           healthcheck: { tests: ["CMD-SHELL", `REDISCLI_AUTH="$(cat ${SECRETS_DIR}/REDIS_PASSWORD)" redis-cli ping | grep -q PONG`], interval: "10s", timeout: "5s", retries: 6 },
@@ -500,7 +518,15 @@ docker run --rm -i --name ${n("migrate")}-$(date +%s) --network ${network} --lab
       for (const { key, hostname } of ingress) {
         new cloudflare.DnsRecord(
           `dns-${key}`,
-          { zoneId: args.cloudflare.zoneId, name: hostname, type: "CNAME", content: pulumi.interpolate`${t.id}.cfargotunnel.com`, proxied: true, ttl: 1, comment: `twist ${stack} tunnel` },
+          {
+            zoneId: args.cloudflare.zoneId,
+            name: hostname,
+            type: "CNAME",
+            content: pulumi.interpolate`${t.id}.cfargotunnel.com`,
+            proxied: true,
+            ttl: 1,
+            comment: `twist ${stack} tunnel`,
+          },
           cfOpts,
         );
       }
@@ -575,15 +601,19 @@ docker run --rm -i --name ${n("migrate")}-$(date +%s) --network ${network} --lab
      * is explicit because the provider asks for delete-first whenever a name is set. The digest is
      * 40 bits of sha256 over inputs that include secrets: it identifies a revision and reveals none.
      */
-    function appContainer(h: Host, key: AppContainer, spec: {
-      image: pulumi.Output<string>;
-      command: string[];
-      envs: string[];
-      uploads: docker.types.input.ContainerUpload[];
-      healthcheck: docker.types.input.ContainerHealthcheck;
-      alias: string;
-      dependsOn: pulumi.Resource[];
-    }) {
+    function appContainer(
+      h: Host,
+      key: AppContainer,
+      spec: {
+        image: pulumi.Output<string>;
+        command: string[];
+        envs: string[];
+        uploads: docker.types.input.ContainerUpload[];
+        healthcheck: docker.types.input.ContainerHealthcheck;
+        alias: string;
+        dependsOn: pulumi.Resource[];
+      },
+    ) {
       const revision = pulumi.unsecret(
         pulumi.all([spec.image, spec.envs, spec.command, pulumi.output(spec.uploads)]).apply((v) => createHash("sha256").update(JSON.stringify(v)).digest("hex").slice(0, 10)),
       );
@@ -597,7 +627,10 @@ docker run --rm -i --name ${n("migrate")}-$(date +%s) --network ${network} --lab
           envs: spec.envs,
           uploads: spec.uploads,
           // The alias on both networks: cloudflared resolves it on the edge network, Prometheus on the data network.
-          networksAdvanced: [{ name: h.networks.data.name, aliases: [spec.alias] }, { name: h.networks.edge.name, aliases: [spec.alias] }],
+          networksAdvanced: [
+            { name: h.networks.data.name, aliases: [spec.alias] },
+            { name: h.networks.edge.name, aliases: [spec.alias] },
+          ],
           healthcheck: spec.healthcheck,
           wait: true,
           waitTimeout: 120,

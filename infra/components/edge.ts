@@ -127,9 +127,7 @@ export class EdgePlatform extends pulumi.ComponentResource {
 
     /** The script's live migration tag, from the provider's workers-scripts data source (undefined: no such script yet). */
     function readLiveMigrationTag(parent: pulumi.Resource): pulumi.Output<string | undefined> {
-      return cloudflare
-        .getWorkersScriptsOutput({ accountId }, { parent })
-        .apply((r) => r.results.find((s) => s.id === scriptName)?.migrationTag || undefined);
+      return cloudflare.getWorkersScriptsOutput({ accountId }, { parent }).apply((r) => r.results.find((s) => s.id === scriptName)?.migrationTag || undefined);
     }
 
     function createScript(contentSha256: string, liveTag: pulumi.Output<string | undefined>) {

@@ -79,7 +79,15 @@ export class Monitoring extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 
-  private prometheusContainer(args: MonitoringArgs, n: (l: string) => string, onHost: pulumi.CustomResourceOptions, img: docker.RemoteImage, data: docker.Volume, labels: docker.types.input.ContainerLabel[], ready: (port: number, path: string) => docker.types.input.ContainerHealthcheck) {
+  private prometheusContainer(
+    args: MonitoringArgs,
+    n: (l: string) => string,
+    onHost: pulumi.CustomResourceOptions,
+    img: docker.RemoteImage,
+    data: docker.Volume,
+    labels: docker.types.input.ContainerLabel[],
+    ready: (port: number, path: string) => docker.types.input.ContainerHealthcheck,
+  ) {
     const rulesDir = "/etc/prometheus/rules";
     const config = pulumi.all(Object.values(args.targets).map((t) => pulumi.all(t))).apply((lists) => {
       const jobs = Object.keys(args.targets) as ScrapeJob[];
@@ -111,7 +119,15 @@ export class Monitoring extends pulumi.ComponentResource {
     );
   }
 
-  private alertmanagerContainer(args: MonitoringArgs, n: (l: string) => string, onHost: pulumi.CustomResourceOptions, img: docker.RemoteImage, data: docker.Volume, labels: docker.types.input.ContainerLabel[], ready: (port: number, path: string) => docker.types.input.ContainerHealthcheck) {
+  private alertmanagerContainer(
+    args: MonitoringArgs,
+    n: (l: string) => string,
+    onHost: pulumi.CustomResourceOptions,
+    img: docker.RemoteImage,
+    data: docker.Volume,
+    labels: docker.types.input.ContainerLabel[],
+    ready: (port: number, path: string) => docker.types.input.ContainerHealthcheck,
+  ) {
     return new docker.Container(
       "alertmanager",
       {
@@ -133,7 +149,15 @@ export class Monitoring extends pulumi.ComponentResource {
     );
   }
 
-  private grafanaContainer(args: MonitoringArgs, n: (l: string) => string, onHost: pulumi.CustomResourceOptions, img: docker.RemoteImage, data: docker.Volume, labels: docker.types.input.ContainerLabel[], ready: (port: number, path: string) => docker.types.input.ContainerHealthcheck) {
+  private grafanaContainer(
+    args: MonitoringArgs,
+    n: (l: string) => string,
+    onHost: pulumi.CustomResourceOptions,
+    img: docker.RemoteImage,
+    data: docker.Volume,
+    labels: docker.types.input.ContainerLabel[],
+    ready: (port: number, path: string) => docker.types.input.ContainerHealthcheck,
+  ) {
     const dashboardsDir = "/etc/grafana/dashboards";
     return new docker.Container(
       "grafana",

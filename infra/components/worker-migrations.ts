@@ -10,7 +10,11 @@ export type WorkerMigrations = cloudflare.types.input.WorkersScriptMigrations;
 type Step = cloudflare.types.input.WorkersScriptMigrationsStep;
 
 export class UnknownMigrationTagError extends Error {
-  constructor(readonly scriptName: string, readonly liveTag: string, declared: readonly DurableObjectMigrationDecl[]) {
+  constructor(
+    readonly scriptName: string,
+    readonly liveTag: string,
+    declared: readonly DurableObjectMigrationDecl[],
+  ) {
     super(
       `Worker ${scriptName} is at Durable Object migration tag "${liveTag}", which runtime/edge/bindings.ts does not declare ` +
         `(declared: ${declared.map((m) => m.tag).join(", ") || "none"}). Someone deployed another ledger, or a deployed step was edited or removed: ` +

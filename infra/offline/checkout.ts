@@ -57,4 +57,3 @@ export function checkoutCommit(repo: string, sha: string): string {
   writeFileSync(join(dir, BUILT), `${sha}\n`);
   return dir;
 }
-

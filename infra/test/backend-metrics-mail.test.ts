@@ -23,8 +23,16 @@ for (const stack of STACKS) {
       const ingresses = (get(T.tunnelConfig, "tunnel-config").inputs.config as { ingresses: { hostname?: string; service: string }[] }).ingresses;
       const targets = ingresses.map((i) => i.service);
       // The services' public ports, and Grafana (behind Access): never a metrics listener.
-      expect(targets.filter((s) => s.startsWith("http://"))).to.deep.equal([`http://auth:${SERVICE_PORTS.auth}`, `http://influencer:${SERVICE_PORTS.influencer}`, "http://grafana:3000"]);
-      for (const port of Object.values(METRICS_PORTS)) expect(targets.some((s) => s.includes(`:${port}`)), `port ${port}`).to.equal(false);
+      expect(targets.filter((s) => s.startsWith("http://"))).to.deep.equal([
+        `http://auth:${SERVICE_PORTS.auth}`,
+        `http://influencer:${SERVICE_PORTS.influencer}`,
+        "http://grafana:3000",
+      ]);
+      for (const port of Object.values(METRICS_PORTS))
+        expect(
+          targets.some((s) => s.includes(`:${port}`)),
+          `port ${port}`,
+        ).to.equal(false);
       // The catch-all answers 404 itself: nothing else on the edge network is reachable by hostname.
       expect(ingresses.at(-1)).to.deep.equal({ service: "http_status:404" });
       for (const r of resources.filter((x) => x.type === T.container)) expect(r.inputs.ports ?? [], r.name).to.deep.equal([]);
@@ -33,7 +41,14 @@ for (const stack of STACKS) {
     it("the influencer API and worker send mail over SMTP; the password is a secret file, not env", () => {
       for (const name of ["influencer", "settlement"]) {
         const env = envOf(name);
-        expect(env, name).to.include({ MAIL_TRANSPORT: "smtp", SMTP_HOST: "smtp.twist.example", SMTP_PORT: "587", SMTP_TLS: "starttls", SMTP_USER: `twist-${stack}`, MAIL_FROM: "TWIST <no-reply@twist.example>" });
+        expect(env, name).to.include({
+          MAIL_TRANSPORT: "smtp",
+          SMTP_HOST: "smtp.twist.example",
+          SMTP_PORT: "587",
+          SMTP_TLS: "starttls",
+          SMTP_USER: `twist-${stack}`,
+          MAIL_FROM: "TWIST <no-reply@twist.example>",
+        });
         expect(env, name).to.not.have.property("SMTP_PASSWORD");
         const c = get(T.container, name);
         const uploads = c.inputs.uploads as { file: string }[];

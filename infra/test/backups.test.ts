@@ -101,7 +101,10 @@ for (const stack of STACKS) {
       for (const [i, u] of uploads.entries()) {
         expect(u.permissions).to.equal("0400");
         expect(u.owner).to.equal("999");
-        expect(job.secretLeaves.some((s) => s === "uploads" || s.startsWith(`uploads[${i}]`)), u.file).to.equal(true);
+        expect(
+          job.secretLeaves.some((s) => s === "uploads" || s.startsWith(`uploads[${i}]`)),
+          u.file,
+        ).to.equal(true);
       }
       const byFile = Object.fromEntries(uploads.map((u) => [u.file.split("/").pop()!, u.content]));
       expect(byFile.BACKUP_ENCRYPTION_KEYS).to.equal(PLACEHOLDER_SECRETS.backupEncryptionKeys);

@@ -57,7 +57,7 @@ describe("infra stack configuration errors", () => {
     expect(message).not.to.contain(value);
     const weak = await failure({ config: { "twist:postgresPassword": "short" } });
     expect(weak).to.match(/twist:postgresPassword: must be at least 20 characters/);
-    expect(weak).not.to.contain("short\"");
+    expect(weak).not.to.contain('short"');
   });
 
   it("requires the Solana settings only with the solana adapter", async () => {

@@ -67,7 +67,11 @@ for (const stack of STACKS) {
       const bindings = script.inputs.bindings as Binding[];
       const local = edgeMiniflareOptions({ vars: { JWT_KEYS: "k:0123456789abcdef", VAU_SIGNING_KEYS: "0123456789abcdef", SERVICE_SIGNING_KEYS: "0123456789abcdef" } });
       const worker = (local as { workers: Record<string, any>[] }).workers[0]!;
-      const byType = (type: string) => bindings.filter((b) => b.type === type).map((b) => b.name).sort();
+      const byType = (type: string) =>
+        bindings
+          .filter((b) => b.type === type)
+          .map((b) => b.name)
+          .sort();
       expect(byType("kv_namespace")).to.deep.equal(Object.keys(worker.kvNamespaces).sort());
       expect(byType("r2_bucket")).to.deep.equal(Object.keys(worker.r2Buckets).sort());
       expect(byType("queue")).to.deep.equal(Object.keys(worker.queueProducers).sort());
@@ -95,7 +99,11 @@ for (const stack of STACKS) {
       // The bundle travels as a file and its hash: state and diffs hold 64 hex characters, not the script.
       expect(script.inputs.content).to.equal(undefined);
       expect(script.inputs.contentFile).to.equal(join("dist", "edge", "index.js"));
-      expect(script.inputs.contentSha256).to.equal(createHash("sha256").update(readFileSync(join(REPO_ROOT, "dist", "edge", "index.js"))).digest("hex"));
+      expect(script.inputs.contentSha256).to.equal(
+        createHash("sha256")
+          .update(readFileSync(join(REPO_ROOT, "dist", "edge", "index.js")))
+          .digest("hex"),
+      );
       expect(script.inputs.mainModule).to.equal(decl.WORKER.mainModule);
       expect(script.inputs.compatibilityDate).to.equal(decl.WORKER.compatibilityDate);
       // A new script (the doubles' empty account): every declared step, no oldTag.
@@ -141,7 +149,9 @@ for (const stack of STACKS) {
 
     it("runs the migration to completion before the API and the settlement worker start", () => {
       const migrate = get(T.command, "migrate");
-      expect(migrate.inputs.create).to.match(/^set -eu\ndocker run --rm -i /).and.to.contain("exec node migrate.js");
+      expect(migrate.inputs.create)
+        .to.match(/^set -eu\ndocker run --rm -i /)
+        .and.to.contain("exec node migrate.js");
       expect((migrate.inputs.triggers as string[])[0]).to.match(/^sha256:[0-9a-f]{64}$/);
       expect(migrate.inputs.create).to.contain((migrate.inputs.triggers as string[])[0]);
       for (const name of ["influencer", "settlement"]) {
@@ -165,7 +175,10 @@ for (const stack of STACKS) {
       expect(get(T.network, "net-data").inputs.internal).to.equal(true);
       for (const name of ["postgres", "redis"]) {
         const c = get(T.container, name);
-        expect((c.inputs.networksAdvanced as { name: string }[]).map((n) => n.name), name).to.deep.equal([`twist-data-${stack}`]);
+        expect(
+          (c.inputs.networksAdvanced as { name: string }[]).map((n) => n.name),
+          name,
+        ).to.deep.equal([`twist-data-${stack}`]);
         expect(c.inputs.healthcheck, `${name} healthcheck`).to.have.property("tests").that.is.not.empty;
         expect(c.inputs.restart).to.equal("unless-stopped");
       }
@@ -207,7 +220,9 @@ for (const stack of STACKS) {
       expect(ev.outputs.workerName).to.equal(`twist-vau-${stack}`);
       expect(ev.outputs.edgeUrl).to.match(/^https:\/\/vau/);
       expect(ev.outputs.backendUrls).to.have.keys(["auth", "influencer"]);
-      expect(ev.outputs.commit).to.be.a("string").and.match(/^[0-9a-f]{7,40}/);
+      expect(ev.outputs.commit)
+        .to.be.a("string")
+        .and.match(/^[0-9a-f]{7,40}/);
       expect(ev.outputs.imageTags).to.deep.equal({ auth: get(T.image, "image-auth").inputs.imageName, influencer: get(T.image, "image-influencer").inputs.imageName });
     });
   });

@@ -33,7 +33,10 @@ describe("infra lifecycle: updates after the first deploy", function () {
       expect(c.inputs.wait, name).to.equal(true);
       expect((c.inputs.healthcheck as { tests: string[] }).tests, name).to.have.length.greaterThan(1);
       // The same alias on the data network (Prometheus) and the edge network (cloudflared).
-      expect((c.inputs.networksAdvanced as { aliases?: string[] }[]).map((n) => n.aliases), name).to.deep.equal([[name], [name]]);
+      expect(
+        (c.inputs.networksAdvanced as { aliases?: string[] }[]).map((n) => n.aliases),
+        name,
+      ).to.deep.equal([[name], [name]]);
     }
     const ingress = (only(resources, T.tunnelConfig, "tunnel-config").inputs.config as { ingresses: { service: string }[] }).ingresses.map((i) => i.service);
     expect(ingress).to.include.members(["http://auth:3001", "http://influencer:3003"]);
@@ -74,11 +77,23 @@ describe("infra lifecycle: rollback redeploys old artifacts with the current pro
     expect(rollback.resources.map((r) => r.urn).sort()).to.deep.equal(current.resources.map((r) => r.urn).sort());
     const changes = diffEvaluations(current, rollback);
     const worker = only(rollback.resources, T.script, "worker");
-    expect(worker.inputs.contentSha256).to.equal(createHash("sha256").update(readFileSync(join(oldArtifacts, "edge", "index.js"))).digest("hex"));
+    expect(worker.inputs.contentSha256).to.equal(
+      createHash("sha256")
+        .update(readFileSync(join(oldArtifacts, "edge", "index.js")))
+        .digest("hex"),
+    );
     expect(worker.inputs.contentFile).to.equal(relative(REPO_ROOT, join(oldArtifacts, "edge", "index.js")));
-    expect(changes.map((c) => `${c.op} ${c.name}`).sort()).to.deep.equal(["replace auth", "update image-auth", "update image-backup", "update image-influencer", "update image-migrate", "update worker"]);
+    expect(changes.map((c) => `${c.op} ${c.name}`).sort()).to.deep.equal([
+      "replace auth",
+      "update image-auth",
+      "update image-backup",
+      "update image-influencer",
+      "update image-migrate",
+      "update worker",
+    ]);
     // The influencer bundles are the same, so only the build context moved: same tag, same containers.
-    for (const image of ["image-backup", "image-influencer", "image-migrate"]) expect(changes.find((c) => c.name === image)!.properties.map((p) => p.path)).to.deep.equal(["build.context"]);
+    for (const image of ["image-backup", "image-influencer", "image-migrate"])
+      expect(changes.find((c) => c.name === image)!.properties.map((p) => p.path)).to.deep.equal(["build.context"]);
 
     // The rotated secret stays rotated: Postgres and the services get today's password, not the old commit's.
     const pg = only(rollback.resources, T.container, "postgres");

@@ -39,7 +39,11 @@ describe("npm run plan -- --against: the offline change set", function () {
     edit(head);
     buildTree(head);
     const { changes } = await planChanges({ stack: "staging", baseDir, baseCommit: sha, headDir: head, headCommit: "c".repeat(40) });
-    for (const name of NEVER_REPLACED_BY_CODE) expect(changes.map((c) => c.name), `${name} untouched by a code change`).not.to.include(name);
+    for (const name of NEVER_REPLACED_BY_CODE)
+      expect(
+        changes.map((c) => c.name),
+        `${name} untouched by a code change`,
+      ).not.to.include(name);
     return changes;
   }
 
@@ -49,7 +53,10 @@ describe("npm run plan -- --against: the offline change set", function () {
     for (const bundle of ["edge/index.js", "influencer/main.js", "auth/main.js"]) {
       const paths = readFileSync(join(baseDir, "dist", bundle), "utf8").match(/^\/\/ \S+\.[cm]?[jt]s$/gm) ?? [];
       expect(paths.length, bundle).to.be.greaterThan(10);
-      expect(paths.filter((p) => p.startsWith("// ../")), bundle).to.deep.equal([]);
+      expect(
+        paths.filter((p) => p.startsWith("// ../")),
+        bundle,
+      ).to.deep.equal([]);
     }
   });
 
@@ -60,17 +67,23 @@ describe("npm run plan -- --against: the offline change set", function () {
   it("a change to runtime/edge shows one Worker update (its bundle hash) and nothing else", async () => {
     const changes = await changed((dir) => appendFileSync(join(dir, "runtime", "edge", "src", "index.ts"), '\nexport const PLAN_PROBE = "edge";\n'));
     expect(summary(changes)).to.deep.equal(["update worker"]);
-    expect(changes[0]!.properties.map((p) => p.path)).to.include("contentSha256").and.not.to.include("content");
+    expect(changes[0]!.properties.map((p) => p.path))
+      .to.include("contentSha256")
+      .and.not.to.include("content");
   });
 
   it("a change to runtime/influencer replaces only the influencer and settlement containers (their image rebuilt)", async () => {
-    const changes = await changed((dir) => appendFileSync(join(dir, "runtime", "influencer", "src", "main.ts"), '\n(globalThis as Record<string, unknown>).PLAN_PROBE = "influencer";\n'));
+    const changes = await changed((dir) =>
+      appendFileSync(join(dir, "runtime", "influencer", "src", "main.ts"), '\n(globalThis as Record<string, unknown>).PLAN_PROBE = "influencer";\n'),
+    );
     expect(summary(changes)).to.deep.equal(["replace influencer", "replace settlement", "update image-influencer"]);
     for (const c of changes.filter((x) => x.op === "replace")) expect(c.forceNew, c.name).to.include("image");
   });
 
   it("a change to the migrations also re-runs the migration job", async () => {
-    const changes = await changed((dir) => appendFileSync(join(dir, "runtime", "influencer", "src", "migrate.ts"), '\n(globalThis as Record<string, unknown>).PLAN_PROBE = "migration";\n'));
+    const changes = await changed((dir) =>
+      appendFileSync(join(dir, "runtime", "influencer", "src", "migrate.ts"), '\n(globalThis as Record<string, unknown>).PLAN_PROBE = "migration";\n'),
+    );
     expect(summary(changes)).to.deep.equal(["replace influencer", "replace migrate", "replace settlement", "update image-influencer", "update image-migrate"]);
     expect(changes.find((c) => c.name === "migrate")!.forceNew).to.include("triggers");
   });

@@ -48,7 +48,11 @@ for (const stack of STACKS) {
         expect(uploads.length, `${r.name} has secret files`).to.be.greaterThan(0);
         // Files under /run/secrets are secrets; the monitoring containers also get plain config files
         // (Prometheus has nothing secret: it scrapes the internal network without credentials).
-        if (r.name !== "prometheus") expect(uploads.some((u) => u.file.startsWith("/run/secrets/")), `${r.name} has a file under /run/secrets`).to.equal(true);
+        if (r.name !== "prometheus")
+          expect(
+            uploads.some((u) => u.file.startsWith("/run/secrets/")),
+            `${r.name} has a file under /run/secrets`,
+          ).to.equal(true);
         for (const [i, u] of uploads.entries()) {
           if (!u.file.startsWith("/run/secrets/")) continue;
           expect(r.secretLeaves, `${r.name} ${u.file}`).to.include(`uploads[${i}].content`);
@@ -58,7 +62,10 @@ for (const stack of STACKS) {
       const files = (name: string) => (get(T.container, name).inputs.uploads as { file: string }[]).map((u) => u.file.replace("/run/secrets/", ""));
       // Each container gets only the secrets its config reads (runtime/<service>/src/config.ts).
       for (const name of ["influencer", "settlement"]) {
-        expect(files(name).filter((f) => f !== "SOLANA_PAYER_SECRET_KEY"), name).to.deep.equal(["DATABASE_URL", "REDIS_URL", "JWT_KEYS", "IP_HASH_SALT", "SERVICE_SIGNING_KEYS", "MERCHANT_SIGNING_KEYS", "SMTP_PASSWORD"]);
+        expect(
+          files(name).filter((f) => f !== "SOLANA_PAYER_SECRET_KEY"),
+          name,
+        ).to.deep.equal(["DATABASE_URL", "REDIS_URL", "JWT_KEYS", "IP_HASH_SALT", "SERVICE_SIGNING_KEYS", "MERCHANT_SIGNING_KEYS", "SMTP_PASSWORD"]);
       }
       expect(files("auth")).to.deep.equal(["REDIS_URL", "JWT_KEYS"]);
       // The migration's DATABASE_URL travels on stdin, a secret input; its command line holds none.

@@ -52,7 +52,15 @@ describe("infra topology: the single-VM keys are the one-host list", function ()
       const c = file.config;
       const commit = { "twist:commit": "c".repeat(40) };
       const single = await evaluateProgram({ stack, config: commit });
-      const host = { name: "vm", host: c["twist:vmHost"], user: c["twist:vmUser"], sshPort: Number(c["twist:vmSshPort"]), hostKey: c["twist:vmHostKey"], platform: c["twist:vmPlatform"], roles: ["app", "data"] };
+      const host = {
+        name: "vm",
+        host: c["twist:vmHost"],
+        user: c["twist:vmUser"],
+        sshPort: Number(c["twist:vmSshPort"]),
+        hostKey: c["twist:vmHostKey"],
+        platform: c["twist:vmPlatform"],
+        roles: ["app", "data"],
+      };
       const listed = await evaluateProgram({ stack, unset: SINGLE_VM_KEYS, config: { ...commit, "twist:backend": JSON.stringify({ hosts: [host] }) } });
       expect(single.resources.length).to.be.greaterThan(50);
       expect(byUrn(listed)).to.deep.equal(byUrn(single));
@@ -66,7 +74,11 @@ describe("infra topology: two app hosts with a managed Postgres and Redis", func
   let ev: Evaluation;
   let resources: DetailedResource[];
   const get = (type: string, name: string) => only(resources, type, name);
-  const named = (type: string, pattern: RegExp) => resources.filter((r) => r.type === type && pattern.test(r.name)).map((r) => r.name).sort();
+  const named = (type: string, pattern: RegExp) =>
+    resources
+      .filter((r) => r.type === type && pattern.test(r.name))
+      .map((r) => r.name)
+      .sort();
   before(async () => {
     ev = await withHosts(TWO_HOSTS, { ...EXTERNAL, "twist:commit": "c".repeat(40) });
     resources = ev.resources;
@@ -76,8 +88,13 @@ describe("infra topology: two app hosts with a managed Postgres and Redis", func
     expect(named(T.container, /auth|influencer|settlement/)).to.deep.equal(["auth", "b-auth", "b-influencer", "b-settlement", "influencer", "settlement"]);
     expect(get(T.dockerProvider, "docker").inputs.host).to.equal("ssh://twist@203.0.113.10:22");
     expect(get(T.dockerProvider, "b-docker").inputs.host).to.equal("ssh://deploy@203.0.113.11:2222");
-    expect(JSON.parse(String(get(T.dockerProvider, "b-docker").inputs.sshOpts))).to.include(`KnownHostsCommand=/bin/echo [203.0.113.11]:2222 ${hostKey("x").split(" ").slice(1).join(" ")}`);
-    for (const [prefix, provider] of [["", "docker"], ["b-", "b-docker"]] as const) {
+    expect(JSON.parse(String(get(T.dockerProvider, "b-docker").inputs.sshOpts))).to.include(
+      `KnownHostsCommand=/bin/echo [203.0.113.11]:2222 ${hostKey("x").split(" ").slice(1).join(" ")}`,
+    );
+    for (const [prefix, provider] of [
+      ["", "docker"],
+      ["b-", "b-docker"],
+    ] as const) {
       const urn = get(T.dockerProvider, provider).urn;
       for (const name of ["auth", "influencer", "settlement", "cloudflared", "net-data", "net-edge", "image-auth", "image-influencer"]) {
         const r = resources.find((x) => x.name === `${prefix}${name}`)!;
@@ -113,7 +130,9 @@ describe("infra topology: two app hosts with a managed Postgres and Redis", func
     expect(get(T.container, "cloudflared-ops").provider).to.match(new RegExp(`^${get(T.dockerProvider, "docker").urn.replace(/[$]/g, "\\$")}::`));
     // Its secret is derived from the tunnel secret, distinct from it, and a secret.
     expect(ops.secretLeaves).to.include("tunnelSecret");
-    expect(ops.inputs.tunnelSecret).to.match(/^[A-Za-z0-9+/]{43}=$/).and.not.to.equal(get(T.tunnel, "tunnel").inputs.tunnelSecret);
+    expect(ops.inputs.tunnelSecret)
+      .to.match(/^[A-Za-z0-9+/]{43}=$/)
+      .and.not.to.equal(get(T.tunnel, "tunnel").inputs.tunnelSecret);
   });
 
   it("runs one migration job, on the primary, that every influencer and settlement container on every host waits for", () => {
@@ -219,7 +238,9 @@ describe("infra topology: a wrong shape names the key", function () {
   this.timeout(180_000);
 
   it("names a malformed hosts list, entry or field", async () => {
-    expect(await failure(() => evaluateProgram({ stack: "staging", unset: SINGLE_VM_KEYS, config: { "twist:backend": JSON.stringify({ hosts: [] }) } }))).to.contain("twist:backend.hosts: must be a non-empty list of VMs");
+    expect(await failure(() => evaluateProgram({ stack: "staging", unset: SINGLE_VM_KEYS, config: { "twist:backend": JSON.stringify({ hosts: [] }) } }))).to.contain(
+      "twist:backend.hosts: must be a non-empty list of VMs",
+    );
     const message = await failure(() =>
       withHosts([{ ...TWO_HOSTS[0], hostKey: "not a key" }, { name: "B!", host: "203.0.113.11", port: 22, roles: ["app", "cache"] }, "vm3"], EXTERNAL),
     );
@@ -230,9 +251,9 @@ describe("infra topology: a wrong shape names the key", function () {
     expect(message).to.contain("twist:backend.hosts[1].roles: must be a non-empty list of distinct roles out of app, data");
     expect(message).to.contain("twist:backend.hosts[2]: must be an object");
     expect(await failure(() => withHosts([TWO_HOSTS[0], { ...TWO_HOSTS[1], name: "a" }], EXTERNAL))).to.contain("twist:backend.hosts[1].name: repeats hosts[0].name");
-    expect(await failure(() => evaluateProgram({ stack: "staging", unset: SINGLE_VM_KEYS, config: { "twist:backend": JSON.stringify({ hosts: TWO_HOSTS, region: "eu" }), ...EXTERNAL } }))).to.contain(
-      "twist:backend.region: is not a backend setting",
-    );
+    expect(
+      await failure(() => evaluateProgram({ stack: "staging", unset: SINGLE_VM_KEYS, config: { "twist:backend": JSON.stringify({ hosts: TWO_HOSTS, region: "eu" }), ...EXTERNAL } })),
+    ).to.contain("twist:backend.region: is not a backend setting");
   });
 
   it("refuses the single-VM keys beside twist:backend", async () => {
@@ -247,9 +268,20 @@ describe("infra topology: a wrong shape names the key", function () {
     const redisOnly = await failure(() => withHosts([{ ...TWO_HOSTS[0], roles: ["app", "data"] }, TWO_HOSTS[1]], { "twist:database": "external" }));
     expect(redisOnly).to.contain("cannot reach twist:redis in a container");
     expect(await failure(() => withHosts([TWO_HOSTS[0]]))).to.contain("twist:backend.hosts: no host has the data role, but twist:database and twist:redis run in a container");
-    expect(await failure(() => withHosts([{ ...TWO_HOSTS[0], roles: ["app", "data"] }, { ...TWO_HOSTS[1], roles: ["data"] }]))).to.contain("twist:backend.hosts[1].roles: only one host runs the data role");
-    expect(await failure(() => withHosts([{ ...TWO_HOSTS[0], roles: ["data"] }, TWO_HOSTS[1]], EXTERNAL))).to.contain("twist:backend.hosts[0].roles: has the data role, but twist:database and twist:redis are external");
-    expect(await failure(() => withHosts([{ ...TWO_HOSTS[0], roles: ["data"] }], { "twist:database": "external" }))).to.contain("twist:backend.hosts: needs at least one host with the app role");
+    expect(
+      await failure(() =>
+        withHosts([
+          { ...TWO_HOSTS[0], roles: ["app", "data"] },
+          { ...TWO_HOSTS[1], roles: ["data"] },
+        ]),
+      ),
+    ).to.contain("twist:backend.hosts[1].roles: only one host runs the data role");
+    expect(await failure(() => withHosts([{ ...TWO_HOSTS[0], roles: ["data"] }, TWO_HOSTS[1]], EXTERNAL))).to.contain(
+      "twist:backend.hosts[0].roles: has the data role, but twist:database and twist:redis are external",
+    );
+    expect(await failure(() => withHosts([{ ...TWO_HOSTS[0], roles: ["data"] }], { "twist:database": "external" }))).to.contain(
+      "twist:backend.hosts: needs at least one host with the app role",
+    );
   });
 
   it("requires TLS on an external URL, naming the key and never the value", async () => {
@@ -257,9 +289,15 @@ describe("infra topology: a wrong shape names the key", function () {
     const plain = await failure(() => evaluateProgram({ stack: "staging", config: { "twist:database": "external", "twist:databaseUrl": noTls } }));
     expect(plain).to.contain("twist:databaseUrl: must require TLS: it has no sslmode (add sslmode=require");
     expect(plain).not.to.contain("hunter2");
-    expect(await failure(() => evaluateProgram({ stack: "staging", config: { "twist:database": "external", "twist:databaseUrl": `${noTls}?sslmode=prefer` } }))).to.contain("it has sslmode=prefer");
-    expect(await failure(() => evaluateProgram({ stack: "staging", config: { "twist:database": "external", "twist:databaseUrl": "mysql://db.example.net/twist" } }))).to.contain("twist:databaseUrl: must be a postgres://");
-    const redis = await failure(() => evaluateProgram({ stack: "staging", config: { "twist:redis": "external", "twist:redisUrl": "redis://default:hunter2-not-a-password@cache.example.net:6379" } }));
+    expect(await failure(() => evaluateProgram({ stack: "staging", config: { "twist:database": "external", "twist:databaseUrl": `${noTls}?sslmode=prefer` } }))).to.contain(
+      "it has sslmode=prefer",
+    );
+    expect(await failure(() => evaluateProgram({ stack: "staging", config: { "twist:database": "external", "twist:databaseUrl": "mysql://db.example.net/twist" } }))).to.contain(
+      "twist:databaseUrl: must be a postgres://",
+    );
+    const redis = await failure(() =>
+      evaluateProgram({ stack: "staging", config: { "twist:redis": "external", "twist:redisUrl": "redis://default:hunter2-not-a-password@cache.example.net:6379" } }),
+    );
     expect(redis).to.contain("twist:redisUrl: must require TLS: it uses redis:// (plaintext)");
     expect(redis).not.to.contain("hunter2");
     // Each accepted mode is a policy/lib/datastore-urls.ts unit case; one runs through the program here.

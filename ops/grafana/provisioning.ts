@@ -4,7 +4,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const DASHBOARDS_DIR = join(__dirname, "dashboards");
-export const DASHBOARD_FILES = readdirSync(DASHBOARDS_DIR).filter((f) => f.endsWith(".json")).sort();
+export const DASHBOARD_FILES = readdirSync(DASHBOARDS_DIR)
+  .filter((f) => f.endsWith(".json"))
+  .sort();
 export const dashboardJson = (file: string): string => readFileSync(join(DASHBOARDS_DIR, file), "utf8");
 
 /** The Analytics Engine SQL API speaks a ClickHouse dialect; this plugin reads it (Cloudflare's documented Grafana route). */

@@ -6,7 +6,9 @@ import { join } from "node:path";
 
 export const RULES_DIR = join(__dirname, "rules");
 /** The rule files, by file name (ops/prometheus/rules/*.yml). */
-export const RULE_FILES = readdirSync(RULES_DIR).filter((f) => f.endsWith(".yml")).sort();
+export const RULE_FILES = readdirSync(RULES_DIR)
+  .filter((f) => f.endsWith(".yml"))
+  .sort();
 
 /** The jobs the alert rules read; each is one process kind (`job` label). */
 export const SCRAPE_JOBS = ["auth", "influencer", "settlement", "backup"] as const;

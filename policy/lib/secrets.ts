@@ -6,8 +6,25 @@ import { isWalletAddress } from "@twist/shared/wallet";
 
 /** Words that make a variable name secret-like when they appear as a whole word. */
 const SECRET_WORDS = new Set([
-  "SECRET", "SECRETS", "TOKEN", "TOKENS", "KEY", "KEYS", "PASSWORD", "PASSWORDS", "PASSWD", "PASS", "PWD",
-  "PASSPHRASE", "CREDENTIAL", "CREDENTIALS", "CREDS", "SALT", "PEPPER", "APIKEY", "DSN",
+  "SECRET",
+  "SECRETS",
+  "TOKEN",
+  "TOKENS",
+  "KEY",
+  "KEYS",
+  "PASSWORD",
+  "PASSWORDS",
+  "PASSWD",
+  "PASS",
+  "PWD",
+  "PASSPHRASE",
+  "CREDENTIAL",
+  "CREDENTIALS",
+  "CREDS",
+  "SALT",
+  "PEPPER",
+  "APIKEY",
+  "DSN",
 ]);
 /** Fragments that make a word secret-like even inside a longer word (APIKEY, CLIENTSECRET...). */
 const SECRET_FRAGMENTS = ["SECRET", "TOKEN", "PASSWORD", "PASSWD", "PASSPHRASE", "CREDENTIAL", "APIKEY", "PRIVATEKEY", "ACCESSKEY"];
@@ -35,7 +52,10 @@ const PATTERNS: { reason: string; pattern: RegExp }[] = [
   { reason: "a PEM private key", pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/ },
   { reason: "a connection string with a password", pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]*:[^\s@/]+@/i },
   { reason: "a connection string with a password", pattern: /\b(?:password|pwd)=[^\s&;'"]+/i },
-  { reason: "a cloud or SaaS access key", pattern: /\b(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|sk_(?:live|test)_[A-Za-z0-9]{16,}|xox[abprs]-[A-Za-z0-9-]{10,})\b/ },
+  {
+    reason: "a cloud or SaaS access key",
+    pattern: /\b(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|sk_(?:live|test)_[A-Za-z0-9]{16,}|xox[abprs]-[A-Za-z0-9-]{10,})\b/,
+  },
 ];
 
 /**

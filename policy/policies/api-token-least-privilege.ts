@@ -52,15 +52,21 @@ function checkToken(token: TokenInputs, args: ResourceValidationArgs, report: Re
     for (const key of keys) {
       if (bucketItems.length > 0) {
         if (!BUCKET_RESOURCE.test(key)) {
-          report(`${label} policy ${index} grants R2 object access (${bucketItems.map((g) => R2_BUCKET_ITEM_PERMISSION_GROUPS[g.id]).join(", ")}) on "${key}", which is not one bucket. Scope it to com.cloudflare.edge.r2.bucket.<accountId>_default_<bucket>, one key per bucket.`);
+          report(
+            `${label} policy ${index} grants R2 object access (${bucketItems.map((g) => R2_BUCKET_ITEM_PERMISSION_GROUPS[g.id]).join(", ")}) on "${key}", which is not one bucket. Scope it to com.cloudflare.edge.r2.bucket.<accountId>_default_<bucket>, one key per bucket.`,
+          );
         }
       } else if (key.includes("*") || !SPECIFIC_RESOURCE.test(key)) {
-        report(`${label} policy ${index} grants on "${key}", which is not one specific account or zone. Replace the wildcard with com.cloudflare.api.account.<accountId> or com.cloudflare.api.account.zone.<zoneId>.`);
+        report(
+          `${label} policy ${index} grants on "${key}", which is not one specific account or zone. Replace the wildcard with com.cloudflare.api.account.<accountId> or com.cloudflare.api.account.zone.<zoneId>.`,
+        );
       }
     }
     for (const group of policy.permissionGroups ?? []) {
       if (!config.allowedPermissionGroupIds.includes(group.id)) {
-        report(`${label} policy ${index} holds permission group ${group.id}, which is not on the allow-list. Remove it, or add it to allowedPermissionGroupIds in the pack config after review.`);
+        report(
+          `${label} policy ${index} holds permission group ${group.id}, which is not on the allow-list. Remove it, or add it to allowedPermissionGroupIds in the pack config after review.`,
+        );
       }
     }
   }

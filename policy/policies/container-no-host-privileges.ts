@@ -21,7 +21,12 @@ export const containerNoHostPrivileges: Rule<ResourceValidationPolicy> = {
       const label = `Container "${c.name ?? args.name}"`;
       if (c.privileged) report(`${label} is privileged. Remove \`privileged: true\`; grant only the specific capability it needs, if any.`);
       if (c.networkMode === "host") report(`${label} uses the host network. Remove \`networkMode: "host"\` and attach it to the private network with \`networksAdvanced\`.`);
-      for (const [field, value] of [["pidMode", c.pidMode], ["ipcMode", c.ipcMode], ["usernsMode", c.usernsMode], ["cgroupnsMode", c.cgroupnsMode]] as const) {
+      for (const [field, value] of [
+        ["pidMode", c.pidMode],
+        ["ipcMode", c.ipcMode],
+        ["usernsMode", c.usernsMode],
+        ["cgroupnsMode", c.cgroupnsMode],
+      ] as const) {
         if (value === "host") report(`${label} shares the host's namespace through \`${field}: "host"\`. Remove it so the container keeps its own.`);
       }
       for (const cap of c.capabilities?.adds ?? []) {

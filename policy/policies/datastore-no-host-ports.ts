@@ -21,7 +21,9 @@ export const datastoreNoHostPorts: Rule<ResourceValidationPolicy> = {
       const label = `Data-store container "${container.name ?? args.name}"`;
       for (const port of container.ports ?? []) {
         const host = port.external === undefined ? "a random host port" : `host port ${port.ip ? `${port.ip}:` : ""}${port.external}`;
-        report(`${label} publishes container port ${port.internal} on ${host}. Remove the \`ports\` entry; reach it over the private network by container name (or \`docker exec\` over SSH).`);
+        report(
+          `${label} publishes container port ${port.internal} on ${host}. Remove the \`ports\` entry; reach it over the private network by container name (or \`docker exec\` over SSH).`,
+        );
       }
       if (container.publishAllPorts) {
         report(`${label} sets publishAllPorts, which publishes every exposed port on the host. Remove \`publishAllPorts\`.`);

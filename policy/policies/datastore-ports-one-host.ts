@@ -32,8 +32,7 @@ export const datastorePortsOneHost: Rule<StackValidationPolicy> = {
   stagingReason: "staging's hosts are internet-facing VMs like production's",
   policy: {
     name: "datastore-ports-one-host",
-    description:
-      "No two hosts publish a datastore port (5432, 6379 by default) on the host's ports: one host, or none (managed services), serves Postgres and Redis.",
+    description: "No two hosts publish a datastore port (5432, 6379 by default) on the host's ports: one host, or none (managed services), serves Postgres and Redis.",
     enforcementLevel: "mandatory",
     configSchema: {
       properties: { ...stackConfigProperty, datastorePorts: { type: "array", items: { type: "number" }, default: defaults.datastorePorts } },

@@ -17,7 +17,9 @@ function checkUrl(where: string, value: unknown, report: ReportViolation): void 
   const problem = tlsProblem(url);
   if (!problem) return;
   const kind = KIND_NAMES[datastoreKind(url)!];
-  report(`${where} connects to a ${kind} server off this host without requiring TLS: its URL ${problem.reason}. ${problem.fix[0]!.toUpperCase()}${problem.fix.slice(1)} (twist:${kind === "Postgres" ? "databaseUrl" : "redisUrl"}).`);
+  report(
+    `${where} connects to a ${kind} server off this host without requiring TLS: its URL ${problem.reason}. ${problem.fix[0]!.toUpperCase()}${problem.fix.slice(1)} (twist:${kind === "Postgres" ? "databaseUrl" : "redisUrl"}).`,
+  );
 }
 
 export const externalDatastoreTls: Rule<ResourceValidationPolicy> = {

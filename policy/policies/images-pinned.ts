@@ -13,8 +13,7 @@ export const imagesPinned: Rule<ResourceValidationPolicy> = {
   stagingReason: "trying a new upstream image on staging is legitimate; production must be reproducible",
   policy: {
     name: "images-pinned",
-    description:
-      "Container images must be pinned: no `latest` or other moving tag and no untagged image, for containers, pulled images (RemoteImage) and built images (Image).",
+    description: "Container images must be pinned: no `latest` or other moving tag and no untagged image, for containers, pulled images (RemoteImage) and built images (Image).",
     enforcementLevel: "mandatory",
     configSchema: { properties: { ...stackConfigProperty } },
     validateResource: [

@@ -16,14 +16,7 @@ interface Config {
 const defaults: Config = { allowedPlaintextNames: [] };
 
 /** Reports a name/value pair that sits in a plaintext slot and looks secret. */
-function checkPair(
-  where: string,
-  name: string,
-  value: unknown,
-  fix: string,
-  config: Config,
-  report: ReportViolation,
-): void {
+function checkPair(where: string, name: string, value: unknown, fix: string, config: Config, report: ReportViolation): void {
   if (config.allowedPlaintextNames.includes(name)) return;
   if (isSecretLikeName(name)) {
     report(`${where} "${name}" is plaintext but its name says it holds a secret. ${fix}`);
@@ -33,8 +26,7 @@ function checkPair(
   if (reason) report(`${where} "${name}" is plaintext and its value looks like ${reason}. ${fix}`);
 }
 
-const WORKER_FIX =
-  "Declare it as a `secret_text` binding whose text comes from `config.requireSecret` (set it with `pulumi config set --secret`).";
+const WORKER_FIX = "Declare it as a `secret_text` binding whose text comes from `config.requireSecret` (set it with `pulumi config set --secret`).";
 const CONTAINER_FIX =
   "Deliver it as a file instead: a container `uploads` entry whose content is the Pulumi secret, read by the service at start (e.g. <NAME>_FILE=/run/secrets/<name>).";
 const COMMAND_FIX =

@@ -17,13 +17,16 @@ export const productionAuditBucket: Rule<StackValidationPolicy> = {
   policy: {
     name: "production-audit-bucket",
     description:
-      "The production stack must declare the R2 audit bucket (name containing \"audit\") and bind it to a WorkersScript with an r2_bucket binding, so ingest requests leave an audit trail.",
+      'The production stack must declare the R2 audit bucket (name containing "audit") and bind it to a WorkersScript with an r2_bucket binding, so ingest requests leave an audit trail.',
     enforcementLevel: "mandatory",
     configSchema: {
       properties: { ...stackConfigProperty, auditBucketMarker: { type: "string", default: defaults.auditBucketMarker } },
     },
     validateStack: (args, report) => {
-      const stack = stackOf(args, args.resources.map((r) => r.urn).find((urn) => stackFromUrn(urn)));
+      const stack = stackOf(
+        args,
+        args.resources.map((r) => r.urn).find((urn) => stackFromUrn(urn)),
+      );
       if (tierOf(stack) !== "production") return;
       const marker = configWithDefaults(args, defaults).auditBucketMarker.toLowerCase();
       const buckets = args.resources

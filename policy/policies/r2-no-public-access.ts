@@ -26,13 +26,17 @@ export const r2NoPublicAccess: Rule<ResourceValidationPolicy> = {
       validateResourceOfType(cloudflare.R2ManagedDomain, (domain, args, report) => {
         const { allowedPublicBuckets } = configWithDefaults(args, defaults);
         if (domain.enabled && !allowedPublicBuckets.includes(domain.bucketName)) {
-          report(`R2 bucket "${domain.bucketName}" is public on its r2.dev URL. Set \`enabled: false\` on the R2ManagedDomain (or remove it); serve objects through the Worker's r2_bucket binding, or allow-list the bucket if it must be public.`);
+          report(
+            `R2 bucket "${domain.bucketName}" is public on its r2.dev URL. Set \`enabled: false\` on the R2ManagedDomain (or remove it); serve objects through the Worker's r2_bucket binding, or allow-list the bucket if it must be public.`,
+          );
         }
       }),
       validateResourceOfType(cloudflare.R2CustomDomain, (domain, args, report) => {
         const { allowedPublicBuckets } = configWithDefaults(args, defaults);
         if (domain.enabled && !allowedPublicBuckets.includes(domain.bucketName)) {
-          report(`R2 bucket "${domain.bucketName}" is public on the custom domain ${domain.domain}. Remove the R2CustomDomain (or set \`enabled: false\`), or allow-list the bucket in allowedPublicBuckets if it must be public.`);
+          report(
+            `R2 bucket "${domain.bucketName}" is public on the custom domain ${domain.domain}. Remove the R2CustomDomain (or set \`enabled: false\`), or allow-list the bucket in allowedPublicBuckets if it must be public.`,
+          );
         }
       }),
     ],

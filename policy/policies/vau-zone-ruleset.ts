@@ -30,11 +30,7 @@ export const vauZoneRuleset: Rule<StackValidationPolicy> = {
     configSchema: { properties: { ...stackConfigProperty, pathPrefix: { type: "string", default: defaults.pathPrefix } } },
     validateStack: (args, report) => {
       const { pathPrefix } = configWithDefaults(args, defaults);
-      const zones = new Set(
-        args.resources
-          .filter((r) => r.isType(cloudflare.WorkersCustomDomain) || r.isType(cloudflare.WorkersRoute))
-          .map((r) => String(r.props.zoneId ?? "")),
-      );
+      const zones = new Set(args.resources.filter((r) => r.isType(cloudflare.WorkersCustomDomain) || r.isType(cloudflare.WorkersRoute)).map((r) => String(r.props.zoneId ?? "")));
       const rulesets = args.resources.filter((r) => r.isType(cloudflare.Ruleset));
       const covers = (zoneId: string, phase: string, ok: (rule: RulesetRule) => boolean) =>
         rulesets.some(
@@ -46,10 +42,14 @@ export const vauZoneRuleset: Rule<StackValidationPolicy> = {
         );
       for (const zoneId of zones) {
         if (!covers(zoneId, "http_request_firewall_custom", (rule) => rule.action === "block")) {
-          report(`Zone ${zoneId} routes to a Worker but no zone Ruleset in phase http_request_firewall_custom blocks anything on ${pathPrefix}. Add the VAU firewall rules (methods other than POST/OPTIONS, requests without Authorization).`);
+          report(
+            `Zone ${zoneId} routes to a Worker but no zone Ruleset in phase http_request_firewall_custom blocks anything on ${pathPrefix}. Add the VAU firewall rules (methods other than POST/OPTIONS, requests without Authorization).`,
+          );
         }
         if (!covers(zoneId, "http_ratelimit", (rule) => Boolean(rule.ratelimit?.period && rule.ratelimit?.requestsPerPeriod))) {
-          report(`Zone ${zoneId} routes to a Worker but no zone Ruleset in phase http_ratelimit limits ${pathPrefix}. Add a per-IP rate-limiting rule (ratelimit with period and requestsPerPeriod).`);
+          report(
+            `Zone ${zoneId} routes to a Worker but no zone Ruleset in phase http_ratelimit limits ${pathPrefix}. Add a per-IP rate-limiting rule (ratelimit with period and requestsPerPeriod).`,
+          );
         }
       }
     },

@@ -74,11 +74,15 @@ export const workerDurableObjectMigrations: Rule<ResourceValidationPolicy> = {
         if (!cls) {
           report(`${label} binding "${binding.name}" is a Durable Object namespace without a className. Set \`className\` to the exported class.`);
         } else if (incremental && removed.has(cls)) {
-          report(`${label} binds Durable Object class ${cls} ("${binding.name}") but the pending migration steps after tag ${m.oldTag} delete or rename it. Bind the class that replaces it, or drop the binding.`);
+          report(
+            `${label} binds Durable Object class ${cls} ("${binding.name}") but the pending migration steps after tag ${m.oldTag} delete or rename it. Bind the class that replaces it, or drop the binding.`,
+          );
         } else if (!incremental && !live.has(cls)) {
           report(`${label} binds Durable Object class ${cls} ("${binding.name}") but no migration creates it. Add it to \`migrations.newSqliteClasses\` with a new migration tag.`);
         } else if (keyValue.has(cls)) {
-          report(`${label} creates Durable Object class ${cls} with \`newClasses\` (key-value storage), which the Free plan does not allow. Declare it in \`newSqliteClasses\` instead.`);
+          report(
+            `${label} creates Durable Object class ${cls} with \`newClasses\` (key-value storage), which the Free plan does not allow. Declare it in \`newSqliteClasses\` instead.`,
+          );
         }
       }
     }),

@@ -69,7 +69,10 @@ describe("policy: api-token-least-privilege", () => {
 
   it("does not hold a deny policy to the scope rules (it only removes rights)", async () => {
     const token = baselineToken();
-    token.policies = [...(token.policies as TokenPolicy[]), { effect: "deny", permissionGroups: [{ id: "deadbeefdeadbeefdeadbeefdeadbeef" }], resources: JSON.stringify({ "com.cloudflare.api.account.zone.*": "*" }) }];
+    token.policies = [
+      ...(token.policies as TokenPolicy[]),
+      { effect: "deny", permissionGroups: [{ id: "deadbeefdeadbeefdeadbeefdeadbeef" }], resources: JSON.stringify({ "com.cloudflare.api.account.zone.*": "*" }) },
+    ];
     expect(await check(rule, TYPES.apiToken, token)).to.deep.equal([]);
   });
 
@@ -118,7 +121,10 @@ describe("policy: api-token-least-privilege", () => {
   });
 
   it("reports every problem of one token together", async () => {
-    const token = { name: "everything", policies: [{ effect: "allow", permissionGroups: [{ id: "686d18d5ac6c441c867cbf6771e58a0a" }], resources: JSON.stringify({ "com.cloudflare.api.account.*": "*" }) }] };
+    const token = {
+      name: "everything",
+      policies: [{ effect: "allow", permissionGroups: [{ id: "686d18d5ac6c441c867cbf6771e58a0a" }], resources: JSON.stringify({ "com.cloudflare.api.account.*": "*" }) }],
+    };
     expect(await check(rule, TYPES.apiToken, token)).to.have.length(4); // wildcard, group, expiry, IP
   });
 });

@@ -17,7 +17,7 @@ describe("policy: container-no-host-privileges", () => {
   });
 
   it("fails the host network", async () => {
-    expect((await withChange({ networkMode: "host" }))[0]).to.contain("uses the host network. Remove `networkMode: \"host\"`");
+    expect((await withChange({ networkMode: "host" }))[0]).to.contain('uses the host network. Remove `networkMode: "host"`');
   });
 
   for (const field of ["pidMode", "ipcMode", "usernsMode", "cgroupnsMode"]) {

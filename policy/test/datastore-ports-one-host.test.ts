@@ -20,7 +20,8 @@ function twoHosts(): RecordedResource[] {
 }
 
 /** The stack with one container changed. */
-const changed = (resources: RecordedResource[], name: string, inputs: Record<string, unknown>) => resources.map((r) => (r.name === name ? { ...r, inputs: { ...r.inputs, ...inputs } } : r));
+const changed = (resources: RecordedResource[], name: string, inputs: Record<string, unknown>) =>
+  resources.map((r) => (r.name === name ? { ...r, inputs: { ...r.inputs, ...inputs } } : r));
 
 describe("policy: datastore-ports-one-host (stack)", () => {
   it("passes two hosts that publish no datastore port", async () => {

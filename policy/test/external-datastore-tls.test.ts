@@ -39,7 +39,7 @@ describe("policy: external-datastore-tls", () => {
   it("fails a managed Redis over redis://", async () => {
     const messages = await check(rule, TYPES.container, appWith({ REDIS_URL: MANAGED_REDIS.replace("rediss:", "redis:") }));
     expect(messages).to.deep.equal([
-      "Container \"twist-auth-production\" file /run/secrets/REDIS_URL connects to a Redis server off this host without requiring TLS: its URL uses redis:// (plaintext). Use the provider's rediss:// URL (twist:redisUrl).",
+      'Container "twist-auth-production" file /run/secrets/REDIS_URL connects to a Redis server off this host without requiring TLS: its URL uses redis:// (plaintext). Use the provider\'s rediss:// URL (twist:redisUrl).',
     ]);
   });
 

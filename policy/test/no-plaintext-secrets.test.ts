@@ -59,7 +59,9 @@ describe("policy: no-plaintext-secrets", () => {
   it("fails a container env whose value is a connection string with a password", async () => {
     const container = baselineContainer();
     container.envs = [`DATABASE_URL=${SAMPLE.connectionString}`];
-    expect(await check(rule, TYPES.container, container)).to.have.length(1).and.to.satisfy((m: string[]) => m[0]!.includes('Container env "DATABASE_URL"'));
+    expect(await check(rule, TYPES.container, container))
+      .to.have.length(1)
+      .and.to.satisfy((m: string[]) => m[0]!.includes('Container env "DATABASE_URL"'));
   });
 
   it("fails a container command line that carries a secret", async () => {

@@ -32,7 +32,10 @@ describe("policy: pack entry under Pulumi's policy-pack runner (gRPC analyzer)",
   let stderr = "";
 
   before(async () => {
-    pack = spawn(process.execPath, [join(ROOT, "node_modules/@pulumi/pulumi/cmd/run-policy-pack"), "127.0.0.1:0", "."], { cwd: join(ROOT, "policy"), stdio: ["ignore", "pipe", "pipe"] });
+    pack = spawn(process.execPath, [join(ROOT, "node_modules/@pulumi/pulumi/cmd/run-policy-pack"), "127.0.0.1:0", "."], {
+      cwd: join(ROOT, "policy"),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     pack.stderr!.on("data", (chunk) => (stderr += chunk));
     const port = await new Promise<string>((resolve, reject) => {
       let out = "";

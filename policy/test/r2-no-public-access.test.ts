@@ -3,7 +3,14 @@ import { r2NoPublicAccess as rule } from "../policies/r2-no-public-access";
 import { ACCOUNT_ID, TYPES, ZONE_ID, check } from "./harness";
 
 const managed = (change: Record<string, unknown> = {}) => ({ accountId: ACCOUNT_ID, bucketName: "twist-audit-production", enabled: false, ...change });
-const custom = (change: Record<string, unknown> = {}) => ({ accountId: ACCOUNT_ID, bucketName: "twist-audit-production", domain: "audit.twist.example", zoneId: ZONE_ID, enabled: false, ...change });
+const custom = (change: Record<string, unknown> = {}) => ({
+  accountId: ACCOUNT_ID,
+  bucketName: "twist-audit-production",
+  domain: "audit.twist.example",
+  zoneId: ZONE_ID,
+  enabled: false,
+  ...change,
+});
 
 describe("policy: r2-no-public-access", () => {
   it("passes a private bucket: r2.dev disabled, custom domain disabled", async () => {

@@ -4,13 +4,35 @@ import { SAMPLE } from "./samples";
 
 describe("policy: secret detection heuristics", () => {
   it("flags secret-like names, including camelCase and compound words", () => {
-    for (const name of ["JWT_KEYS", "SERVICE_SIGNING_KEYS", "DB_PASSWORD", "dbPassword", "API_TOKEN", "CLIENT_SECRET", "IP_HASH_SALT", "SOLANA_PAYER_SECRET_KEY", "APIKEY", "PASSPHRASE"]) {
+    for (const name of [
+      "JWT_KEYS",
+      "SERVICE_SIGNING_KEYS",
+      "DB_PASSWORD",
+      "dbPassword",
+      "API_TOKEN",
+      "CLIENT_SECRET",
+      "IP_HASH_SALT",
+      "SOLANA_PAYER_SECRET_KEY",
+      "APIKEY",
+      "PASSPHRASE",
+    ]) {
       expect(isSecretLikeName(name), name).to.equal(true);
     }
   });
 
   it("lets ordinary names and references to secrets through", () => {
-    for (const name of ["TWIST_ENV", "PORT", "REDIS_PREFIX", "JWT_KEYS_FILE", "POSTGRES_PASSWORD_FILE", "TOKEN_TTL_SECONDS", "MONKEY", "KEYBOARD_LAYOUT", "CACHE_KEY_PREFIX", "SIWS_DOMAIN"]) {
+    for (const name of [
+      "TWIST_ENV",
+      "PORT",
+      "REDIS_PREFIX",
+      "JWT_KEYS_FILE",
+      "POSTGRES_PASSWORD_FILE",
+      "TOKEN_TTL_SECONDS",
+      "MONKEY",
+      "KEYBOARD_LAYOUT",
+      "CACHE_KEY_PREFIX",
+      "SIWS_DOMAIN",
+    ]) {
       expect(isSecretLikeName(name), name).to.equal(false);
     }
   });

@@ -33,7 +33,14 @@ describe("policy: stacks and enforcement levels", () => {
 
   it("relaxes to advisory on staging only where the rule says so, with a reason", () => {
     const advisory = rules.filter((r) => enforcementFor(r, "staging") === "advisory").map((r) => r.policy.name);
-    expect(advisory).to.deep.equal(["images-pinned", "worker-compatibility-date", "queue-consumer-bounded-retries", "queue-producers-have-consumers", "production-audit-bucket", "vau-zone-ruleset"]);
+    expect(advisory).to.deep.equal([
+      "images-pinned",
+      "worker-compatibility-date",
+      "queue-consumer-bounded-retries",
+      "queue-producers-have-consumers",
+      "production-audit-bucket",
+      "vau-zone-ruleset",
+    ]);
     for (const rule of rules) expect(rule.stagingReason, rule.policy.name).to.have.length.greaterThan(10);
   });
 

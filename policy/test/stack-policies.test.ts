@@ -9,7 +9,9 @@ function edgeStack(stack = "production"): RecordedResource[] {
   const rewards = resource(TYPES.queue, "rewards", { accountId: ACCOUNT_ID, queueName: `twist-rewards-${stack}` }, stack);
   const dlq = resource(TYPES.queue, "rewards-dlq", { accountId: ACCOUNT_ID, queueName: `twist-rewards-dlq-${stack}` }, stack);
   const worker = resource(TYPES.workersScript, "vau", { ...baselineWorker(), scriptName: `twist-vau-${stack}` }, stack);
-  const consumer = resource(TYPES.queueConsumer, "rewards-consumer", { ...baselineConsumer(), deadLetterQueue: `twist-rewards-dlq-${stack}` }, stack, { dependencies: [rewards.urn, worker.urn] });
+  const consumer = resource(TYPES.queueConsumer, "rewards-consumer", { ...baselineConsumer(), deadLetterQueue: `twist-rewards-dlq-${stack}` }, stack, {
+    dependencies: [rewards.urn, worker.urn],
+  });
   const audit = resource(TYPES.r2Bucket, "audit", { accountId: ACCOUNT_ID, name: "twist-audit-production" }, stack);
   return [rewards, dlq, worker, consumer, audit];
 }
@@ -25,7 +27,9 @@ describe("policy: queue-producers-have-consumers (stack)", () => {
 
   it("matches a consumer by queue id or queue name as well as by dependency", async () => {
     const stack = edgeStack();
-    const byId = stack.map((r) => (r.name === "rewards-consumer" ? { ...r, dependencies: [], inputs: { ...r.inputs, queueId: "q-1" } } : r.name === "rewards" ? { ...r, inputs: { ...r.inputs, queueId: "q-1" } } : r));
+    const byId = stack.map((r) =>
+      r.name === "rewards-consumer" ? { ...r, dependencies: [], inputs: { ...r.inputs, queueId: "q-1" } } : r.name === "rewards" ? { ...r, inputs: { ...r.inputs, queueId: "q-1" } } : r,
+    );
     expect(await checkStack(rule, byId)).to.deep.equal([]);
     const byName = stack.map((r) => (r.name === "rewards-consumer" ? { ...r, dependencies: [], inputs: { ...r.inputs, queueName: "twist-rewards-production" } } : r));
     expect(await checkStack(rule, byName)).to.deep.equal([]);
@@ -74,7 +78,14 @@ describe("policy: production-audit-bucket (stack)", () => {
     const reported: string[] = [];
     const run = (stack: string) =>
       rule.policy.validateStack(
-        { resources: toPolicyResources(without(edgeStack(stack), "audit")), stackTags: new Map(), getConfig: <T extends object>() => ({}) as T, notApplicable: () => { throw new Error("n/a"); } },
+        {
+          resources: toPolicyResources(without(edgeStack(stack), "audit")),
+          stackTags: new Map(),
+          getConfig: <T extends object>() => ({}) as T,
+          notApplicable: () => {
+            throw new Error("n/a");
+          },
+        },
         (message) => reported.push(message),
       );
     await run("staging");

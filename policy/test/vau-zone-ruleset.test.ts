@@ -21,12 +21,19 @@ function baseline(): RecordedResource[] {
       zoneId: ZONE_ID,
       kind: "zone",
       phase: "http_ratelimit",
-      rules: [{ ref: "vau_per_ip", action: "block", expression: VAU, ratelimit: { characteristics: ["cf.colo.id", "ip.src"], period: 10, requestsPerPeriod: 50, mitigationTimeout: 10 }, enabled: true }],
+      rules: [
+        {
+          ref: "vau_per_ip",
+          action: "block",
+          expression: VAU,
+          ratelimit: { characteristics: ["cf.colo.id", "ip.src"], period: 10, requestsPerPeriod: 50, mitigationTimeout: 10 },
+          enabled: true,
+        },
+      ],
     }),
   ];
 }
-const change = (name: string, f: (inputs: Record<string, unknown>) => Record<string, unknown>) =>
-  baseline().map((r) => (r.name === name ? { ...r, inputs: f(r.inputs) } : r));
+const change = (name: string, f: (inputs: Record<string, unknown>) => Record<string, unknown>) => baseline().map((r) => (r.name === name ? { ...r, inputs: f(r.inputs) } : r));
 const FIREWALL_MISSING = `Zone ${ZONE_ID} routes to a Worker but no zone Ruleset in phase http_request_firewall_custom blocks anything on /api/v1/vau. Add the VAU firewall rules (methods other than POST/OPTIONS, requests without Authorization).`;
 const LIMIT_MISSING = `Zone ${ZONE_ID} routes to a Worker but no zone Ruleset in phase http_ratelimit limits /api/v1/vau. Add a per-IP rate-limiting rule (ratelimit with period and requestsPerPeriod).`;
 
@@ -38,11 +45,21 @@ describe("policy: vau-zone-ruleset (stack)", () => {
   });
 
   it("fails a zone without the firewall ruleset", async () => {
-    expect(await checkStack(rule, baseline().filter((r) => r.name !== "vau-firewall"))).to.deep.equal([FIREWALL_MISSING]);
+    expect(
+      await checkStack(
+        rule,
+        baseline().filter((r) => r.name !== "vau-firewall"),
+      ),
+    ).to.deep.equal([FIREWALL_MISSING]);
   });
 
   it("fails a zone without the rate-limiting ruleset", async () => {
-    expect(await checkStack(rule, baseline().filter((r) => r.name !== "vau-ratelimit"))).to.deep.equal([LIMIT_MISSING]);
+    expect(
+      await checkStack(
+        rule,
+        baseline().filter((r) => r.name !== "vau-ratelimit"),
+      ),
+    ).to.deep.equal([LIMIT_MISSING]);
   });
 
   it("fails rulesets bound to another zone", async () => {
@@ -64,13 +81,24 @@ describe("policy: vau-zone-ruleset (stack)", () => {
 
   it("also applies to a Worker route, and to nothing when no zone routes to a Worker", async () => {
     const routed = baseline().map((r) => (r.name === "vau-domain" ? resource(typeOf(cloudflare.WorkersRoute), "vau-route", { zoneId: ZONE_ID, pattern: "vau.twist.example/*" }) : r));
-    expect(await checkStack(rule, routed.filter((r) => r.name !== "vau-ratelimit"))).to.deep.equal([LIMIT_MISSING]);
+    expect(
+      await checkStack(
+        rule,
+        routed.filter((r) => r.name !== "vau-ratelimit"),
+      ),
+    ).to.deep.equal([LIMIT_MISSING]);
     expect(await checkStack(rule, [])).to.deep.equal([]);
   });
 
   it("is advisory on staging and mandatory in production", async () => {
     expect(rule.staging).to.equal("advisory");
     expect(rule.policy.enforcementLevel).to.equal("mandatory");
-    expect(await checkStack(rule, baseline().filter((r) => r.name !== "vau-firewall"), { stack: "staging" })).to.deep.equal([FIREWALL_MISSING]);
+    expect(
+      await checkStack(
+        rule,
+        baseline().filter((r) => r.name !== "vau-firewall"),
+        { stack: "staging" },
+      ),
+    ).to.deep.equal([FIREWALL_MISSING]);
   });
 });

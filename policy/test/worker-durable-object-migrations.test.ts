@@ -3,7 +3,12 @@ import { workerDurableObjectMigrations as rule } from "../policies/worker-durabl
 import { TYPES, baselineWorker, check } from "./harness";
 
 type Binding = { type: string; name: string; className?: string; scriptName?: string };
-const doBinding = (name: string, className?: string, scriptName?: string): Binding => ({ type: "durable_object_namespace", name, ...(className ? { className } : {}), ...(scriptName ? { scriptName } : {}) });
+const doBinding = (name: string, className?: string, scriptName?: string): Binding => ({
+  type: "durable_object_namespace",
+  name,
+  ...(className ? { className } : {}),
+  ...(scriptName ? { scriptName } : {}),
+});
 
 function workerWith(extra: Binding[], migrations?: unknown) {
   const worker = baselineWorker();

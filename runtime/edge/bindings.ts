@@ -118,14 +118,7 @@ export const migrations: readonly DurableObjectMigrationDecl[] = [
 export const drainingClasses = ["VauDedupe"] as const;
 
 /** Plain-text configuration (plain_text bindings). Values come from stack config or local defaults. */
-export const vars = [
-  "ENVIRONMENT",
-  "BACKEND_URL",
-  "RATE_LIMIT_WALLET_PER_MINUTE",
-  "RATE_LIMIT_DEVICE_PER_MINUTE",
-  "VAU_MAX_AGE_SECONDS",
-  "MAX_EARNED_PER_VAU",
-] as const;
+export const vars = ["ENVIRONMENT", "BACKEND_URL", "RATE_LIMIT_WALLET_PER_MINUTE", "RATE_LIMIT_DEVICE_PER_MINUTE", "VAU_MAX_AGE_SECONDS", "MAX_EARNED_PER_VAU"] as const;
 
 /** Secrets (secret_text bindings); never plain text, never in the bundle. */
 export const secrets = ["JWT_KEYS", "VAU_SIGNING_KEYS", "SERVICE_SIGNING_KEYS"] as const;

@@ -147,9 +147,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         SERVICE_SIGNING_KEYS: keys.SERVICE_SIGNING_KEYS,
         RETRY_BASE_DELAY_SECONDS: "1",
       },
-      ...(options.edgeConsumerBatchTimeoutSeconds !== undefined
-        ? { consumerOverrides: { rewards: { maxBatchTimeoutSeconds: options.edgeConsumerBatchTimeoutSeconds } } }
-        : {}),
+      ...(options.edgeConsumerBatchTimeoutSeconds !== undefined ? { consumerOverrides: { rewards: { maxBatchTimeoutSeconds: options.edgeConsumerBatchTimeoutSeconds } } } : {}),
     });
   };
   const restart = async (bundle: PlatformBundle) => {

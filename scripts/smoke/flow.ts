@@ -31,12 +31,7 @@ export interface SmokeStep {
 
 const TWIST = 1_000_000_000n;
 
-export async function runSmoke(
-  target: SmokeTarget,
-  keys: SmokeKeys,
-  onStep: (step: SmokeStep) => void = () => {},
-  merchantUrl: string = DEFAULT_MERCHANT_URL,
-): Promise<SmokeStep[]> {
+export async function runSmoke(target: SmokeTarget, keys: SmokeKeys, onStep: (step: SmokeStep) => void = () => {}, merchantUrl: string = DEFAULT_MERCHANT_URL): Promise<SmokeStep[]> {
   const steps: SmokeStep[] = [];
   const step = async (name: string, fn: () => Promise<string>) => {
     const started = performance.now();

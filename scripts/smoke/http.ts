@@ -12,7 +12,11 @@ export interface CallResult<T = AnyJson> {
 }
 
 export class SmokeFailure extends Error {
-  constructor(step: string, readonly result: Pick<CallResult, "status" | "body"> | null, message: string) {
+  constructor(
+    step: string,
+    readonly result: Pick<CallResult, "status" | "body"> | null,
+    message: string,
+  ) {
     super(`${step}: ${message}${result ? `\n  status ${result.status}\n  body ${JSON.stringify(result.body)}` : ""}`);
   }
 }

@@ -23,7 +23,11 @@ import { ROOT } from "../support/bundle";
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 function operationsOf(spec: { paths: Record<string, Record<string, unknown>> }): string[] {
-  return Object.entries(spec.paths).flatMap(([path, item]) => Object.keys(item).filter((k) => METHODS.includes(k)).map((m) => `${m.toUpperCase()} ${path}`));
+  return Object.entries(spec.paths).flatMap(([path, item]) =>
+    Object.keys(item)
+      .filter((k) => METHODS.includes(k))
+      .map((m) => `${m.toUpperCase()} ${path}`),
+  );
 }
 
 interface Served {
@@ -35,7 +39,15 @@ interface Served {
 
 async function serve(name: string, app: Express, close: () => Promise<void>): Promise<Served> {
   const running: Running = await listen(app, 0);
-  return { name, base: `http://127.0.0.1:${running.port}`, app, stop: async () => { await running.close(); await close(); } };
+  return {
+    name,
+    base: `http://127.0.0.1:${running.port}`,
+    app,
+    stop: async () => {
+      await running.close();
+      await close();
+    },
+  };
 }
 
 describe("served API docs", function () {
@@ -91,7 +103,10 @@ describe("served API docs", function () {
       try {
         await page.goto(`${at()}/docs`, { waitUntil: "networkidle" });
         const expected = operationsOf(spec);
-        await page.locator(".opblock").nth(expected.length - 1).waitFor({ timeout: 30_000 });
+        await page
+          .locator(".opblock")
+          .nth(expected.length - 1)
+          .waitFor({ timeout: 30_000 });
         const shown = await page.$$eval(".opblock", (blocks) =>
           blocks.map((b) => `${b.querySelector(".opblock-summary-method")?.textContent?.trim()} ${b.querySelector(".opblock-summary-path")?.getAttribute("data-path")}`),
         );

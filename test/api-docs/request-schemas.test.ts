@@ -48,17 +48,25 @@ function outside(s: Node): unknown[] {
 
 /** Requests the served document forbids, one field at a time, for every operation the routes validate. */
 function violations(doc: Node, app: Express, pathValue: (name: string) => string): { op: string; method: string; cases: Violation[] }[] {
-  const resolve = (s: Node): Node => (s?.$ref ? resolve(s.$ref.slice(2).split("/").reduce((n: Node, k: string) => n[k], doc)) : s);
+  const resolve = (s: Node): Node =>
+    s?.$ref
+      ? resolve(
+          s.$ref
+            .slice(2)
+            .split("/")
+            .reduce((n: Node, k: string) => n[k], doc),
+        )
+      : s;
   return mountedRoutes(app)
     .filter((r) => r.schemas)
     .map(({ method, path: template }) => {
       const op = doc.paths[template][method.toLowerCase()] as Node;
       const params = ((op.parameters ?? []) as Node[]).map(resolve);
-      const fill = (over: Record<string, string> = {}) =>
-        template.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(over[name] ?? pathValue(name)));
+      const fill = (over: Record<string, string> = {}) => template.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(over[name] ?? pathValue(name)));
       const cases: Violation[] = [];
       for (const p of params.filter((x) => x.in === "path")) {
-        for (const v of outside(resolve(p.schema)).filter((x) => typeof x === "string")) cases.push({ label: `path ${p.name}=${String(v).slice(0, 12)}`, field: p.name, path: fill({ [p.name]: String(v) }) });
+        for (const v of outside(resolve(p.schema)).filter((x) => typeof x === "string"))
+          cases.push({ label: `path ${p.name}=${String(v).slice(0, 12)}`, field: p.name, path: fill({ [p.name]: String(v) }) });
       }
       for (const p of params.filter((x) => x.in === "query")) {
         for (const v of outside(resolve(p.schema)).filter((x) => typeof x !== "number" || resolve(p.schema).type !== "string")) {
@@ -92,7 +100,10 @@ function expectRefused(res: request.Response, v: Violation, where: string) {
   expect(res.status, what).to.equal(400);
   expect(res.body.error.code, what).to.equal("VALIDATION_ERROR");
   expect(res.body.error.requestId, what).to.equal(res.headers["x-request-id"]);
-  expect((res.body.error.details as { field: string }[]).map((d) => d.field), what).to.include(v.field);
+  expect(
+    (res.body.error.details as { field: string }[]).map((d) => d.field),
+    what,
+  ).to.include(v.field);
 }
 
 describe("request validation: the routes' Joi schemas are the served OpenAPI request schemas", function () {
@@ -113,7 +124,10 @@ describe("request validation: the routes' Joi schemas are the served OpenAPI req
 
   const served = async (app: Express) => (await request(app).get("/openapi.json").expect(200)).body as Node;
 
-  for (const [name, minimum] of [["auth", 2], ["influencer", 20]] as const) {
+  for (const [name, minimum] of [
+    ["auth", 2],
+    ["influencer", 20],
+  ] as const) {
     it(`${name}: every validating route's parameters and body in /openapi.json are its Joi schemas, and docs/api/${name}.yaml states none of them`, async () => {
       const app = name === "auth" ? auth.app : h.app;
       const doc = await served(app);
@@ -131,8 +145,14 @@ describe("request validation: the routes' Joi schemas are the served OpenAPI req
         for (const part of ["params", "query"] as const) {
           const keys = Object.keys((jsonSchemaOf(schemas![part] ?? Joi.object()).schema.properties ?? {}) as object);
           const inPart = part === "params" ? "path" : "query";
-          expect((op.parameters ?? []).filter((p: Node) => p.in === inPart).map((p: Node) => p.name), where).to.include.members(keys);
-          expect((plain.parameters ?? []).filter((p: Node) => p.in === inPart), `${where} in the yaml`).to.deep.equal([]);
+          expect(
+            (op.parameters ?? []).filter((p: Node) => p.in === inPart).map((p: Node) => p.name),
+            where,
+          ).to.include.members(keys);
+          expect(
+            (plain.parameters ?? []).filter((p: Node) => p.in === inPart),
+            `${where} in the yaml`,
+          ).to.deep.equal([]);
         }
       }
     });
@@ -172,7 +192,9 @@ describe("request validation: the routes' Joi schemas are the served OpenAPI req
       if (!schemas?.query || path.includes("{")) continue;
       for (const p of doc.paths[path][method.toLowerCase()].parameters.filter((x: Node) => x.in === "query")) {
         for (const bound of [p.schema.minimum, p.schema.maximum, ...(p.schema.enum ?? [])].filter((b) => b !== undefined)) {
-          const res = await request(h.app)[method.toLowerCase() as "get"](`${path}?${p.name}=${encodeURIComponent(String(bound))}`).set(owner.auth);
+          const res = await request(h.app)
+            [method.toLowerCase() as "get"](`${path}?${p.name}=${encodeURIComponent(String(bound))}`)
+            .set(owner.auth);
           const fields = res.status === 400 ? (res.body.error.details as { field: string }[]).map((d) => d.field) : [];
           expect(fields, `${path}?${p.name}=${bound}: ${res.status} ${res.text.slice(0, 200)}`).not.to.include(p.name);
           probed++;
@@ -197,15 +219,31 @@ describe("request validation: the routes' Joi schemas are the served OpenAPI req
         },
       }).app;
     }
-    const thingsSpec = (): OpenApiDocument => ({ openapi: "3.1.0", info: { title: "kit", version: "1" }, paths: { "/things": { post: { responses: { "200": { description: "ok" } } } } } });
+    const thingsSpec = (): OpenApiDocument => ({
+      openapi: "3.1.0",
+      info: { title: "kit", version: "1" },
+      paths: { "/things": { post: { responses: { "200": { description: "ok" } } } } },
+    });
 
     it("changing a route's Joi schema changes both what the document says and what is refused", async () => {
       for (const max of [5, 7]) {
         const app = kitApp(Joi.object({ name: Joi.string().max(max).required() }).required(), thingsSpec());
         const doc = await served(app);
         expect(doc.paths["/things"].post.requestBody.content["application/json"].schema.properties.name.maxLength).to.equal(max);
-        expect((await request(app).post("/things").send({ name: "a".repeat(max) })).status).to.equal(200);
-        expectRefused(await request(app).post("/things").send({ name: "a".repeat(max + 1) }), { label: `max ${max}`, field: "name", path: "/things" }, "kit");
+        expect(
+          (
+            await request(app)
+              .post("/things")
+              .send({ name: "a".repeat(max) })
+          ).status,
+        ).to.equal(200);
+        expectRefused(
+          await request(app)
+            .post("/things")
+            .send({ name: "a".repeat(max + 1) }),
+          { label: `max ${max}`, field: "name", path: "/things" },
+          "kit",
+        );
       }
     });
 

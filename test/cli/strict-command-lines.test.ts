@@ -29,7 +29,9 @@ describe("strict command lines: smoke, scan-secrets, start, dev", function () {
     it(`${script} refuses an unknown flag with exit 2, naming it`, async () => {
       const result = await cli(script, ["--verbose"]);
       expect(result.code).to.equal(2);
-      expect(result.stderr).to.match(/^error: Unknown option '--verbose'/).and.to.include("usage: npm");
+      expect(result.stderr)
+        .to.match(/^error: Unknown option '--verbose'/)
+        .and.to.include("usage: npm");
       expect(result.stdout).to.equal("");
     });
   }

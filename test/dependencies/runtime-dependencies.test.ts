@@ -48,7 +48,10 @@ describe("runtime dependencies", () => {
       const pkg = JSON.parse(readFileSync(join(ROOT, workspace, "package.json"), "utf8")) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
       const declared = Object.keys(pkg.dependencies ?? {});
       const imported = importedPackages(paths.flatMap((p) => sources(join(workspace, p))));
-      expect(declared.filter((d) => !imported.has(d) && !LOADED_BY_NAME.has(d)), "declared but never imported at run time").to.deep.equal([]);
+      expect(
+        declared.filter((d) => !imported.has(d) && !LOADED_BY_NAME.has(d)),
+        "declared but never imported at run time",
+      ).to.deep.equal([]);
       const builtinOrDev = new Set([...Object.keys(pkg.devDependencies ?? {}), "@cloudflare/workers-types"]);
       expect([...imported].filter((i) => !declared.includes(i) && !builtinOrDev.has(i)).sort(), "imported but not declared").to.deep.equal([]);
     });

@@ -109,7 +109,10 @@ function npmRuns(file: string, markdown: string): NpmRun[] {
   markdown.split("\n").forEach((line, i) => {
     // Drop a shell comment, then one shell command at a time: cut at separators that end it.
     for (const command of line.replace(/\s#\s.*$/, "").split(/&&|\|\||;|\||`/)) {
-      const words = command.replace(/\$\(|[()]/g, " ").trim().split(/\s+/);
+      const words = command
+        .replace(/\$\(|[()]/g, " ")
+        .trim()
+        .split(/\s+/);
       for (let w = 0; w < words.length; w++) {
         if (words[w] !== "npm") continue;
         let k = w + 1;

@@ -141,7 +141,12 @@ describe("npm run dev", function () {
       expect(code, out.slice(-3000)).to.equal(0);
       expect(out).to.match(/stopping \.\.\.\n[\s\S]*stopped\.\n/);
       expect(started.length, "processes the launcher ran").to.be.greaterThan(3);
-      await until("every process the launcher started exited", () => started.every((pid) => !alive(pid)), 30_000, () => `still alive: ${started.filter(alive).join(", ")}\n${out}`);
+      await until(
+        "every process the launcher started exited",
+        () => started.every((pid) => !alive(pid)),
+        30_000,
+        () => `still alive: ${started.filter(alive).join(", ")}\n${out}`,
+      );
     }
     for (const port of Object.values(ports)) {
       const reached = await fetch(`http://127.0.0.1:${port}/health`).then(

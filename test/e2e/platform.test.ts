@@ -80,12 +80,18 @@ describe("npm start's dependency checks", () => {
   it("says exactly what to start when PostgreSQL is not reachable", async () => {
     let message = "";
     await ensureDatabase("postgres://postgres@127.0.0.1:1/twist").catch((err: Error) => (message = err.message));
-    expect(message).to.match(/PostgreSQL is not reachable at 127\.0\.0\.1:1/).and.to.match(/pg_ctlcluster/).and.to.match(/DATABASE_URL/);
+    expect(message)
+      .to.match(/PostgreSQL is not reachable at 127\.0\.0\.1:1/)
+      .and.to.match(/pg_ctlcluster/)
+      .and.to.match(/DATABASE_URL/);
   });
 
   it("says exactly what to start when Redis is not reachable", async () => {
     let message = "";
     await ensureRedis(DEAD_REDIS_URL).catch((err: Error) => (message = err.message));
-    expect(message).to.match(/Redis is not reachable/).and.to.match(/redis-server/).and.to.match(/REDIS_URL/);
+    expect(message)
+      .to.match(/Redis is not reachable/)
+      .and.to.match(/redis-server/)
+      .and.to.match(/REDIS_URL/);
   });
 });

@@ -32,7 +32,15 @@ describe("npm start", function () {
     const ports = await platformPorts();
     const launcher = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
       cwd: ROOT,
-      env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, EDGE_STATE_DIR: state, LOG_LEVEL: "warn" },
+      env: {
+        ...process.env,
+        ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+        DATABASE_URL: db.url,
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_PREFIX: prefix,
+        EDGE_STATE_DIR: state,
+        LOG_LEVEL: "warn",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -53,7 +61,10 @@ describe("npm start", function () {
       "TWIST is running locally.",
     ];
     const at = steps.map((s) => out.indexOf(s));
-    expect(at.every((i) => i >= 0), out).to.equal(true);
+    expect(
+      at.every((i) => i >= 0),
+      out,
+    ).to.equal(true);
     expect([...at].sort((a, b) => a - b)).to.deep.equal(at);
     expect(out).to.include(`http://127.0.0.1:${ports.EDGE_PORT}`).and.to.include("VAU_SIGNING_KEYS=").and.to.include("MERCHANT_SIGNING_KEYS=");
 
@@ -66,7 +77,10 @@ describe("npm start", function () {
     // The settlement worker is not waited for by the launcher: give it a few seconds to listen.
     const statusOf = async (url: string) => {
       for (let i = 0; i < 50; i++) {
-        const status = await fetch(url).then((r) => r.status, () => undefined);
+        const status = await fetch(url).then(
+          (r) => r.status,
+          () => undefined,
+        );
         if (status !== undefined) return status;
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -74,7 +88,10 @@ describe("npm start", function () {
     };
     for (const url of urls) expect(await statusOf(url), url).to.equal(200);
     // /metrics of the services: private listeners only; the public ports answer 404.
-    for (const [service, publicPort, metricsPort] of [["auth", ports.AUTH_PORT, ports.AUTH_METRICS_PORT], ["influencer", ports.INFLUENCER_PORT, ports.INFLUENCER_METRICS_PORT]] as const) {
+    for (const [service, publicPort, metricsPort] of [
+      ["auth", ports.AUTH_PORT, ports.AUTH_METRICS_PORT],
+      ["influencer", ports.INFLUENCER_PORT, ports.INFLUENCER_METRICS_PORT],
+    ] as const) {
       expect((await fetch(`http://127.0.0.1:${publicPort}/metrics`)).status, service).to.equal(404);
       expect(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), service).to.include(`service="${service}"`);
     }

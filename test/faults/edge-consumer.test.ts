@@ -111,7 +111,14 @@ describe("fault: the edge consumer against a failing backend", function () {
       },
       consumerOverrides: { rewards: { maxBatchTimeoutSeconds: 1, maxRetries: MAX_RETRIES } },
       extraWorkers: [
-        { name: "dlq-observer", modules: true, script: DLQ_OBSERVER, compatibilityDate: WORKER.compatibilityDate, bindings: { SINK: network.url }, queueConsumers: { "rewards-dlq": { maxBatchTimeout: 0 } } },
+        {
+          name: "dlq-observer",
+          modules: true,
+          script: DLQ_OBSERVER,
+          compatibilityDate: WORKER.compatibilityDate,
+          bindings: { SINK: network.url },
+          queueConsumers: { "rewards-dlq": { maxBatchTimeout: 0 } },
+        },
       ],
     });
   });
@@ -174,7 +181,10 @@ describe("fault: the edge consumer against a failing backend", function () {
 
     // The operator replays the DLQ to the backend: the ones already credited are duplicates, the
     // rest are credited now; afterwards every message is credited exactly once.
-    const replay = await client.untilDone(() => client.deliverRewards(network.deadLetters), (a) => a.status === 200);
+    const replay = await client.untilDone(
+      () => client.deliverRewards(network.deadLetters),
+      (a) => a.status === 200,
+    );
     for (const r of replay.answer.body.results) {
       expect(r.status, r.id).to.equal(creditedAndDeadLettered.includes(r.id) ? "duplicate" : "credited");
     }
@@ -190,7 +200,9 @@ describe("fault: the edge consumer against a failing backend", function () {
       fault: "edge consumer vs backend answering 503, timing out, losing answers, partial failed",
       detail:
         `${vaus.length} reward messages: ${delivered.length} credited exactly once (${creditedAndDeadLettered.length} of them also dead-lettered: duplicates on replay), ` +
-        `${doomed.length} unreachable ones in the DLQ after ${MAX_RETRIES} retries and credited once by the replay; deliveries seen ${Object.entries(network.seen).map(([m, n]) => `${m}x${n}`).join(" ")}`,
+        `${doomed.length} unreachable ones in the DLQ after ${MAX_RETRIES} retries and credited once by the replay; deliveries seen ${Object.entries(network.seen)
+          .map(([m, n]) => `${m}x${n}`)
+          .join(" ")}`,
       lost,
       doubled,
     });

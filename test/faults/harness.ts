@@ -222,14 +222,21 @@ export class Client {
   /** Credits `amount` to a wallet and waits until it is in its balance. */
   async fund(wallet: Wallet, amount: bigint): Promise<void> {
     const message = rewardMessage(wallet.address, amount);
-    await this.untilDone(() => this.deliverRewards([message]), (a) => a.status === 200 && ["credited", "duplicate"].includes(a.body.results[0]!.status));
+    await this.untilDone(
+      () => this.deliverRewards([message]),
+      (a) => a.status === 200 && ["credited", "duplicate"].includes(a.body.results[0]!.status),
+    );
   }
 
   /**
    * The client's retry: repeats the same request (same Idempotency-Key, same body) until `done`,
    * backing off; this is what every well-behaved client of the API does after a 5xx or a reset.
    */
-  async untilDone<T>(send: () => Promise<Answer<T>>, done: (a: Answer<T>) => boolean = (a) => a.status >= 200 && a.status < 300, timeoutMs = 90_000): Promise<{ answer: Answer<T>; attempts: number; first: Answer<T> }> {
+  async untilDone<T>(
+    send: () => Promise<Answer<T>>,
+    done: (a: Answer<T>) => boolean = (a) => a.status >= 200 && a.status < 300,
+    timeoutMs = 90_000,
+  ): Promise<{ answer: Answer<T>; attempts: number; first: Answer<T> }> {
     const deadline = Date.now() + timeoutMs;
     let attempts = 0;
     let first: Answer<T> | undefined;
@@ -265,12 +272,24 @@ export async function balanceOf(client: Client, wallet: Wallet): Promise<{ avail
 export async function influencerWithPool(client: Client): Promise<{ wallet: Wallet; poolId: string; linkCode: string; clickId: string }> {
   const wallet = await client.wallet();
   const suffix = randomBytes(4).toString("hex");
-  await client.untilDone(() => client.call("POST", "/api/v1/influencers", { headers: wallet.auth, body: { username: `fault_${suffix}`, displayName: "Fault", email: `fault+${suffix}@example.com` } }), (a) => a.status === 201);
-  const pool = await client.untilDone(() => client.call("POST", "/api/v1/pools", { headers: wallet.auth, body: { name: `Fault pool ${suffix}`, revenueShareBps: 2000, minStake: "1" } }), (a) => a.status === 201);
-  const link = await client.untilDone(() => client.call("POST", "/api/v1/links", { headers: wallet.auth, body: { targetUrl: "https://shop.example/p", productId: "p" } }), (a) => a.status === 201);
+  await client.untilDone(
+    () => client.call("POST", "/api/v1/influencers", { headers: wallet.auth, body: { username: `fault_${suffix}`, displayName: "Fault", email: `fault+${suffix}@example.com` } }),
+    (a) => a.status === 201,
+  );
+  const pool = await client.untilDone(
+    () => client.call("POST", "/api/v1/pools", { headers: wallet.auth, body: { name: `Fault pool ${suffix}`, revenueShareBps: 2000, minStake: "1" } }),
+    (a) => a.status === 201,
+  );
+  const link = await client.untilDone(
+    () => client.call("POST", "/api/v1/links", { headers: wallet.auth, body: { targetUrl: "https://shop.example/p", productId: "p" } }),
+    (a) => a.status === 201,
+  );
   const linkCode = link.answer.body.code as string;
   // A followed link: the click conversions are attributed to.
-  const click = await client.untilDone(() => client.call("GET", `/l/${linkCode}`, { headers: { "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) fault-suite" } }), (a) => a.status === 302);
+  const click = await client.untilDone(
+    () => client.call("GET", `/l/${linkCode}`, { headers: { "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) fault-suite" } }),
+    (a) => a.status === 302,
+  );
   const clickId = new URL(click.answer.headers.get("location") ?? "").searchParams.get("twist_click") ?? "";
   return { wallet, poolId: pool.answer.body.pool.id, linkCode, clickId };
 }

@@ -78,19 +78,31 @@ describe("fault: kill -9 of the influencer API under load", function () {
       const stake = stakes[i];
       if (stake) {
         operations.push(async () =>
-          track(await client.untilDone(() => client.call("POST", `/api/v1/pools/${poolId}/stake`, { headers: { ...stake.wallet.auth, "Idempotency-Key": stake.key }, body: { amount: stake.amount.toString() } }))),
+          track(
+            await client.untilDone(() =>
+              client.call("POST", `/api/v1/pools/${poolId}/stake`, { headers: { ...stake.wallet.auth, "Idempotency-Key": stake.key }, body: { amount: stake.amount.toString() } }),
+            ),
+          ),
         );
       }
       const order = orders[i];
       if (order) {
         operations.push(async () =>
-          track(await client.untilDone(() => client.call("POST", "/api/v1/conversions", { body: { orderId: order.orderId, clickId, amount: order.amount, currency: "TWIST" }, signWith: merchantKey }))),
+          track(
+            await client.untilDone(() =>
+              client.call("POST", "/api/v1/conversions", { body: { orderId: order.orderId, clickId, amount: order.amount, currency: "TWIST" }, signWith: merchantKey }),
+            ),
+          ),
         );
       }
       const payout = payouts[i];
       if (payout) {
         operations.push(async () =>
-          track(await client.untilDone(() => client.call("POST", "/api/v1/payouts", { headers: { ...payout.wallet.auth, "Idempotency-Key": payout.key }, body: { amount: payout.amount.toString() } }))),
+          track(
+            await client.untilDone(() =>
+              client.call("POST", "/api/v1/payouts", { headers: { ...payout.wallet.auth, "Idempotency-Key": payout.key }, body: { amount: payout.amount.toString() } }),
+            ),
+          ),
         );
       }
     }
@@ -123,10 +135,16 @@ describe("fault: kill -9 of the influencer API under load", function () {
       const expected = stakes.filter((s) => s.wallet === w).reduce((s, x) => s + x.amount, 0n);
       compare(`stakes of ${w.address}`, (await balanceOf(client, w)).staked, expected, TWIST);
     }
-    for (const w of payers) await expectPayoutsOnce(client, w, payouts.filter((p) => p.wallet === w), (n) => {
-      if (n < 0) lost -= n;
-      else doubled += n;
-    });
+    for (const w of payers)
+      await expectPayoutsOnce(
+        client,
+        w,
+        payouts.filter((p) => p.wallet === w),
+        (n) => {
+          if (n < 0) lost -= n;
+          else doubled += n;
+        },
+      );
     const stats = await client.untilDone(() => client.call("GET", `/api/v1/links/${linkCode}/stats`, { headers: influencer.auth }));
     const conversions = stats.answer.body.totals.conversions as number;
     const commission = BigInt(stats.answer.body.totals.commission.TWIST as string);
@@ -154,5 +172,8 @@ async function expectPayoutsOnce(client: Client, wallet: Wallet, requested: { am
   const list = settled.answer.body.payouts as { amount: string; status: string }[];
   if (list.length !== requested.length) mismatch(list.length - requested.length);
   expect(list.map((p) => p.amount).sort(), `payouts of ${wallet.address}`).to.deep.equal(requested.map((p) => p.amount.toString()).sort());
-  expect(list.every((p) => p.status === "settled"), JSON.stringify(list)).to.equal(true);
+  expect(
+    list.every((p) => p.status === "settled"),
+    JSON.stringify(list),
+  ).to.equal(true);
 }

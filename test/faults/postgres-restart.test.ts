@@ -44,13 +44,18 @@ describe("fault: PostgreSQL stopped and started under load", function () {
       statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
       return a;
     };
-    const okDelivery = (a: { status: number; body: { results?: { status: string }[] } }) => a.status === 200 && (a.body.results ?? []).every((r) => r.status === "credited" || r.status === "duplicate");
+    const okDelivery = (a: { status: number; body: { results?: { status: string }[] } }) =>
+      a.status === 200 && (a.body.results ?? []).every((r) => r.status === "credited" || r.status === "duplicate");
     const operations: (() => Promise<unknown>)[] = [];
     for (let i = 0; i < count; i++) {
       const reward = rewards[i]!;
       const stake = stakes[i]!;
       operations.push(() => client.untilDone(async () => seen(await client.deliverRewards([reward])), okDelivery));
-      operations.push(() => client.untilDone(async () => seen(await client.call("POST", `/api/v1/pools/${poolId}/stake`, { headers: { ...staker.auth, "Idempotency-Key": stake.key }, body: { amount: stake.amount.toString() } }))));
+      operations.push(() =>
+        client.untilDone(async () =>
+          seen(await client.call("POST", `/api/v1/pools/${poolId}/stake`, { headers: { ...staker.auth, "Idempotency-Key": stake.key }, body: { amount: stake.amount.toString() } })),
+        ),
+      );
     }
     const load = startLoad(6, operations);
 
@@ -62,7 +67,11 @@ describe("fault: PostgreSQL stopped and started under load", function () {
     await sleep(scale(1500, 4000));
     await pg.start();
     const back = Date.now();
-    await client.untilDone(() => client.call("GET", "/ready"), (a) => a.status === 200, RECOVERY_BOUND_MS + 30_000);
+    await client.untilDone(
+      () => client.call("GET", "/ready"),
+      (a) => a.status === 200,
+      RECOVERY_BOUND_MS + 30_000,
+    );
     const readyMs = Date.now() - back;
     await client.fund(await client.wallet(), 1n);
     const recoveredMs = Date.now() - back;
@@ -74,7 +83,10 @@ describe("fault: PostgreSQL stopped and started under load", function () {
     expect(during.body.error).to.include({ code: "UNAVAILABLE" });
     // A delivery while it is down: refused as a whole (503) or per message (failed), never credited.
     expect(deliveryDuring.status === 503 || deliveryDuring.body.results?.[0]?.status === "failed", JSON.stringify(deliveryDuring)).to.equal(true);
-    expect([...statuses.keys()].filter((s) => s >= 500 && s !== 503), `statuses seen: ${JSON.stringify([...statuses])}`).to.deep.equal([]);
+    expect(
+      [...statuses.keys()].filter((s) => s >= 500 && s !== 503),
+      `statuses seen: ${JSON.stringify([...statuses])}`,
+    ).to.deep.equal([]);
     expect(recoveredMs, "recovery after PostgreSQL is back").to.be.below(RECOVERY_BOUND_MS);
 
     let lost = 0;
@@ -82,11 +94,11 @@ describe("fault: PostgreSQL stopped and started under load", function () {
     for (const w of earners) {
       const expected = rewards.filter((r) => r.walletAddress === w.address).reduce((s, r) => s + BigInt(r.earned), 0n);
       const actual = (await balanceOf(client, w)).total;
-      if (actual !== expected) (actual < expected ? lost++ : doubled++);
+      if (actual !== expected) actual < expected ? lost++ : doubled++;
       expect(actual, `rewards of ${w.address}`).to.equal(expected);
     }
     const staked = (await balanceOf(client, staker)).staked;
-    if (staked !== stakes.reduce((s, x) => s + x.amount, 0n)) (staked < stakes.reduce((s, x) => s + x.amount, 0n) ? lost++ : doubled++);
+    if (staked !== stakes.reduce((s, x) => s + x.amount, 0n)) staked < stakes.reduce((s, x) => s + x.amount, 0n) ? lost++ : doubled++;
     expect(staked, "stakes").to.equal(stakes.reduce((s, x) => s + x.amount, 0n));
     expect(await ledgerViolations(pg.url("twist"))).to.deep.equal([]);
     report({

@@ -67,10 +67,13 @@ describe("fault: Redis restarted empty under load", function () {
     const count = scale(40, 200);
     const rewards = Array.from({ length: count }, (_, i) => rewardMessage(earner.address, BigInt(i + 1) * 1000n));
     const payouts = Array.from({ length: scale(8, 30) }, (_, i) => ({ wallet: payers[i % 2]!, amount: BigInt(i + 2) * TWIST, key: idempotencyKey() }));
-    const okDelivery = (a: { status: number; body: { results?: { status: string }[] } }) => a.status === 200 && (a.body.results ?? []).every((r) => r.status === "credited" || r.status === "duplicate");
+    const okDelivery = (a: { status: number; body: { results?: { status: string }[] } }) =>
+      a.status === 200 && (a.body.results ?? []).every((r) => r.status === "credited" || r.status === "duplicate");
     const money = startLoad(4, [
       ...rewards.map((r) => () => api.untilDone(() => api.deliverRewards([r]), okDelivery)),
-      ...payouts.map((p) => () => api.untilDone(() => api.call("POST", "/api/v1/payouts", { headers: { ...p.wallet.auth, "Idempotency-Key": p.key }, body: { amount: p.amount.toString() } }))),
+      ...payouts.map(
+        (p) => () => api.untilDone(() => api.call("POST", "/api/v1/payouts", { headers: { ...p.wallet.auth, "Idempotency-Key": p.key }, body: { amount: p.amount.toString() } })),
+      ),
     ]);
 
     // Clicks: a stream of distinct visitors; count the redirects that were accepted (302).
@@ -99,8 +102,14 @@ describe("fault: Redis restarted empty under load", function () {
     await sleep(1500);
     await redis.start(); // empty
     restarted = true;
-    await auth.untilDone(() => auth.call("GET", "/ready"), (a) => a.status === 200);
-    await api.untilDone(() => api.call("GET", "/ready"), (a) => a.status === 200);
+    await auth.untilDone(
+      () => auth.call("GET", "/ready"),
+      (a) => a.status === 200,
+    );
+    await api.untilDone(
+      () => api.call("GET", "/ready"),
+      (a) => a.status === 200,
+    );
     // Clicks keep coming until some were accepted by the new, empty Redis.
     const clicksDeadline = Date.now() + 60_000;
     while (acceptedAfterRestart < scale(5, 20) && Date.now() < clicksDeadline) await sleep(50);
@@ -129,7 +138,7 @@ describe("fault: Redis restarted empty under load", function () {
     let doubled = 0;
     const earned = (await balanceOf(api, earner)).total;
     const expectedEarned = rewards.reduce((s, r) => s + BigInt(r.earned), 0n);
-    if (earned !== expectedEarned) (earned < expectedEarned ? lost++ : doubled++);
+    if (earned !== expectedEarned) earned < expectedEarned ? lost++ : doubled++;
     expect(earned).to.equal(expectedEarned);
     for (const w of payers) {
       const mine = payouts.filter((p) => p.wallet === w);

@@ -54,7 +54,9 @@ describe("fault: kill -9 of the settlement worker around the chain send", functi
         const wallet = await client.wallet(Keypair.generate().publicKey.toBase58());
         await client.fund(wallet, 100n * TWIST);
         const amount = BigInt(i + 2) * TWIST;
-        const { answer } = await client.untilDone(() => client.call("POST", "/api/v1/payouts", { headers: { ...wallet.auth, "Idempotency-Key": idempotencyKey() }, body: { amount: amount.toString() } }));
+        const { answer } = await client.untilDone(() =>
+          client.call("POST", "/api/v1/payouts", { headers: { ...wallet.auth, "Idempotency-Key": idempotencyKey() }, body: { amount: amount.toString() } }),
+        );
         requests.push({ wallet, id: answer.body.payout.id, amount });
       }
       const deadline = Date.now() + 60_000;

@@ -10,7 +10,22 @@ import type { Route, Schema } from "./openapi";
 import type { Probe } from "./probe";
 
 export const SQL = "' OR '1'='1'; DROP TABLE users; --";
-const HOSTILE_STRINGS: unknown[] = ["", " ", "\u0000", "a\u0000b", "\u202Eevil\u202C\u200F", "名前😀\uFEFF", "\uD800", SQL, "../../../etc/passwd", "__proto__", "constructor", "%00", "<script>alert(1)</script>", "${jndi:ldap://x}"];
+const HOSTILE_STRINGS: unknown[] = [
+  "",
+  " ",
+  "\u0000",
+  "a\u0000b",
+  "\u202Eevil\u202C\u200F",
+  "名前😀\uFEFF",
+  "\uD800",
+  SQL,
+  "../../../etc/passwd",
+  "__proto__",
+  "constructor",
+  "%00",
+  "<script>alert(1)</script>",
+  "${jndi:ldap://x}",
+];
 const NOT_STRINGS: unknown[] = [12345, -1, 1.5, 0, true, false, null, { $gt: "" }, ["a"], [], {}, { toString: "x" }];
 const NOT_INTEGERS: unknown[] = ["5", "1e3", -1, 1.5, 1e308, "abc", null, [], {}, true, "9".repeat(400)];
 const AMOUNTS: unknown[] = ["0", "-1", "01", "1.5", "1e9", " 1", "0x10", "9".repeat(39), `1${"0".repeat(39)}`, "9".repeat(40), "9".repeat(100), 1000, 1e21];
@@ -234,7 +249,14 @@ export async function routeProbes(route: Route, svc: ServiceUnderTest): Promise<
     const body = hasBody ? filler : undefined;
     // Signed with the real key, so the signature vouches for it: any answer but a 5xx or a non-envelope.
     const sqlClaims = await signJwt({ sub: SQL, walletAddress: SQL, iss: "twist-auth", aud: "twist-api", exp: 9_999_999_999, iat: 1 }, svc.keySet);
-    probes.push({ label: "SQL wallet claim", method: route.method, path, headers: { "Content-Type": "application/json", Authorization: `Bearer ${sqlClaims}`, ...idem() }, body, expect: "any" });
+    probes.push({
+      label: "SQL wallet claim",
+      method: route.method,
+      path,
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${sqlClaims}`, ...idem() },
+      body,
+      expect: "any",
+    });
     probes.push({ label: "no Authorization", method: route.method, path, headers: { "Content-Type": "application/json", ...idem() }, body, expect: "unauthorized" });
     for (const [value, label] of hostileTokens) {
       probes.push({ label, method: route.method, path, headers: { "Content-Type": "application/json", Authorization: value, ...idem() }, body, expect: "unauthorized" });
@@ -264,7 +286,14 @@ export async function routeProbes(route: Route, svc: ServiceUnderTest): Promise<
     for (const value of PATH_VALUES) {
       const p = fillPath(route.template, { ...validParams, [param]: value });
       const body = hasBody ? filler : undefined;
-      probes.push({ label: `path ${param}`, method: route.method, path: p, headers: await signIfNeeded(route, svc, p, { "Content-Type": "application/json", ...auth, ...idem() }, body), body, expect: "any" });
+      probes.push({
+        label: `path ${param}`,
+        method: route.method,
+        path: p,
+        headers: await signIfNeeded(route, svc, p, { "Content-Type": "application/json", ...auth, ...idem() }, body),
+        body,
+        expect: "any",
+      });
     }
   }
 
@@ -275,7 +304,14 @@ export async function routeProbes(route: Route, svc: ServiceUnderTest): Promise<
     for (const q of values.slice(0, name === "__proto__" ? 4 : undefined)) {
       const p = `${path}?${q}`;
       const body = hasBody ? filler : undefined;
-      probes.push({ label: `query ${q.slice(0, 40)}`, method: route.method, path: p, headers: await signIfNeeded(route, svc, p, { "Content-Type": "application/json", ...auth, ...idem() }, body), body, expect: "any" });
+      probes.push({
+        label: `query ${q.slice(0, 40)}`,
+        method: route.method,
+        path: p,
+        headers: await signIfNeeded(route, svc, p, { "Content-Type": "application/json", ...auth, ...idem() }, body),
+        body,
+        expect: "any",
+      });
     }
   }
 
@@ -295,7 +331,14 @@ export async function routeProbes(route: Route, svc: ServiceUnderTest): Promise<
   // Hostile Idempotency-Key values.
   if (route.idempotent) {
     for (const key of ["", "short", "a".repeat(129), "../../x", SQL, "\u00e9".repeat(10), "__proto__"]) {
-      probes.push({ label: `Idempotency-Key ${JSON.stringify(key.slice(0, 20))}`, method: route.method, path, headers: { "Content-Type": "application/json", ...auth, "Idempotency-Key": key }, body: filler, expect: "any" });
+      probes.push({
+        label: `Idempotency-Key ${JSON.stringify(key.slice(0, 20))}`,
+        method: route.method,
+        path,
+        headers: { "Content-Type": "application/json", ...auth, "Idempotency-Key": key },
+        body: filler,
+        expect: "any",
+      });
     }
   }
 

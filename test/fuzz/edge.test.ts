@@ -57,13 +57,59 @@ describe("fuzz: no server errors — edge Worker (every route of the table runti
       if (route.bodyLimitBytes) {
         const text = JSON.stringify(filler());
         const sqlClaims = await signJwt({ sub: SQL, walletAddress: SQL, iss: "twist-auth", aud: "twist-api", exp: 9_999_999_999, iat: 1 }, EDGE_JWT_KEY_SET);
-        probes.push({ label: "SQL wallet claim", method: route.method, path, headers: { "Content-Type": "application/json", Authorization: `Bearer ${sqlClaims}`, ...(await sign(route.method, path, text)) }, body: text, expect: "any" });
-        probes.push({ label: "alg none", method: route.method, path, headers: { "Content-Type": "application/json", Authorization: `Bearer ${await signJwt({ sub: wallet, walletAddress: wallet, iss: "twist-auth", aud: "twist-api", exp: 9_999_999_999 }, EDGE_JWT_KEY_SET, { alg: "none" })}`, ...(await sign(route.method, path, text)) }, body: text, expect: "unauthorized" });
-        probes.push({ label: "no Authorization", method: route.method, path, headers: { "Content-Type": "application/json", ...(await sign(route.method, path, text)) }, body: text, expect: "unauthorized" });
+        probes.push({
+          label: "SQL wallet claim",
+          method: route.method,
+          path,
+          headers: { "Content-Type": "application/json", Authorization: `Bearer ${sqlClaims}`, ...(await sign(route.method, path, text)) },
+          body: text,
+          expect: "any",
+        });
+        probes.push({
+          label: "alg none",
+          method: route.method,
+          path,
+          headers: {
+            "Content-Type": "application/json",
+            Authorization: `Bearer ${await signJwt({ sub: wallet, walletAddress: wallet, iss: "twist-auth", aud: "twist-api", exp: 9_999_999_999 }, EDGE_JWT_KEY_SET, { alg: "none" })}`,
+            ...(await sign(route.method, path, text)),
+          },
+          body: text,
+          expect: "unauthorized",
+        });
+        probes.push({
+          label: "no Authorization",
+          method: route.method,
+          path,
+          headers: { "Content-Type": "application/json", ...(await sign(route.method, path, text)) },
+          body: text,
+          expect: "unauthorized",
+        });
         probes.push({ label: "unsigned", method: route.method, path, headers: { "Content-Type": "application/json", ...auth }, body: text, expect: "unauthorized" });
-        probes.push({ label: "garbage token", method: route.method, path, headers: { "Content-Type": "application/json", Authorization: "Bearer a.b.c", ...(await sign(route.method, path, text)) }, body: text, expect: "unauthorized" });
-        probes.push({ label: "huge signature", method: route.method, path, headers: { "Content-Type": "application/json", ...auth, "X-Timestamp": String(Date.now()), "X-Signature": `v1=${"f".repeat(5000)}` }, body: text, expect: "unauthorized" });
-        probes.push({ label: "1e400 timestamp", method: route.method, path, headers: { "Content-Type": "application/json", ...auth, ...(await sign(route.method, path, text)), "X-Timestamp": "1e400" }, body: text, expect: "unauthorized" });
+        probes.push({
+          label: "garbage token",
+          method: route.method,
+          path,
+          headers: { "Content-Type": "application/json", Authorization: "Bearer a.b.c", ...(await sign(route.method, path, text)) },
+          body: text,
+          expect: "unauthorized",
+        });
+        probes.push({
+          label: "huge signature",
+          method: route.method,
+          path,
+          headers: { "Content-Type": "application/json", ...auth, "X-Timestamp": String(Date.now()), "X-Signature": `v1=${"f".repeat(5000)}` },
+          body: text,
+          expect: "unauthorized",
+        });
+        probes.push({
+          label: "1e400 timestamp",
+          method: route.method,
+          path,
+          headers: { "Content-Type": "application/json", ...auth, ...(await sign(route.method, path, text)), "X-Timestamp": "1e400" },
+          body: text,
+          expect: "unauthorized",
+        });
 
         // Bodies: generic ones, then each field of a valid VAU (or of a batch item) made hostile.
         const sample = vauBody();
@@ -82,7 +128,14 @@ describe("fuzz: no server errors — edge Worker (every route of the table runti
         for (const q of QUERY_VALUES("x").slice(0, 8)) {
           const p = `${path}?${q}`;
           const text = JSON.stringify(filler());
-          probes.push({ label: `query ${q.slice(0, 30)}`, method: route.method, path: p, headers: { "Content-Type": "application/json", ...auth, ...(await sign(route.method, p, text)) }, body: text, expect: "any" });
+          probes.push({
+            label: `query ${q.slice(0, 30)}`,
+            method: route.method,
+            path: p,
+            headers: { "Content-Type": "application/json", ...auth, ...(await sign(route.method, p, text)) },
+            body: text,
+            expect: "any",
+          });
         }
       } else {
         for (const q of QUERY_VALUES("x")) probes.push({ label: `query ${q.slice(0, 30)}`, method: route.method, path: `${path}?${q}`, headers: auth, expect: "any" });

@@ -102,7 +102,10 @@ describe("fuzz: no server errors — influencer (every route of docs/api/influen
 
   it("classifies every authenticated route with a path id as owned or shared", () => {
     const withIds = routes.filter((r) => r.bearer && r.pathParams.length).map((r) => `${r.method} ${r.template}`);
-    expect(withIds.filter((r) => !OWNED.has(r) && !SHARED.has(r)), "unclassified routes").to.deep.equal([]);
+    expect(
+      withIds.filter((r) => !OWNED.has(r) && !SHARED.has(r)),
+      "unclassified routes",
+    ).to.deep.equal([]);
   });
 
   it("another influencer's link, pool and payout by path id: 403/404, no data, nothing changed", async () => {

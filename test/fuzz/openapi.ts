@@ -30,7 +30,10 @@ export const committed = (file: string) => yaml.load(readFileSync(join(ROOT, fil
 export function openApiRoutes(doc: Schema): Documented {
   const resolve = (s: Schema | undefined): Schema | undefined => {
     if (!s || typeof s.$ref !== "string") return s;
-    const target = (s.$ref as string).replace(/^#\//, "").split("/").reduce((node: Schema, key: string) => node?.[key], doc);
+    const target = (s.$ref as string)
+      .replace(/^#\//, "")
+      .split("/")
+      .reduce((node: Schema, key: string) => node?.[key], doc);
     return resolve(target);
   };
   const routes: Route[] = [];

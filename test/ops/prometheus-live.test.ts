@@ -133,7 +133,9 @@ describe("ops: the real Prometheus scraping the local platform", function () {
     };
     writeFileSync(join(dir, "prometheus.yml"), prometheusConfig({ targets, rulesDir: RULES_DIR, scrapeIntervalSeconds: 1 }));
     promUrl = `http://127.0.0.1:${prom}`;
-    prometheus = spawn(promtool, [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${prom}`], { stdio: "ignore" });
+    prometheus = spawn(promtool, [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${prom}`], {
+      stdio: "ignore",
+    });
     await until("every target up", async () => {
       const { activeTargets } = await api<{ activeTargets: { health: string }[] }>("/api/v1/targets");
       return activeTargets.length === SCRAPE_JOBS.length && activeTargets.every((t) => t.health === "up");
@@ -168,7 +170,10 @@ describe("ops: the real Prometheus scraping the local platform", function () {
   it("finds every metric a rule reads in the real /metrics of the service that exports it", () => {
     const recorded = new Set(rules.flatMap((r) => (r.record ? [r.record] : [])));
     const read = new Set(rules.flatMap((r) => metricNames(r.expr)));
-    expect([...read].filter((m) => m.includes(":")).every((m) => recorded.has(m)), "every recording rule used is defined").to.equal(true);
+    expect(
+      [...read].filter((m) => m.includes(":")).every((m) => recorded.has(m)),
+      "every recording rule used is defined",
+    ).to.equal(true);
     const raw = [...read].filter((m) => !m.includes(":") && !SYNTHETIC.has(m));
     expect(raw.sort()).to.deep.equal(Object.keys(EXPORTED_BY).sort());
     for (const metric of raw) {
@@ -211,7 +216,7 @@ describe("ops: the real Prometheus scraping the local platform", function () {
       expect(panel.datasource.uid).to.equal("analytics-engine");
       for (const t of panel.targets) {
         expect(t.rawSql, panel.title).to.match(/FROM twist_edge_requests WHERE timestamp > NOW\(\) - INTERVAL/);
-        const used = (t.rawSql!.match(/\b(blob\d+|double\d+|index\d+|_sample_interval)\b/g) ?? []);
+        const used = t.rawSql!.match(/\b(blob\d+|double\d+|index\d+|_sample_interval)\b/g) ?? [];
         for (const c of used) expect(columns.has(c), `${panel.title}: ${c}`).to.equal(true);
       }
     }

@@ -44,12 +44,12 @@ describe("ops: Prometheus rules and Alertmanager config (promtool, amtool)", fun
           "tests:",
           "  - interval: 1m",
           "    input_series:",
-          "      - series: 'up{job=\"auth\",instance=\"auth:3001\"}'",
+          '      - series: \'up{job="auth",instance="auth:3001"}\'',
           "        values: '1x10'",
           "    alert_rule_test:",
           "      - eval_time: 10m",
           "        alertname: ServiceDown",
-          "        exp_alerts: [{ exp_labels: { job: auth, instance: \"auth:3001\", severity: page } }]",
+          '        exp_alerts: [{ exp_labels: { job: auth, instance: "auth:3001", severity: page } }]',
           "",
         ].join("\n"),
       );
@@ -63,7 +63,9 @@ describe("ops: Prometheus rules and Alertmanager config (promtool, amtool)", fun
 
   it("sends every alert to a runbook that exists and names the alert and a query that confirms it", () => {
     const alerts = RULE_FILES.flatMap((f) =>
-      (load(readFileSync(join(RULES_DIR, f), "utf8")) as { groups: { rules: { alert?: string; labels?: { severity?: string }; annotations?: { runbook?: string } }[] }[] }).groups.flatMap((g) => g.rules.filter((r) => r.alert)),
+      (
+        load(readFileSync(join(RULES_DIR, f), "utf8")) as { groups: { rules: { alert?: string; labels?: { severity?: string }; annotations?: { runbook?: string } }[] }[] }
+      ).groups.flatMap((g) => g.rules.filter((r) => r.alert)),
     );
     expect(alerts.length).to.be.greaterThan(8);
     for (const a of alerts) {

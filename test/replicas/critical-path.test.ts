@@ -67,11 +67,24 @@ describe("stateless replicas: two of each service on one Postgres and Redis", fu
   async function signIn(n: number) {
     const wallet = newWallet();
     const ip = `198.51.100.${++ipSeq}`;
-    const nonce = await request(auth[n % 2]!).post("/auth/nonce").set("X-Forwarded-For", ip).send({ walletAddress: wallet.address });
+    const nonce = await request(auth[n % 2]!)
+      .post("/auth/nonce")
+      .set("X-Forwarded-For", ip)
+      .send({ walletAddress: wallet.address });
     expect(nonce.status).to.equal(200);
-    const verified = await request(auth[(n + 1) % 2]!).post("/auth/verify").set("X-Forwarded-For", ip).send(verifyBody(wallet, nonce.body.message));
+    const verified = await request(auth[(n + 1) % 2]!)
+      .post("/auth/verify")
+      .set("X-Forwarded-For", ip)
+      .send(verifyBody(wallet, nonce.body.message));
     expect(verified.status, JSON.stringify(verified.body)).to.equal(200);
-    return { wallet: wallet.address, token: verified.body.accessToken as string, auth: { Authorization: `Bearer ${verified.body.accessToken}` }, walletObj: wallet, message: nonce.body.message as string, ip };
+    return {
+      wallet: wallet.address,
+      token: verified.body.accessToken as string,
+      auth: { Authorization: `Bearer ${verified.body.accessToken}` },
+      walletObj: wallet,
+      message: nonce.body.message as string,
+      ip,
+    };
   }
 
   it("a nonce issued by one auth instance verifies on the other, once across both", async () => {
@@ -86,7 +99,14 @@ describe("stateless replicas: two of each service on one Postgres and Redis", fu
     const ip = "203.0.113.200";
     const statuses: number[] = [];
     for (let i = 0; i < AUTH_IP_LIMIT + 2; i++) {
-      statuses.push((await request(auth[i % 2]!).post("/auth/nonce").set("X-Forwarded-For", ip).send({ walletAddress: newWallet().address })).status);
+      statuses.push(
+        (
+          await request(auth[i % 2]!)
+            .post("/auth/nonce")
+            .set("X-Forwarded-For", ip)
+            .send({ walletAddress: newWallet().address })
+        ).status,
+      );
     }
     expect(statuses).to.deep.equal([...Array(AUTH_IP_LIMIT).fill(200), 429, 429]);
     expect((await requestNonce(auth[1]!, newWallet()).catch(() => null)) !== null).to.equal(true); // other IPs are unaffected
@@ -97,10 +117,20 @@ describe("stateless replicas: two of each service on one Postgres and Redis", fu
     // Instance 1 caches "not registered" for this wallet; registration on instance 0 must still count there.
     expect((await request(api(1)).post("/api/v1/pools").set(owner.auth).send({ name: "P", revenueShareBps: 5000, minStake: "1" })).status).to.equal(403);
     const username = `rep_${randomUUID().slice(0, 8)}`;
-    expect((await request(api(0)).post("/api/v1/influencers").set(owner.auth).send({ username, displayName: "Replica", email: `${username}@example.com` })).status).to.equal(201);
+    expect(
+      (
+        await request(api(0))
+          .post("/api/v1/influencers")
+          .set(owner.auth)
+          .send({ username, displayName: "Replica", email: `${username}@example.com` })
+      ).status,
+    ).to.equal(201);
     const pool = await request(api(1)).post("/api/v1/pools").set(owner.auth).send({ name: "Replica pool", revenueShareBps: 5000, minStake: "1" });
     expect(pool.status, JSON.stringify(pool.body)).to.equal(201);
-    const link = await request(api(0)).post("/api/v1/links").set(owner.auth).send({ targetUrl: `https://${MERCHANT_DOMAIN}/p/1` });
+    const link = await request(api(0))
+      .post("/api/v1/links")
+      .set(owner.auth)
+      .send({ targetUrl: `https://${MERCHANT_DOMAIN}/p/1` });
     expect(link.status).to.equal(201);
 
     // Click dedupe is shared: the same visitor through either instance is one click.

@@ -11,7 +11,12 @@ const ROOT = join(__dirname, "..", "..");
 // (or gitleaks) would report. None of them is a real credential.
 const plant = {
   awsKeyId: ["AK", "IA", "QZ7RWX4T2M6PLK3N"].join(""),
-  pem: ["-----BEGIN ", "RSA PRIVATE", " KEY-----\nMIIEowIBAAKCAQEAy8Dbv8prpJ/0kKhlGeJYq3N7vQm2Zr8sLw1XcT9bH4pK6dF0gU5yR\nA7mE2nW9cV4xB1zQ8sK3jL6hT0fY5uG2rP7oI4eD9wC1bN6mX3vZ8aS5qR\n-----END ", "RSA PRIVATE KEY-----"].join(""),
+  pem: [
+    "-----BEGIN ",
+    "RSA PRIVATE",
+    " KEY-----\nMIIEowIBAAKCAQEAy8Dbv8prpJ/0kKhlGeJYq3N7vQm2Zr8sLw1XcT9bH4pK6dF0gU5yR\nA7mE2nW9cV4xB1zQ8sK3jL6hT0fY5uG2rP7oI4eD9wC1bN6mX3vZ8aS5qR\n-----END ",
+    "RSA PRIVATE KEY-----",
+  ].join(""),
   githubToken: ["gh", "p_", "Zx81Kq2Lm93Pn74Rs65Tu56Vw47Xy38Za29B"].join(""),
   signingKey: ["q8Zr2Lw", "X5nV7bT1cJ9mK4pH3sD6fG0y"].join(""),
   jwt: ["eyJhbGciOiJIUzI1NiJ9", "eyJzdWIiOiJ3YWxsZXQiLCJleHAiOjE3NjcyMjY1MDB9", "Wm9uZTF2aXNpYmxlU2lnbmF0dXJlQnl0ZXM"].join("."),
@@ -45,7 +50,10 @@ describe("secret scanning", () => {
       ["url-credentials", `DATABASE_URL=postgres://twist:${plant.signingKey}@db.internal:5432/twist`],
     ];
     for (const [rule, text] of cases) {
-      expect(scanText("src/x.ts", `const a = 1;\n${text}\n`).map((f) => f.rule), rule).to.deep.equal([rule]);
+      expect(
+        scanText("src/x.ts", `const a = 1;\n${text}\n`).map((f) => f.rule),
+        rule,
+      ).to.deep.equal([rule]);
     }
     expect(scanText(".env", "A=1\n").map((f) => f.rule)).to.deep.equal(["dotenv-file"]);
   });

@@ -32,8 +32,14 @@ export function isolatedBundle(service: string): string {
 function expandGlob(context: string, source: string): string[] {
   if (!source.includes("*")) return [source];
   const folder = dirname(source);
-  const pattern = new RegExp(`^${basename(source).replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`);
-  return readdirSync(join(context, folder)).filter((name) => pattern.test(name)).map((name) => join(folder, name));
+  const pattern = new RegExp(
+    `^${basename(source)
+      .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")}$`,
+  );
+  return readdirSync(join(context, folder))
+    .filter((name) => pattern.test(name))
+    .map((name) => join(folder, name));
 }
 
 export function run(file: string, env: Record<string, string>): ChildProcess {
@@ -56,7 +62,13 @@ export async function output(child: ChildProcess): Promise<{ code: number | null
 export async function untilAnswers(url: string, child: ChildProcess, status = 200): Promise<void> {
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the process exited (${child.exitCode ?? child.signalCode}) before ${url} answered ${status}`);
-    if ((await fetch(url).then((r) => r.status, () => 0)) === status) return;
+    if (
+      (await fetch(url).then(
+        (r) => r.status,
+        () => 0,
+      )) === status
+    )
+      return;
     await new Promise((r) => setTimeout(r, 100));
   }
 }

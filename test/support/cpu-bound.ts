@@ -14,8 +14,11 @@ export interface Outcome {
 
 export function runCpuBound(file: string, args: string[], options: { cpuSeconds: number; cwd?: string; env?: NodeJS.ProcessEnv }): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = execFile("/bin/sh", ["-c", `ulimit -t ${options.cpuSeconds} && exec "$0" "$@"`, file, ...args], { cwd: options.cwd, env: options.env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 }, (_err, stdout, stderr) =>
-      resolve({ status: child.exitCode, signal: child.signalCode, stdout, stderr }),
+    const child = execFile(
+      "/bin/sh",
+      ["-c", `ulimit -t ${options.cpuSeconds} && exec "$0" "$@"`, file, ...args],
+      { cwd: options.cwd, env: options.env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+      (_err, stdout, stderr) => resolve({ status: child.exitCode, signal: child.signalCode, stdout, stderr }),
     );
   });
 }

@@ -10,7 +10,9 @@ import { join } from "node:path";
 // shellcheck), plus the repository's own rules: pinned actions, least privilege, concurrency,
 // no expression interpolation in shell, and `bash -n` over every run: script.
 const WORKFLOWS = join(__dirname, "..", "..", ".github", "workflows");
-const files = readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
+const files = readdirSync(WORKFLOWS)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 const read = (file: string) => readFileSync(join(WORKFLOWS, file), "utf8");
 
 // A fresh instance per lint: the WASM build can trap ("unreachable") on an instance that already
@@ -78,7 +80,10 @@ describe("GitHub workflows", () => {
         expect(yaml).not.to.match(/write-all|read-all/);
         const writes = [...yaml.matchAll(/^\s+([\w-]+): write$/gm)].map((m) => m[1]);
         // PR comments, and CodeQL's upload of its results (codeql.yml only).
-        expect(writes.filter((w) => w !== "pull-requests" && !(w === "security-events" && file === "codeql.yml")), "only PR comments and CodeQL results may write").to.deep.equal([]);
+        expect(
+          writes.filter((w) => w !== "pull-requests" && !(w === "security-events" && file === "codeql.yml")),
+          "only PR comments and CodeQL results may write",
+        ).to.deep.equal([]);
         if (/^\s+permissions:/m.test(yaml) || /^jobs:/m.test(yaml)) {
           const jobs = yaml.split(/^jobs:$/m)[1] ?? "";
           const jobNames = [...jobs.matchAll(/^ {2}([\w-]+):$/gm)].map((m) => m[1]);
@@ -167,7 +172,7 @@ describe("GitHub workflows", () => {
     });
 
     it("and the shell check flags a run: script bash cannot parse", () => {
-      const [script] = runScripts("steps:\n  - run: |\n      if [ -n \"$X\" ]; then\n        echo hi\n");
+      const [script] = runScripts('steps:\n  - run: |\n      if [ -n "$X" ]; then\n        echo hi\n');
       const check = spawnSync("bash", ["-n"], { input: script!.script, encoding: "utf8" });
       expect(check.status).to.not.equal(0);
       expect(runScripts("steps:\n  - run: >-\n      echo a\n      b\n  - run: echo c\n").map((s) => s.script)).to.deep.equal(["echo a b", "echo c"]);

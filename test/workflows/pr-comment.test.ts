@@ -77,7 +77,13 @@ class GitHubApiStandIn {
 
 describe("pull-request preview comment", () => {
   it("renders the marker, the resource summary and the full output", () => {
-    const body = renderComment({ marker: "twist-preview:staging", title: "Pulumi preview: staging", status: "success", output: PREVIEW, runUrl: "https://github.com/acme/twist/actions/runs/1" });
+    const body = renderComment({
+      marker: "twist-preview:staging",
+      title: "Pulumi preview: staging",
+      status: "success",
+      output: PREVIEW,
+      runUrl: "https://github.com/acme/twist/actions/runs/1",
+    });
     expect(body.startsWith("<!-- twist-preview:staging -->\n### ✅ Pulumi preview: staging")).to.equal(true);
     expect(body).to.contain("~ 1 to update");
     expect(body).to.contain("cloudflare:index:WorkersScript edge");
@@ -120,7 +126,19 @@ describe("pull-request preview comment", () => {
     let api: GitHubApiStandIn;
     let dir: string;
     let env: NodeJS.ProcessEnv;
-    const args = (extra: string[] = []) => ["--pr", "7", "--marker", "twist-preview:staging", "--title", "Pulumi preview: staging", "--status", "success", "--output-file", join(dir, "preview.txt"), ...extra];
+    const args = (extra: string[] = []) => [
+      "--pr",
+      "7",
+      "--marker",
+      "twist-preview:staging",
+      "--title",
+      "Pulumi preview: staging",
+      "--status",
+      "success",
+      "--output-file",
+      join(dir, "preview.txt"),
+      ...extra,
+    ];
 
     beforeEach(async () => {
       api = new GitHubApiStandIn();

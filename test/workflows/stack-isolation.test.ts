@@ -36,7 +36,10 @@ describe("workflows: stack isolation", () => {
     it(`${file}: no job a pull request runs can see a production secret name or the production environment`, () => {
       for (const [name, job] of Object.entries(read(file).jobs ?? {})) {
         expect(job.secrets, `${file} ${name} inherits every secret`).not.to.equal("inherit");
-        expect(reachableSecrets(job).filter((s) => /PRODUCTION/i.test(s)), `${file} ${name}`).to.deep.equal([]);
+        expect(
+          reachableSecrets(job).filter((s) => /PRODUCTION/i.test(s)),
+          `${file} ${name}`,
+        ).to.deep.equal([]);
         expect(envName(job) ?? "", `${file} ${name}`).not.to.match(/production/i);
       }
     });

@@ -37,12 +37,19 @@ export const authConfigSchema = Joi.object<AuthConfig>({
   TWIST_ENV: Joi.string().valid("development", "staging", "production").default("development"),
   LOG_LEVEL: Joi.string().valid("fatal", "error", "warn", "info", "debug", "trace", "silent").default("info"),
   REDIS_URL: configTypes.url(["redis", "rediss"]).required(),
-  REDIS_PREFIX: Joi.string().pattern(/^[A-Za-z0-9:._-]{1,64}$/).default("twist:auth:"),
+  REDIS_PREFIX: Joi.string()
+    .pattern(/^[A-Za-z0-9:._-]{1,64}$/)
+    .default("twist:auth:"),
   JWT_KEYS: configTypes.jwtKeySet().required(),
   // host or host:port, as a browser origin shows it; no scheme, path or whitespace.
-  SIWS_DOMAIN: Joi.string().pattern(/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/).max(253).required(),
+  SIWS_DOMAIN: Joi.string()
+    .pattern(/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/)
+    .max(253)
+    .required(),
   SIWS_URI: configTypes.url().pattern(/^\S+$/).required(),
-  SIWS_CHAIN_ID: Joi.string().valid(...SIWS_CHAIN_IDS).required(),
+  SIWS_CHAIN_ID: Joi.string()
+    .valid(...SIWS_CHAIN_IDS)
+    .required(),
   TRUSTED_PROXY_HEADER: Joi.string().pattern(/^[A-Za-z0-9-]{1,64}$/),
   RATE_LIMIT_WINDOW_SECONDS: positive().max(86_400).default(60),
   RATE_LIMIT_PER_IP: positive().default(60),

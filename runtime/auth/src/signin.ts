@@ -21,13 +21,7 @@ export interface SignInRequest {
  * owner can burn it); then `proven` runs (the per-wallet rate limit: only the owner can spend that
  * budget), then one atomic Redis script checks and consumes the nonce.
  */
-export async function checkSignIn(
-  input: SignInRequest,
-  config: AuthConfig,
-  nonces: NonceStore,
-  now: number,
-  proven: () => Promise<void> = async () => {},
-): Promise<string> {
+export async function checkSignIn(input: SignInRequest, config: AuthConfig, nonces: NonceStore, now: number, proven: () => Promise<void> = async () => {}): Promise<string> {
   const fields = parseSiwsMessage(input.message);
   if (!fields) throw validationError("request is invalid", [{ field: "message", message: "is not a sign-in message of this service's format" }]);
   if (fields.domain !== config.SIWS_DOMAIN) throw signInFailure("DOMAIN_MISMATCH");

@@ -103,7 +103,10 @@ describe("auth: the bundle, run alone as in the image", function () {
     }
     const result = await exited;
     expect(result.code).to.equal(0);
-    const lines = result.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = result.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.some((l) => l.msg === "auth listening" && l.port === port)).to.equal(true);
     expect(lines.at(-1)).to.include({ msg: "stopped" });
     expect(result.stdout).to.not.contain(JWT_KEYS.split(",")[0]!.split(":")[1]!);

@@ -68,7 +68,10 @@ describe("auth: rate limits", () => {
         const ip = `203.0.113.${i}`;
         const nonce = await request(svc.app).post("/auth/nonce").set("X-Client-IP", ip).send({ walletAddress: victim.address });
         expect(nonce.status).to.equal(200);
-        const forged = await request(svc.app).post("/auth/verify").set("X-Client-IP", ip).send(verifyBody(victim, nonce.body.message, "base58", attacker));
+        const forged = await request(svc.app)
+          .post("/auth/verify")
+          .set("X-Client-IP", ip)
+          .send(verifyBody(victim, nonce.body.message, "base58", attacker));
         expect(forged.body.error.code).to.equal("SIGNATURE_INVALID");
       }
       expect((await signIn(victim, "203.0.113.100")).status).to.equal(200);
@@ -135,7 +138,13 @@ describe("auth: /metrics", () => {
   it("counts nonces and sign-in outcomes by code", async () => {
     const wallet = newWallet();
     const { message } = await requestNonce(svc.app, wallet);
-    expect((await request(svc.app).post("/auth/verify").send(verifyBody(wallet, message, "base58", newWallet()))).status).to.equal(401);
+    expect(
+      (
+        await request(svc.app)
+          .post("/auth/verify")
+          .send(verifyBody(wallet, message, "base58", newWallet()))
+      ).status,
+    ).to.equal(401);
     expect((await request(svc.app).post("/auth/verify").send(verifyBody(wallet, message))).status).to.equal(200);
     expect((await request(svc.app).get("/metrics")).status).to.equal(404);
     const res = await request(metricsAppOf(svc.app)).get("/metrics");

@@ -66,7 +66,9 @@ describe("auth: ed25519 signature verification", () => {
       const other = nacl.sign.keyPair();
       const message = new TextEncoder().encode(`message ${i} ${"é".repeat(i)}`);
       const signature = nacl.sign.detached(message, pair.secretKey);
-      expect(verifyEd25519(message, signature, pair.publicKey)).to.equal(nacl.sign.detached.verify(message, signature, pair.publicKey)).and.to.equal(true);
+      expect(verifyEd25519(message, signature, pair.publicKey))
+        .to.equal(nacl.sign.detached.verify(message, signature, pair.publicKey))
+        .and.to.equal(true);
       expect(verifyEd25519(message, nacl.sign.detached(message, other.secretKey), pair.publicKey)).to.equal(false);
     }
   });

@@ -19,7 +19,10 @@ describe("auth: wallet sign-in", () => {
     svc.clock.now = Date.now();
   });
 
-  const verify = (body: unknown) => request(svc.app).post("/auth/verify").send(body as object);
+  const verify = (body: unknown) =>
+    request(svc.app)
+      .post("/auth/verify")
+      .send(body as object);
 
   async function expect401(body: unknown, code: string) {
     const res = await verify(body);
@@ -93,10 +96,14 @@ describe("auth: wallet sign-in", () => {
       ["a message for another chain", "CHAIN_MISMATCH", (w, i) => verifyBody(w, alter(i.message, { chainId: "mainnet" }))],
       ["a message of another version", "VERSION_MISMATCH", (w, i) => verifyBody(w, alter(i.message, { version: "2" }))],
       ["a message with another statement", "STATEMENT_MISMATCH", (w, i) => verifyBody(w, alter(i.message, { statement: "Send all your tokens." }))],
-      ["a message naming another address", "ADDRESS_MISMATCH", (w, i) => {
-        const other = newWallet();
-        return { ...verifyBody(other, alter(i.message, { address: other.address })), walletAddress: w.address };
-      }],
+      [
+        "a message naming another address",
+        "ADDRESS_MISMATCH",
+        (w, i) => {
+          const other = newWallet();
+          return { ...verifyBody(other, alter(i.message, { address: other.address })), walletAddress: w.address };
+        },
+      ],
       ["a message with another nonce", "NONCE_MISMATCH", (w, i) => verifyBody(w, alter(i.message, { nonce: "0".repeat(32) }))],
       ["a changed Issued At", "ISSUED_AT_MISMATCH", (w, i) => verifyBody(w, alter(i.message, { issuedAt: new Date(Date.now() + 1000).toISOString() }))],
       ["an Expiration Time beyond the nonce's", "EXPIRATION_MISMATCH", (w, i) => verifyBody(w, alter(i.message, { expirationTime: new Date(Date.now() + 3_600_000).toISOString() }))],
@@ -219,7 +226,7 @@ describe("auth: wallet sign-in", () => {
       expect(empty.status).to.equal(400);
       const array = await verify([valid()]);
       expect(array.status).to.equal(400);
-      const badJson = await request(svc.app).post("/auth/verify").set("Content-Type", "application/json").send("{\"walletAddress\":");
+      const badJson = await request(svc.app).post("/auth/verify").set("Content-Type", "application/json").send('{"walletAddress":');
       expect(badJson.status).to.equal(400);
       expect(badJson.body.error.details).to.deep.equal({ reason: "BAD_JSON" });
       const extra = await request(svc.app).post("/auth/nonce").send({ walletAddress: wallet.address, userId: "admin" });
@@ -332,7 +339,18 @@ describe("auth: wallet sign-in", () => {
       svc.clock.now += (JWT_TTL_SECONDS + 31) * 1000;
       await expectReason(`Bearer ${token}`, "TOKEN_EXPIRED");
       const previous = parseJwtKeySet("k1:auth-test-previous-secret-00001");
-      const old = await signJwt({ iss: "twist-auth", aud: "twist-api", sub: wallet.address, walletAddress: wallet.address, iat: Math.floor(svc.clock.now / 1000), exp: Math.floor(svc.clock.now / 1000) + 60, jti: "y" }, previous);
+      const old = await signJwt(
+        {
+          iss: "twist-auth",
+          aud: "twist-api",
+          sub: wallet.address,
+          walletAddress: wallet.address,
+          iat: Math.floor(svc.clock.now / 1000),
+          exp: Math.floor(svc.clock.now / 1000) + 60,
+          jti: "y",
+        },
+        previous,
+      );
       const res = await me(`Bearer ${old}`);
       expect(res.status).to.equal(200);
       expect(res.body.sub).to.equal(wallet.address);

@@ -4,15 +4,7 @@
 import { Batcher } from "./batcher";
 
 /** The only request headers an audit entry may carry. */
-export const AUDIT_HEADER_ALLOW_LIST = [
-  "user-agent",
-  "content-type",
-  "content-length",
-  "origin",
-  "cf-ipcountry",
-  "cf-ray",
-  "x-request-id",
-] as const;
+export const AUDIT_HEADER_ALLOW_LIST = ["user-agent", "content-type", "content-length", "origin", "cf-ipcountry", "cf-ray", "x-request-id"] as const;
 
 export interface AuditItem {
   vauId?: string;

@@ -78,8 +78,7 @@ export function parseConfig(env: Env): ConfigResult {
   const maxEarnedPerVau = need("MAX_EARNED_PER_VAU", (raw) => parseAmount(raw));
   const jwtKeys = need("JWT_KEYS", parseJwtKeySet);
   // The VAU signature may be skipped only in development; everywhere else its keys are required.
-  const vauSigningKeys =
-    environment === "development" && !env.VAU_SIGNING_KEYS ? [] : need("VAU_SIGNING_KEYS", parseSigningKeys);
+  const vauSigningKeys = environment === "development" && !env.VAU_SIGNING_KEYS ? [] : need("VAU_SIGNING_KEYS", parseSigningKeys);
   const serviceSigningKeys = need("SERVICE_SIGNING_KEYS", parseSigningKeys);
   const maxSkewSeconds = optional("VAU_MAX_SKEW_SECONDS", nonNegativeInt);
   const retryBaseDelaySeconds = optional("RETRY_BASE_DELAY_SECONDS", nonNegativeInt);

@@ -53,7 +53,11 @@ export async function consume(batch: MessageBatch<unknown>, env: Env): Promise<v
     const chunk = valid.slice(start, start + MAX_DELIVERY_BATCH);
     let results: RewardDeliveryResult[];
     try {
-      results = await deliver(chunk.map((c) => c.body), config.backendUrl, config.serviceSigningKeys[0]!);
+      results = await deliver(
+        chunk.map((c) => c.body),
+        config.backendUrl,
+        config.serviceSigningKeys[0]!,
+      );
     } catch (err) {
       for (const { message } of chunk) retry(message, String((err as Error).message ?? err));
       continue;

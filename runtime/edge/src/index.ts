@@ -154,7 +154,11 @@ async function handleBatch(request: Request, route: Route, hc: HandlerContext): 
   });
   let headers: Record<string, string> = {};
   if (valid.length) {
-    const out = await ingest(rc, wallet, valid.map((v) => v.vau));
+    const out = await ingest(
+      rc,
+      wallet,
+      valid.map((v) => v.vau),
+    );
     valid.forEach((v, n) => {
       results[v.index] = out.results[n]!;
     });

@@ -50,10 +50,14 @@ export function validateVau(input: unknown, config: EdgeConfig, now: number): { 
 export function batchItems(input: unknown): unknown[] {
   const vaus = (input as { vaus?: unknown } | null)?.vaus;
   if (typeof input !== "object" || input === null || Array.isArray(input) || !Array.isArray(vaus)) {
-    throw validationError("body must be {\"vaus\": [...]}", [{ field: "vaus", message: "must be an array" }]);
+    throw validationError('body must be {"vaus": [...]}', [{ field: "vaus", message: "must be an array" }]);
   }
   const extra = Object.keys(input).filter((k) => k !== "vaus");
-  if (extra.length) throw validationError("unknown fields in batch body", extra.map((field) => ({ field, message: "is not an accepted field" })));
+  if (extra.length)
+    throw validationError(
+      "unknown fields in batch body",
+      extra.map((field) => ({ field, message: "is not an accepted field" })),
+    );
   if (vaus.length < 1 || vaus.length > MAX_BATCH_ITEMS) {
     throw validationError(`vaus must hold 1-${MAX_BATCH_ITEMS} items`, [{ field: "vaus", message: `must hold 1-${MAX_BATCH_ITEMS} items` }]);
   }

@@ -10,7 +10,14 @@ describe("edge configuration (workerd)", () => {
   before(async () => {
     edge = await startEdge({
       env: {},
-      vars: { ENVIRONMENT: "staging", JWT_KEYS, SERVICE_SIGNING_KEYS: SERVICE_KEY, RATE_LIMIT_DEVICE_PER_MINUTE: "lots", RATE_LIMIT_WALLET_PER_MINUTE: "5000", MAX_EARNED_PER_VAU: "1.5" },
+      vars: {
+        ENVIRONMENT: "staging",
+        JWT_KEYS,
+        SERVICE_SIGNING_KEYS: SERVICE_KEY,
+        RATE_LIMIT_DEVICE_PER_MINUTE: "lots",
+        RATE_LIMIT_WALLET_PER_MINUTE: "5000",
+        MAX_EARNED_PER_VAU: "1.5",
+      },
     });
   });
   after(async () => {

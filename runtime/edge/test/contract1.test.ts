@@ -23,8 +23,14 @@ describe("edge: contract 1 (token subject, Authorization header)", () => {
 
   for (const sub of ["' OR '1'='1'; --", "not-a-wallet", "1".repeat(31)]) {
     it(`a validly signed token with sub ${JSON.stringify(sub)} is 401 TOKEN_CLAIMS on both ingest routes`, async () => {
-      const token = await signJwt({ sub, walletAddress: sub, iss: "twist-auth", aud: "twist-api", iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 }, JWT_KEY_SET);
-      for (const [path, body] of [["/api/v1/vau", vauBody()], ["/api/v1/vau/batch", { vaus: [vauBody()] }]] as const) {
+      const token = await signJwt(
+        { sub, walletAddress: sub, iss: "twist-auth", aud: "twist-api", iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 },
+        JWT_KEY_SET,
+      );
+      for (const [path, body] of [
+        ["/api/v1/vau", vauBody()],
+        ["/api/v1/vau/batch", { vaus: [vauBody()] }],
+      ] as const) {
         const res = await send(edge, body, { token, path });
         expect(res.status, path).to.equal(401);
         const error = await errorOf(res);

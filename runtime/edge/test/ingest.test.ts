@@ -113,7 +113,7 @@ describe("edge ingest (workerd)", () => {
       expect(old.trustScore).to.equal(0.1);
     });
 
-    it("answers earned \"0\" and queues nothing when activeMs is 0", async () => {
+    it('answers earned "0" and queues nothing when activeMs is 0', async () => {
       const res = await send(edge, vauBody({ activeMs: 0 }));
       const out = (await res.json()) as { vauId: string; earned: string };
       expect(res.status).to.equal(200);
@@ -412,9 +412,7 @@ describe("edge ingest (workerd)", () => {
       const cookie = `session=cookie-secret-${Date.now()}`;
       const requestIds = ["audit-1", "audit-2", "audit-3"];
       const signatures: string[] = [];
-      const responses = await Promise.all(
-        requestIds.map((id) => send(edge, vauBody({ payload: { marker } }), { token, capture: signatures, headers: { "x-request-id": id, cookie } })),
-      );
+      const responses = await Promise.all(requestIds.map((id) => send(edge, vauBody({ payload: { marker } }), { token, capture: signatures, headers: { "x-request-id": id, cookie } })));
       expect(responses.map((r) => r.status)).to.deep.equal([200, 200, 200]);
       // One failing request too: its signature header must not reach R2 either.
       const badSig = `v1=${"ab".repeat(32)}`;
@@ -437,9 +435,17 @@ describe("edge ingest (workerd)", () => {
         const joined = all.join("");
         return [...requestIds, "audit-4"].every((id) => joined.includes(`"requestId":"${id}"`)) ? all : undefined;
       });
-      const entries = texts.flatMap((t) => t.trim().split("\n").map((l) => JSON.parse(l) as { requestId: string; headers: Record<string, string>; status: number }));
+      const entries = texts.flatMap((t) =>
+        t
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l) as { requestId: string; headers: Record<string, string>; status: number }),
+      );
       expect(entries.find((e) => e.requestId === "audit-4")!.status).to.equal(401);
-      expect(texts.some((t) => t.trim().split("\n").length > 1), "some object holds more than one entry").to.equal(true);
+      expect(
+        texts.some((t) => t.trim().split("\n").length > 1),
+        "some object holds more than one entry",
+      ).to.equal(true);
       for (const text of texts) {
         expect(text).to.not.include(token);
         expect(text).to.not.include(token.split(".")[2]!);

@@ -43,7 +43,10 @@ async function startWithOutage(options: EdgeRunnerOptions, outage: Outage): Prom
     edge.queueProducers = producers as WorkerOptions["queueProducers"];
     edge.serviceBindings = { REWARDS: { name: "outage", entrypoint: "FailingQueue" } };
   } else {
-    edge.durableObjects = { ...(edge.durableObjects as Record<string, unknown>), WALLETS: { className: "FailingGate", scriptName: "outage", useSQLite: true } } as WorkerOptions["durableObjects"];
+    edge.durableObjects = {
+      ...(edge.durableObjects as Record<string, unknown>),
+      WALLETS: { className: "FailingGate", scriptName: "outage", useSQLite: true },
+    } as WorkerOptions["durableObjects"];
   }
   mfOptions.workers.push({
     name: "outage",

@@ -1,18 +1,7 @@
 // The pure functions behind ingest and the consumer: vauId, trust, earnings, hour keys, backoff.
 import { expect } from "chai";
 import { createHash } from "node:crypto";
-import {
-  earnedFor,
-  hourStart,
-  MAX_RETRY_DELAY_SECONDS,
-  parseHistory,
-  recordActivity,
-  retryDelaySeconds,
-  trustScore,
-  TRUST,
-  vauIdOf,
-  type DeviceHistory,
-} from "../src/scoring";
+import { earnedFor, hourStart, MAX_RETRY_DELAY_SECONDS, parseHistory, recordActivity, retryDelaySeconds, trustScore, TRUST, vauIdOf, type DeviceHistory } from "../src/scoring";
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);

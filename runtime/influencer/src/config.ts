@@ -94,7 +94,10 @@ export interface InfluencerConfig {
 const list = (pattern?: RegExp) =>
   Joi.any().custom((value: unknown, helpers) => {
     if (typeof value !== "string") return helpers.message({ custom: "must be a comma-separated list" });
-    const items = value.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+    const items = value
+      .split(",")
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean);
     if (items.length === 0) return helpers.message({ custom: "must list at least one entry" });
     const bad = pattern ? items.find((i) => !pattern.test(i)) : undefined;
     if (bad !== undefined) return helpers.message({ custom: `entry "${bad}" is not valid` });
@@ -124,8 +127,12 @@ export const configSchema = Joi.object<InfluencerConfig & RawSmtp>({
   METRICS_PORT: Joi.number().integer().min(0).max(65535).default(9103),
   TWIST_ENV: Joi.string().valid("development", "staging", "production").default("development"),
   LOG_LEVEL: Joi.string().valid("trace", "debug", "info", "warn", "error", "fatal", "silent").default("info"),
-  DATABASE_URL: Joi.string().uri({ scheme: ["postgres", "postgresql"] }).required(),
-  REDIS_URL: Joi.string().uri({ scheme: ["redis", "rediss"] }).required(),
+  DATABASE_URL: Joi.string()
+    .uri({ scheme: ["postgres", "postgresql"] })
+    .required(),
+  REDIS_URL: Joi.string()
+    .uri({ scheme: ["redis", "rediss"] })
+    .required(),
   REDIS_PREFIX: Joi.string().max(100).default("twist:influencer:"),
   JWT_KEYS: configTypes.jwtKeySet().required(),
   SERVICE_SIGNING_KEYS: configTypes.signingKeys().required(),
@@ -133,11 +140,16 @@ export const configSchema = Joi.object<InfluencerConfig & RawSmtp>({
   IP_HASH_SALT: Joi.string().min(16).required(),
   MERCHANT_DOMAINS: list(HOSTNAME).required(),
   PUBLIC_BASE_URL: configTypes.url().required(),
-  TRUSTED_PROXY_HEADER: Joi.string().pattern(/^[A-Za-z0-9-]{1,64}$/).optional(),
+  TRUSTED_PROXY_HEADER: Joi.string()
+    .pattern(/^[A-Za-z0-9-]{1,64}$/)
+    .optional(),
   CONVERSION_CURRENCIES: Joi.any()
     .custom((value: unknown, helpers) => {
       if (typeof value !== "string") return helpers.message({ custom: "must be a comma-separated list" });
-      const items = value.split(",").map((s) => s.trim().toUpperCase()).filter(Boolean);
+      const items = value
+        .split(",")
+        .map((s) => s.trim().toUpperCase())
+        .filter(Boolean);
       if (!items.length || items.some((i) => !/^[A-Z][A-Z0-9]{1,9}$/.test(i))) return helpers.message({ custom: "must list currency codes like TWIST" });
       return items;
     })
@@ -146,7 +158,11 @@ export const configSchema = Joi.object<InfluencerConfig & RawSmtp>({
   ATTRIBUTION_MODEL: Joi.string().valid("last-click", "first-click").default("last-click"),
   ATTRIBUTION_WINDOW_DAYS: Joi.number().integer().min(1).max(365).default(30),
   CLICK_RATE_LIMIT_PER_MINUTE: Joi.number().integer().min(1).max(1_000_000).default(120),
-  EMAIL_TOKEN_TTL_MINUTES: Joi.number().integer().min(1).max(7 * 24 * 60).default(24 * 60),
+  EMAIL_TOKEN_TTL_MINUTES: Joi.number()
+    .integer()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(24 * 60),
 
   // ---- ledger, pools, rewards, payouts, settlement ----
   SETTLEMENT_ADAPTER: Joi.string().valid("ledger", "solana").default("ledger"),
@@ -154,14 +170,20 @@ export const configSchema = Joi.object<InfluencerConfig & RawSmtp>({
   SOLANA_PAYER_SECRET_KEY: Joi.when("SETTLEMENT_ADAPTER", { is: "solana", then: Joi.string().min(64).required(), otherwise: Joi.string().optional() }),
   TWIST_MINT: Joi.when("SETTLEMENT_ADAPTER", {
     is: "solana",
-    then: Joi.string().pattern(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/).required(),
-    otherwise: Joi.string().pattern(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/).optional(),
+    then: Joi.string()
+      .pattern(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/)
+      .required(),
+    otherwise: Joi.string()
+      .pattern(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/)
+      .optional(),
   }),
   PAYOUT_MIN_AMOUNT: baseUnits().default(bigintDefault(10_000_000_000n)), // 10 TWIST
   PAYOUT_FEE_FLAT: baseUnits(true).default(bigintDefault(100_000_000n)), // 0.1 TWIST
   PAYOUT_FEE_BPS: Joi.number().integer().min(0).max(1000).default(50),
   REWARD_DAILY_CAP: baseUnits().default(bigintDefault(1_000_000_000_000n)), // 1,000 TWIST
-  SETTLEMENT_QUEUE: Joi.string().pattern(/^[A-Za-z0-9_-]{1,64}$/).default("payout-settlement"),
+  SETTLEMENT_QUEUE: Joi.string()
+    .pattern(/^[A-Za-z0-9_-]{1,64}$/)
+    .default("payout-settlement"),
   SETTLEMENT_ATTEMPTS: Joi.number().integer().min(1).max(50).default(5),
   SETTLEMENT_BACKOFF_MS: Joi.number().integer().min(10).max(3_600_000).default(5000),
   SETTLEMENT_SWEEP_EVERY_SECONDS: Joi.number().integer().min(1).max(3600).default(60),
@@ -172,7 +194,10 @@ export const configSchema = Joi.object<InfluencerConfig & RawSmtp>({
   EVENTS_ALLOWED_ORIGINS: Joi.any()
     .custom((value: unknown, helpers) => {
       if (typeof value !== "string") return helpers.message({ custom: "must be a comma-separated list of origins" });
-      const items = value.split(",").map((s) => s.trim()).filter(Boolean);
+      const items = value
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
       const bad = items.find((i) => !/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$/.test(i));
       if (!items.length || bad !== undefined) return helpers.message({ custom: `entry "${bad ?? ""}" is not an origin like https://app.example.com` });
       return items.map((i) => i.toLowerCase());
@@ -180,7 +205,11 @@ export const configSchema = Joi.object<InfluencerConfig & RawSmtp>({
     .optional(),
   EVENTS_MAX_SOCKETS_PER_WALLET: Joi.number().integer().min(1).max(1000).default(10),
   EVENTS_MAX_SOCKETS_PER_IP: Joi.number().integer().min(1).max(1_000_000).default(200),
-  EVENTS_MAX_BUFFERED_BYTES: Joi.number().integer().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  EVENTS_MAX_BUFFERED_BYTES: Joi.number()
+    .integer()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
   EVENTS_PING_INTERVAL_MS: Joi.number().integer().min(100).max(600_000).default(30_000),
   EVENTS_AUTH_TIMEOUT_MS: Joi.number().integer().min(100).max(60_000).default(5000),
 
@@ -204,7 +233,10 @@ export const configSchema = Joi.object<InfluencerConfig & RawSmtp>({
   SMTP_PASSWORD: Joi.when("SMTP_USER", { is: Joi.exist(), then: Joi.string().min(1).required(), otherwise: Joi.forbidden() }),
   MAIL_FROM: Joi.when("MAIL_TRANSPORT", {
     is: "smtp",
-    then: Joi.string().max(256).pattern(/^([^<>\r\n]*<[^@\s<>]+@[^@\s<>]+>|[^@\s<>]+@[^@\s<>]+)$/).required(),
+    then: Joi.string()
+      .max(256)
+      .pattern(/^([^<>\r\n]*<[^@\s<>]+@[^@\s<>]+>|[^@\s<>]+@[^@\s<>]+)$/)
+      .required(),
     otherwise: Joi.string().optional(),
   }),
   SMTP_TIMEOUT_MS: Joi.number().integer().min(100).max(120_000).default(10_000),

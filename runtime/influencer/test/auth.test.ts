@@ -29,7 +29,9 @@ describe("influencer: identity and authorization", () => {
     const vectors = loadVector<JwtVectors>("jwt");
     let v: Harness;
     before(async () => {
-      const keys = Object.entries(vectors.keys).map(([kid, secret]) => `${kid}:${secret}`).join(",");
+      const keys = Object.entries(vectors.keys)
+        .map(([kid, secret]) => `${kid}:${secret}`)
+        .join(",");
       v = await startHarness("p1jwtvec", { JWT_KEYS: keys }, { jwtClockTimestamp: vectors.now });
     });
     after(async () => {
@@ -84,10 +86,14 @@ describe("influencer: identity and authorization", () => {
     };
     const cases: [string, (claims: Claims) => Promise<string | null>, string][] = [
       ["no Authorization header", async () => null, "TOKEN_MISSING"],
-      ["alg none", async (claims) => {
-        const t = await signJwt(claims, JWT_KEY_SET, { alg: "none" });
-        return `${t.split(".").slice(0, 2).join(".")}.`;
-      }, "TOKEN_"],
+      [
+        "alg none",
+        async (claims) => {
+          const t = await signJwt(claims, JWT_KEY_SET, { alg: "none" });
+          return `${t.split(".").slice(0, 2).join(".")}.`;
+        },
+        "TOKEN_",
+      ],
       ["wrong audience", (claims) => signJwt({ ...claims, aud: "someone-else" }, JWT_KEY_SET), "TOKEN_AUDIENCE"],
       ["wrong issuer", (claims) => signJwt({ ...claims, iss: "evil" }, JWT_KEY_SET), "TOKEN_ISSUER"],
       ["expired beyond tolerance", (claims) => signJwt({ ...claims, iat: claims.iat - 1000, exp: claims.iat - 31 }, JWT_KEY_SET), "TOKEN_EXPIRED"],
@@ -184,10 +190,16 @@ describe("influencer: identity and authorization", () => {
       const [row] = (await h.service.context.sequelize.query(`SELECT i.id FROM influencers i WHERE username = '${b.username}'`))[0] as { id: string }[];
       const before = await countRows(h, "links");
       for (const extra of [{ influencerId: row!.id }, { userId: row!.id }, { walletAddress: b.wallet }]) {
-        const res = await request(h.app).post("/api/v1/links").set(a.auth).send({ targetUrl: "https://shop.example.com/x", ...extra });
+        const res = await request(h.app)
+          .post("/api/v1/links")
+          .set(a.auth)
+          .send({ targetUrl: "https://shop.example.com/x", ...extra });
         expect(res.status).to.equal(400);
         expectEnvelope(res.body, "VALIDATION_ERROR");
-        const patch = await request(h.app).patch("/api/v1/influencers/me").set(a.auth).send({ displayName: "Hijack", ...extra });
+        const patch = await request(h.app)
+          .patch("/api/v1/influencers/me")
+          .set(a.auth)
+          .send({ displayName: "Hijack", ...extra });
         expect(patch.status).to.equal(400);
       }
       expect(await countRows(h, "links")).to.equal(before);

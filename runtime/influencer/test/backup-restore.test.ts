@@ -88,7 +88,19 @@ describe("backups: the restore drill", function () {
 
   it("seeds every kind of data through the API", async () => {
     const rows = await snapshot(h.db.url);
-    for (const table of ["users", "influencers", "pools", "pool_distributions", "links", "clicks", "conversions", "payouts", "ledger_accounts", "ledger_transfers", "schema_migrations"]) {
+    for (const table of [
+      "users",
+      "influencers",
+      "pools",
+      "pool_distributions",
+      "links",
+      "clicks",
+      "conversions",
+      "payouts",
+      "ledger_accounts",
+      "ledger_transfers",
+      "schema_migrations",
+    ]) {
       expect(rows[table], table).to.be.an("array").that.is.not.empty;
     }
     const [payouts] = await h.service.context.sequelize.query(`SELECT DISTINCT status FROM payouts`);
@@ -169,7 +181,7 @@ describe("backups: the restore drill", function () {
     expect(forced.verification.problems).to.deep.equal([]);
     const after = await snapshot(target.url);
     expect(after.pools).to.deep.equal((await snapshot(h.db.url)).pools);
-    expect(after.operator_notes).to.deep.equal(["(\"keep me\")"]);
+    expect(after.operator_notes).to.deep.equal(['("keep me")']);
   });
 
   it("npm run restore: restores the latest backup and prints the report; a usage mistake exits 2 naming it", async function () {
@@ -376,7 +388,11 @@ describe("backups: the restore drill", function () {
         expect((await fetch(`http://127.0.0.1:${port}/health`)).status).to.equal(200);
         first.child.kill("SIGTERM");
         expect(await first.exited).to.equal(0);
-        const lines = first.output().trim().split("\n").map((l) => JSON.parse(l));
+        const lines = first
+          .output()
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l));
         expect(lines.map((l) => l.msg)).to.include.members(["backup job started", "backup uploaded", "backup job stopped"]);
         expect(first.output()).not.to.contain(KEYS_TEXT.split(",")[0]!.split(":")[1]);
 

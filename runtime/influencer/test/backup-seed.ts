@@ -45,7 +45,13 @@ export async function seedThroughApi(h: Harness, size: { influencers: number; us
     for (let i = 0; i < size.influencers; i++) {
       const owner = await newInfluencer(h);
       owners.push(owner);
-      const pool = ok(await request(h.app).post("/api/v1/pools").set(owner.auth).send({ name: `Drill pool ${owner.username}`, revenueShareBps: 5000, minStake: "1" }), "create pool").body.pool;
+      const pool = ok(
+        await request(h.app)
+          .post("/api/v1/pools")
+          .set(owner.auth)
+          .send({ name: `Drill pool ${owner.username}`, revenueShareBps: 5000, minStake: "1" }),
+        "create pool",
+      ).body.pool;
       const link = await newLink(h, owner);
       for (let j = 0; j < size.usersPerPool; j++) {
         const user = await newUser();

@@ -28,7 +28,10 @@ describe("clicks: the link cache across two instances", () => {
 
   let visitor = 0;
   const follow = (app: InfluencerApp["app"], code: string) =>
-    request(app).get(`/l/${code}`).set("User-Agent", BROWSER).set("X-Forwarded-For", `203.0.113.${++visitor % 250}`);
+    request(app)
+      .get(`/l/${code}`)
+      .set("User-Agent", BROWSER)
+      .set("X-Forwarded-For", `203.0.113.${++visitor % 250}`);
 
   it("a link deactivated through one instance is 404 on both at once, though both had it cached", async () => {
     const link = await newLink(h, owner);

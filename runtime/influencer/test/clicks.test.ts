@@ -11,7 +11,6 @@ import { TEST_REDIS_URL } from "../../../test/support/redis";
 import { CLICK_STREAM, ClickRecorder } from "../src/clicks/recorder";
 import { BROWSER, click, countRows, countRowsAt, expectEnvelope, newInfluencer, newLink, startHarness, type Harness } from "./harness";
 
-
 describe("influencer: clicks", () => {
   let h: Harness;
   let owner: Awaited<ReturnType<typeof newInfluencer>>;
@@ -72,7 +71,10 @@ describe("influencer: clicks", () => {
       ["HEAD", { "User-Agent": BROWSER }, "head"],
     ];
     for (const [name, headers, method] of uncounted) {
-      const res = await request(h.app)[method](`/l/${link.code}`).set(headers).set("X-Forwarded-For", `198.51.100.${uncounted.findIndex((u) => u[0] === name) + 10}`);
+      const res = await request(h.app)
+        [method](`/l/${link.code}`)
+        .set(headers)
+        .set("X-Forwarded-For", `198.51.100.${uncounted.findIndex((u) => u[0] === name) + 10}`);
       expect(res.status, name).to.equal(302);
       expect(new URL(res.headers.location as string).searchParams.has("twist_click"), name).to.equal(false);
     }
@@ -132,11 +134,13 @@ describe("influencer: clicks", () => {
     try {
       // 500 distinct visitors, each redirecting twice at the same time: 500 clicks expected.
       const visitors = Array.from({ length: 500 }, (_, i) => `10.${Math.floor(i / 250)}.${i % 250}.7`);
-      const requests = visitors.flatMap((ip) => [ip, ip]).map(async (ip) => {
-        const res = await fetch(`http://127.0.0.1:${port}/l/${link.code}`, { redirect: "manual", headers: { "User-Agent": BROWSER, "X-Forwarded-For": ip } });
-        await res.arrayBuffer();
-        return { ip, status: res.status, clickId: new URL(res.headers.get("location")!).searchParams.get("twist_click") };
-      });
+      const requests = visitors
+        .flatMap((ip) => [ip, ip])
+        .map(async (ip) => {
+          const res = await fetch(`http://127.0.0.1:${port}/l/${link.code}`, { redirect: "manual", headers: { "User-Agent": BROWSER, "X-Forwarded-For": ip } });
+          await res.arrayBuffer();
+          return { ip, status: res.status, clickId: new URL(res.headers.get("location")!).searchParams.get("twist_click") };
+        });
       const results = await Promise.all(requests);
       expect(results.filter((r) => r.status === 302)).to.have.length(1000);
       const idsByIp = new Map<string, Set<string | null>>();

@@ -43,7 +43,11 @@ describe("influencer: conversions and stats", () => {
       expect(serviceKey.status).to.equal(401);
       expect(serviceKey.body.error.details.reason).to.match(/SIGNATURE/);
       const h1 = await signedHeaders("POST", PATH, JSON.stringify(body), MERCHANT_KEY);
-      const tampered = await request(h.app).post(PATH).set(h1).set("Content-Type", "application/json").send(JSON.stringify({ ...body, amount: "999999" }));
+      const tampered = await request(h.app)
+        .post(PATH)
+        .set(h1)
+        .set("Content-Type", "application/json")
+        .send(JSON.stringify({ ...body, amount: "999999" }));
       expect(tampered.status).to.equal(401);
       expect(await countRows(h, "conversions", `order_id = '${body.orderId}'`)).to.equal(0);
     });
@@ -88,7 +92,16 @@ describe("influencer: conversions and stats", () => {
       const body = { orderId: orderId(), linkCode: link.code, amount: "5000000000", currency: "TWIST" };
       const first = await merchantPost(h, PATH, body);
       expect(first.status).to.equal(201);
-      expect(first.body).to.include({ orderId: body.orderId, status: "attributed", attribution: "last-click", linkCode: link.code, amount: "5000000000", commission: "500000000", commissionBps: 1000, currency: "TWIST" });
+      expect(first.body).to.include({
+        orderId: body.orderId,
+        status: "attributed",
+        attribution: "last-click",
+        linkCode: link.code,
+        amount: "5000000000",
+        commission: "500000000",
+        commissionBps: 1000,
+        currency: "TWIST",
+      });
       const replay = await merchantPost(h, PATH, body);
       expect(replay.status).to.equal(first.status);
       expect(replay.body).to.deep.equal(first.body);
@@ -196,14 +209,18 @@ describe("influencer: conversions and stats", () => {
       const seen: CommissionBooked[] = [];
       let fail = false;
       let visibleInside = -1;
-      const hooked = await startHarness("p1convhook", {}, {
-        onCommissionBooked: async (t, booked) => {
-          const [rows] = await hooked.service.context.sequelize.query(`SELECT 1 FROM conversions WHERE id = '${booked.conversionId}'`, { transaction: t });
-          visibleInside = rows.length;
-          if (fail) throw new Error("ledger unavailable");
-          seen.push(booked);
+      const hooked = await startHarness(
+        "p1convhook",
+        {},
+        {
+          onCommissionBooked: async (t, booked) => {
+            const [rows] = await hooked.service.context.sequelize.query(`SELECT 1 FROM conversions WHERE id = '${booked.conversionId}'`, { transaction: t });
+            visibleInside = rows.length;
+            if (fail) throw new Error("ledger unavailable");
+            seen.push(booked);
+          },
         },
-      });
+      );
       try {
         const inf = await newInfluencer(hooked);
         const link = await newLink(hooked, inf);

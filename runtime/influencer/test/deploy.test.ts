@@ -16,7 +16,22 @@ import { createApp } from "../src/app";
 import { loadInfluencerConfig } from "../src/config";
 import { createSequelize } from "../src/db";
 import { migrations, revertAllMigrations, runMigrations } from "../src/migrations";
-import { BROWSER, countRowsAt, MERCHANT_KEY, JWT_KEYS_TEXT, SERVICE_KEY, baseEnv, expectEnvelope, merchantPost, newInfluencer, newLink, newWallet, startHarness, tokenFor, type Harness } from "./harness";
+import {
+  BROWSER,
+  countRowsAt,
+  MERCHANT_KEY,
+  JWT_KEYS_TEXT,
+  SERVICE_KEY,
+  baseEnv,
+  expectEnvelope,
+  merchantPost,
+  newInfluencer,
+  newLink,
+  newWallet,
+  startHarness,
+  tokenFor,
+  type Harness,
+} from "./harness";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const DOCKERFILE = readFileSync(join(ROOT, "runtime", "influencer", "Dockerfile"), "utf8");
@@ -36,17 +51,42 @@ const problems = (env: Record<string, string>) => configProblems(loadInfluencerC
 describe("influencer: configuration", () => {
   it("applies the documented defaults", () => {
     const c = loadInfluencerConfig(REQUIRED);
-    expect(c).to.include({ PORT: 3003, TWIST_ENV: "development", REDIS_PREFIX: "twist:influencer:", COMMISSION_DEFAULT_BPS: 1000, ATTRIBUTION_MODEL: "last-click", ATTRIBUTION_WINDOW_DAYS: 30 });
+    expect(c).to.include({
+      PORT: 3003,
+      TWIST_ENV: "development",
+      REDIS_PREFIX: "twist:influencer:",
+      COMMISSION_DEFAULT_BPS: 1000,
+      ATTRIBUTION_MODEL: "last-click",
+      ATTRIBUTION_WINDOW_DAYS: 30,
+    });
     expect(c.CONVERSION_CURRENCIES).to.deep.equal(["TWIST"]);
     expect(c.MERCHANT_DOMAINS).to.deep.equal(["shop.example.com"]);
   });
 
   it("names every missing variable; secrets have no default", () => {
-    expect(problems({})).to.include.members(["DATABASE_URL", "IP_HASH_SALT", "JWT_KEYS", "MERCHANT_DOMAINS", "MERCHANT_SIGNING_KEYS", "PUBLIC_BASE_URL", "REDIS_URL", "SERVICE_SIGNING_KEYS"]);
+    expect(problems({})).to.include.members([
+      "DATABASE_URL",
+      "IP_HASH_SALT",
+      "JWT_KEYS",
+      "MERCHANT_DOMAINS",
+      "MERCHANT_SIGNING_KEYS",
+      "PUBLIC_BASE_URL",
+      "REDIS_URL",
+      "SERVICE_SIGNING_KEYS",
+    ]);
   });
 
   it("names every malformed variable", () => {
-    const bad = { ...REQUIRED, PORT: "0", DATABASE_URL: "mysql://x", IP_HASH_SALT: "short", MERCHANT_DOMAINS: "https://shop.example.com/", CONVERSION_CURRENCIES: "twist,$$", ATTRIBUTION_MODEL: "linear", COMMISSION_DEFAULT_BPS: "10001" };
+    const bad = {
+      ...REQUIRED,
+      PORT: "0",
+      DATABASE_URL: "mysql://x",
+      IP_HASH_SALT: "short",
+      MERCHANT_DOMAINS: "https://shop.example.com/",
+      CONVERSION_CURRENCIES: "twist,$$",
+      ATTRIBUTION_MODEL: "linear",
+      COMMISSION_DEFAULT_BPS: "10001",
+    };
     expect(problems(bad)).to.deep.equal(["ATTRIBUTION_MODEL", "COMMISSION_DEFAULT_BPS", "CONVERSION_CURRENCIES", "DATABASE_URL", "IP_HASH_SALT", "MERCHANT_DOMAINS", "PORT"]);
   });
 });
@@ -120,7 +160,12 @@ describe("influencer: health, readiness, metrics, outages", () => {
       const redirect = await request(service.app).get("/l/AAAAAAAAAA").set("User-Agent", "Mozilla/5.0");
       expect(redirect.status).to.equal(503);
       expectEnvelope(redirect.body, "UNAVAILABLE");
-      const conversion = await merchantPost({ app: service.app } as Harness, "/api/v1/conversions", { orderId: "o-redis-down", linkCode: "AAAAAAAAAA", amount: "10", currency: "TWIST" });
+      const conversion = await merchantPost({ app: service.app } as Harness, "/api/v1/conversions", {
+        orderId: "o-redis-down",
+        linkCode: "AAAAAAAAAA",
+        amount: "10",
+        currency: "TWIST",
+      });
       expect(conversion.status).to.equal(503);
       expect(await countRowsAt(db.url, "conversions")).to.equal(0);
     } finally {
@@ -151,10 +196,34 @@ describe("influencer: health, readiness, metrics, outages", () => {
     try {
       const auth = { Authorization: `Bearer ${await tokenFor(newWallet())}` };
       const calls: [string, Promise<request.Response>][] = [
-        ["GET /api/v1/pools", request(service.app).get("/api/v1/pools").then((r) => r)],
-        ["GET /api/v1/influencers/somebody", request(service.app).get("/api/v1/influencers/somebody").then((r) => r)],
-        ["GET /api/v1/me/balance", request(service.app).get("/api/v1/me/balance").set(auth).then((r) => r)],
-        ["POST /api/v1/payouts", request(service.app).post("/api/v1/payouts").set(auth).set("Idempotency-Key", "pg-down-0001").send({ amount: "100000000000" }).then((r) => r)],
+        [
+          "GET /api/v1/pools",
+          request(service.app)
+            .get("/api/v1/pools")
+            .then((r) => r),
+        ],
+        [
+          "GET /api/v1/influencers/somebody",
+          request(service.app)
+            .get("/api/v1/influencers/somebody")
+            .then((r) => r),
+        ],
+        [
+          "GET /api/v1/me/balance",
+          request(service.app)
+            .get("/api/v1/me/balance")
+            .set(auth)
+            .then((r) => r),
+        ],
+        [
+          "POST /api/v1/payouts",
+          request(service.app)
+            .post("/api/v1/payouts")
+            .set(auth)
+            .set("Idempotency-Key", "pg-down-0001")
+            .send({ amount: "100000000000" })
+            .then((r) => r),
+        ],
       ];
       for (const [label, call] of calls) {
         const res = await call;

@@ -144,4 +144,3 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
     await new Promise((r) => setTimeout(r, 20));
   }
 }
-

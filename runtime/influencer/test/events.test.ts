@@ -104,7 +104,10 @@ describe("events WebSocket", function () {
   it("a lastEventId older than the log is told to refetch, and the stream goes on from the head", async () => {
     const u = await newUser();
     await h.service.context.sequelize.transaction((t) =>
-      recordEvents(t, Array.from({ length: 1005 }, () => ({ wallet: u.wallet, type: "reward.credited" as const, data: { n: 1 } }))),
+      recordEvents(
+        t,
+        Array.from({ length: 1005 }, () => ({ wallet: u.wallet, type: "reward.credited" as const, data: { n: 1 } })),
+      ),
     );
     const c = await connect(a.url, u.token, { lastEventId: "2" });
     expect(await c.waitControl("ready")).to.include({ lastEventId: "1005" });
@@ -277,15 +280,19 @@ describe("events WebSocket: limits", function () {
     const res = await refusal(a.url, (await newUser()).token);
     expect(res.status).to.equal(429);
     for (const c of open) c.ws.terminate();
-    await until(async () => {
-      try {
-        const c = await connect(a.url, (await newUser()).token);
-        await c.close();
-        return true;
-      } catch {
-        return false;
-      }
-    }, 3000, "IP slots released");
+    await until(
+      async () => {
+        try {
+          const c = await connect(a.url, (await newUser()).token);
+          await c.close();
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      3000,
+      "IP slots released",
+    );
   });
 });
 
@@ -311,5 +318,4 @@ describe("events WebSocket: heartbeats", function () {
     expect(live.ws.readyState).to.equal(live.ws.OPEN);
     await live.close();
   });
-
 });

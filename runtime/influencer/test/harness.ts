@@ -139,7 +139,10 @@ let seq = 0;
 /** A user registered as an influencer. */
 export async function newInfluencer(h: Harness, name = `inf_${process.pid % 1000}_${++seq}`): Promise<User & { username: string }> {
   const user = await newUser();
-  const res = await request(h.app).post("/api/v1/influencers").set(user.auth).send({ username: name, displayName: `Influencer ${name}`, email: `${name}@example.com` });
+  const res = await request(h.app)
+    .post("/api/v1/influencers")
+    .set(user.auth)
+    .send({ username: name, displayName: `Influencer ${name}`, email: `${name}@example.com` });
   if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { ...user, username: name };
 }
@@ -222,7 +225,11 @@ export async function expectLedgerConsistent(h: Harness): Promise<void> {
 
 /** A money POST with an Idempotency-Key (a fresh one unless given). */
 export function moneyPost(h: Harness, user: User, path: string, body: unknown, key: string = `k-${randomUUID()}`) {
-  return request(h.app).post(path).set(user.auth).set("Idempotency-Key", key).send(body as object);
+  return request(h.app)
+    .post(path)
+    .set(user.auth)
+    .set("Idempotency-Key", key)
+    .send(body as object);
 }
 
 export function rewardMessage(wallet: string, overrides: Partial<RewardMessageV1> = {}): RewardMessageV1 {

@@ -6,7 +6,22 @@ import { expect } from "chai";
 import request from "supertest";
 import { twist } from "@twist/shared/amount";
 import { account } from "../src/ledger";
-import { BROWSER, click, merchantPost, newInfluencer, newLink, newUser, startHarness, type Harness, type User, balanceOf, deliverRewards, expectLedgerConsistent, moneyPost, rewardMessage } from "./harness";
+import {
+  BROWSER,
+  click,
+  merchantPost,
+  newInfluencer,
+  newLink,
+  newUser,
+  startHarness,
+  type Harness,
+  type User,
+  balanceOf,
+  deliverRewards,
+  expectLedgerConsistent,
+  moneyPost,
+  rewardMessage,
+} from "./harness";
 
 describe("one hot pool: 64 concurrent mixed money requests", () => {
   let h: Harness;

@@ -60,7 +60,10 @@ describe("influencer: influencers", () => {
       const bad = await request(h.app).post("/api/v1/influencers").set(user.auth).set("Content-Type", "application/json").send('{"username":');
       expect(bad.status).to.equal(400);
       expect(bad.body.error.details.reason).to.equal("BAD_JSON");
-      const big = await request(h.app).post("/api/v1/influencers").set(user.auth).send({ ...valid, displayName: "x".repeat(70_000) });
+      const big = await request(h.app)
+        .post("/api/v1/influencers")
+        .set(user.auth)
+        .send({ ...valid, displayName: "x".repeat(70_000) });
       expect(big.status).to.equal(400);
       expect(big.body.error.details.reason).to.equal("BODY_TOO_LARGE");
     });
@@ -131,7 +134,9 @@ describe("influencer: influencers", () => {
     });
 
     it("an unknown or malformed token is refused", async () => {
-      const unknown = await request(h.app).post("/api/v1/influencers/verify-email").send({ token: "A".repeat(43) });
+      const unknown = await request(h.app)
+        .post("/api/v1/influencers/verify-email")
+        .send({ token: "A".repeat(43) });
       expect(unknown.status).to.equal(400);
       expect(unknown.body.error.details.reason).to.equal("TOKEN_INVALID");
       for (const token of ["short", 42, "' OR 1=1 --".padEnd(43, "x")]) {
@@ -142,7 +147,11 @@ describe("influencer: influencers", () => {
     });
 
     it("the verify-email limit is per client IP (the trusted proxy header), not one shared bucket", async () => {
-      const attempt = (ip: string) => request(h.app).post("/api/v1/influencers/verify-email").set("X-Forwarded-For", ip).send({ token: "B".repeat(43) });
+      const attempt = (ip: string) =>
+        request(h.app)
+          .post("/api/v1/influencers/verify-email")
+          .set("X-Forwarded-For", ip)
+          .send({ token: "B".repeat(43) });
       for (let i = 0; i < 30; i++) expect((await attempt("198.51.100.60")).status).to.equal(400);
       const limited = await attempt("198.51.100.60");
       expect(limited.status).to.equal(429);

@@ -24,7 +24,15 @@ describe("influencer: links", () => {
       .send({ targetUrl: "https://shop.example.com/p/42?color=red", productId: "sku-42", promoCode: "SPRING24", expiresAt });
     expect(res.status).to.equal(201);
     expect(res.body.code).to.match(LINK_CODE_PATTERN);
-    expect(res.body).to.include({ url: `https://twist.test/l/${res.body.code}`, targetUrl: "https://shop.example.com/p/42?color=red", productId: "sku-42", promoCode: "SPRING24", active: true, commissionBps: 1000, expiresAt });
+    expect(res.body).to.include({
+      url: `https://twist.test/l/${res.body.code}`,
+      targetUrl: "https://shop.example.com/p/42?color=red",
+      productId: "sku-42",
+      promoCode: "SPRING24",
+      active: true,
+      commissionBps: 1000,
+      expiresAt,
+    });
     expect(res.body).to.not.have.any.keys("id", "influencerId");
   });
 
@@ -56,7 +64,10 @@ describe("influencer: links", () => {
     for (const [name, body] of cases) {
       it(name, async () => {
         const before = await countRows(h, "links");
-        const res = await request(h.app).post("/api/v1/links").set(owner.auth).send(body as object);
+        const res = await request(h.app)
+          .post("/api/v1/links")
+          .set(owner.auth)
+          .send(body as object);
         expect(res.status).to.equal(400);
         expectEnvelope(res.body, "VALIDATION_ERROR");
         expect(await countRows(h, "links")).to.equal(before);
@@ -99,7 +110,9 @@ describe("influencer: links", () => {
     expect((await request(h.app).post(`/api/v1/links/${link.code}/deactivate`).set(owner.auth)).status).to.equal(200);
     const listed = await request(h.app).get("/api/v1/links?active=false").set(owner.auth);
     expect(listed.body.links.map((l: { code: string }) => l.code)).to.include(link.code);
-    const bad = await request(h.app).post(`/api/v1/links/${encodeURIComponent("x'--")}/deactivate`).set(owner.auth);
+    const bad = await request(h.app)
+      .post(`/api/v1/links/${encodeURIComponent("x'--")}/deactivate`)
+      .set(owner.auth);
     expect(bad.status).to.equal(400);
   });
 

@@ -227,7 +227,17 @@ describe("influencer mail: transport configuration", () => {
     expect(problems({ TWIST_ENV: "staging", MAIL_TRANSPORT: "smtp", SMTP_HOST: "smtp.example.com", MAIL_FROM: "not an address" })).to.deep.equal(["MAIL_FROM"]);
   });
   it("a valid staging SMTP configuration folds into config.SMTP", () => {
-    const c = loadInfluencerConfig({ ...base, TWIST_ENV: "staging", MAIL_TRANSPORT: "smtp", SMTP_HOST: "smtp.example.com", SMTP_PORT: "465", SMTP_TLS: "implicit", SMTP_USER: "u", SMTP_PASSWORD: "p", MAIL_FROM: "TWIST <no-reply@example.com>" });
+    const c = loadInfluencerConfig({
+      ...base,
+      TWIST_ENV: "staging",
+      MAIL_TRANSPORT: "smtp",
+      SMTP_HOST: "smtp.example.com",
+      SMTP_PORT: "465",
+      SMTP_TLS: "implicit",
+      SMTP_USER: "u",
+      SMTP_PASSWORD: "p",
+      MAIL_FROM: "TWIST <no-reply@example.com>",
+    });
     expect(c.SMTP).to.deep.equal({ host: "smtp.example.com", port: 465, tls: "implicit", user: "u", password: "p", from: "TWIST <no-reply@example.com>", timeoutMs: 10_000 });
     expect(c).to.not.have.any.keys("SMTP_HOST", "SMTP_PASSWORD");
   });

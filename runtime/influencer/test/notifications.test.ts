@@ -20,7 +20,12 @@ describe("events of money flows, and notifications", function () {
     h = await startHarness("notifications", { PAYOUT_MIN_AMOUNT: "1000", PAYOUT_FEE_FLAT: "10", PAYOUT_FEE_BPS: "0" });
     a = await listenHarness(h);
     const seq = h.service.context.sequelize;
-    worker = startSettlementWorker(settlementQueueOptions(h.config), createPayoutService(h.config, seq, new Ledger(seq)), createSettlementAdapter(h.config), createLogger("w", { level: "silent" }));
+    worker = startSettlementWorker(
+      settlementQueueOptions(h.config),
+      createPayoutService(h.config, seq, new Ledger(seq)),
+      createSettlementAdapter(h.config),
+      createLogger("w", { level: "silent" }),
+    );
   });
   after(async () => {
     await worker?.close();
@@ -44,7 +49,10 @@ describe("events of money flows, and notifications", function () {
     const [cs, co] = [await socket(staker), await socket(owner)];
     expect((await moneyPost(h, staker, `/api/v1/pools/${pool.id}/stake`, { amount: "500" })).status).to.equal(200);
     const [staked] = await cs.waitEvents(1);
-    expect(staked).to.deep.include({ type: "stake.changed", data: { poolId: pool.id, kind: "stake", amount: "500", staked: "500", available: "0", pool: { totalStaked: "500", stakerCount: 1 } } });
+    expect(staked).to.deep.include({
+      type: "stake.changed",
+      data: { poolId: pool.id, kind: "stake", amount: "500", staked: "500", available: "0", pool: { totalStaked: "500", stakerCount: 1 } },
+    });
 
     const link = await newLink(h, owner);
     const clickId = await click(h, link.code, { ip: "198.51.100.90" });
@@ -108,7 +116,12 @@ describe("events of money flows, and notifications", function () {
     expect(types).to.deep.equal(["payout.pending", "payout.failed", "notification.created"]);
     expect(c.events[1]!.data).to.deep.equal({ payoutId: res.body.payout.id, amount: "1500", reason: "settlement failed: test" });
     const seq = h.service.context.sequelize;
-    worker = startSettlementWorker(settlementQueueOptions(h.config), createPayoutService(h.config, seq, new Ledger(seq)), createSettlementAdapter(h.config), createLogger("w", { level: "silent" }));
+    worker = startSettlementWorker(
+      settlementQueueOptions(h.config),
+      createPayoutService(h.config, seq, new Ledger(seq)),
+      createSettlementAdapter(h.config),
+      createLogger("w", { level: "silent" }),
+    );
     await c.close();
   });
 
@@ -144,7 +157,10 @@ describe("events of money flows, and notifications", function () {
 
     it("marks ids read (another wallet's ids change nothing), then all; twice changes nothing more", async () => {
       const otherId = (await list(other)).body.notifications[0].id;
-      const some = await request(h.app).post("/api/v1/notifications/read").set(u.auth).send({ ids: [ids[0], ids[1], otherId] });
+      const some = await request(h.app)
+        .post("/api/v1/notifications/read")
+        .set(u.auth)
+        .send({ ids: [ids[0], ids[1], otherId] });
       expect(some.body).to.deep.equal({ updated: 2, unreadCount: 3 });
       expect((await list(other)).body.unreadCount).to.equal(1);
       expect((await list(u, "?unread=true")).body.notifications).to.have.length(3);

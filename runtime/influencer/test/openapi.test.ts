@@ -34,8 +34,14 @@ describe("influencer: OpenAPI document vs mounted routes", () => {
       for (const method of Object.keys(item)) if (METHODS.includes(method)) documented.add(`${where}${method.toUpperCase()} ${path}`);
     }
     expect(mounted.size).to.be.greaterThan(10);
-    expect([...mounted].filter((r) => !documented.has(r)), "mounted but undocumented").to.deep.equal([]);
-    expect([...documented].filter((r) => !mounted.has(r)), "documented but not mounted").to.deep.equal([]);
+    expect(
+      [...mounted].filter((r) => !documented.has(r)),
+      "mounted but undocumented",
+    ).to.deep.equal([]);
+    expect(
+      [...documented].filter((r) => !mounted.has(r)),
+      "documented but not mounted",
+    ).to.deep.equal([]);
   });
 
   it("every $ref resolves", () => {

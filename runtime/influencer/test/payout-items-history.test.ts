@@ -6,7 +6,20 @@ import { expect } from "chai";
 import request from "supertest";
 import { account, Ledger } from "../src/ledger";
 import { createPayoutService } from "../src/ledger/wiring";
-import { expectEnvelope, newInfluencer, newUser, startHarness, type Harness, type User, deliverRewards, expectLedgerConsistent, fund, ledgerOf, moneyPost, rewardMessage } from "./harness";
+import {
+  expectEnvelope,
+  newInfluencer,
+  newUser,
+  startHarness,
+  type Harness,
+  type User,
+  deliverRewards,
+  expectLedgerConsistent,
+  fund,
+  ledgerOf,
+  moneyPost,
+  rewardMessage,
+} from "./harness";
 
 async function commission(h: Harness, to: ReturnType<typeof account.available>, amount: bigint, kind: string, conversionId: string): Promise<void> {
   const ledger = ledgerOf(h);
@@ -109,7 +122,10 @@ describe("payout items and staking history", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     for (let page = 0; page < 10; page++) {
-      const res: request.Response = await request(h.app).get("/api/v1/me/history").query({ limit: 4, ...(cursor ? { cursor } : {}) }).set(u.auth);
+      const res: request.Response = await request(h.app)
+        .get("/api/v1/me/history")
+        .query({ limit: 4, ...(cursor ? { cursor } : {}) })
+        .set(u.auth);
       expect(res.status).to.equal(200);
       seen.push(...res.body.entries.map((e: { id: string }) => e.id));
       cursor = res.body.nextCursor;

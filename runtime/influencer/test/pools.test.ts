@@ -6,7 +6,21 @@ import request from "supertest";
 import { twist } from "@twist/shared/amount";
 import { account } from "../src/ledger";
 import { splitCommission, tierFor, effectiveShareBps } from "../src/pools/tiers";
-import { click, expectEnvelope, merchantPost, newInfluencer, newLink, newUser, startHarness, type Harness, type User, balanceOf, expectLedgerConsistent, fund, moneyPost } from "./harness";
+import {
+  click,
+  expectEnvelope,
+  merchantPost,
+  newInfluencer,
+  newLink,
+  newUser,
+  startHarness,
+  type Harness,
+  type User,
+  balanceOf,
+  expectLedgerConsistent,
+  fund,
+  moneyPost,
+} from "./harness";
 
 describe("commission split rule (pure)", () => {
   it("pays stakers pro rata with largest remainders and never creates or loses a unit", () => {
@@ -287,9 +301,7 @@ describe("pools API", () => {
       expect(shares[2]! > shares[1]! && shares[1]! > shares[0]!).to.equal(true);
 
       const me = await request(h.app).get("/api/v1/me/stakes").set(stakers[2]!.auth);
-      expect(me.body.stakes).to.deep.equal([
-        { poolId: pool.id, poolName: `Pool of ${owner.username}`, influencer: owner.username, staked: "4000", claimable: shares[2]!.toString() },
-      ]);
+      expect(me.body.stakes).to.deep.equal([{ poolId: pool.id, poolName: `Pool of ${owner.username}`, influencer: owner.username, staked: "4000", claimable: shares[2]!.toString() }]);
       const claim = await moneyPost(h, stakers[2]!, `/api/v1/pools/${pool.id}/claim`, {});
       expect(claim.status).to.equal(200);
       expect(claim.body).to.include({ claimed: shares[2]!.toString(), claimable: "0" });

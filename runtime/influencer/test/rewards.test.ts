@@ -92,7 +92,12 @@ describe("reward credits: POST /internal/v1/rewards", () => {
     const w = newWallet();
     const m = rewardMessage(w, { earned: "60" });
     await deliverRewards(h, { messages: [m] });
-    const res = await deliverRewards(h, { messages: [{ ...m, earned: "61" }, { ...m, walletAddress: newWallet() }] });
+    const res = await deliverRewards(h, {
+      messages: [
+        { ...m, earned: "61" },
+        { ...m, walletAddress: newWallet() },
+      ],
+    });
     expect(res.body.results.map((r: { status: string; code: string }) => `${r.status}:${r.code}`)).to.deep.equal(["rejected:CONFLICT", "rejected:CONFLICT"]);
     expect(await balanceOf(h, account.available(w).key)).to.equal(60n);
   });
@@ -109,12 +114,7 @@ describe("reward credits: POST /internal/v1/rewards", () => {
         rewardMessage(w, { earned: "5000", receivedAt: day2 }),
       ],
     });
-    expect(res.body.results.map((r: { status: string; code?: string }) => r.code ?? r.status)).to.deep.equal([
-      "credited",
-      "DAILY_CAP_EXCEEDED",
-      "credited",
-      "credited",
-    ]);
+    expect(res.body.results.map((r: { status: string; code?: string }) => r.code ?? r.status)).to.deep.equal(["credited", "DAILY_CAP_EXCEEDED", "credited", "credited"]);
     expect(await balanceOf(h, account.available(w).key)).to.equal(10_000n);
   });
 
@@ -216,7 +216,11 @@ describe("reward credits: POST /internal/v1/rewards", () => {
       const w = newWallet();
       const res = await deliverRewards(down, { messages: [rewardMessage(w), { ...rewardMessage(w), earned: "x" }, rewardMessage(w)] });
       expect(res.status).to.equal(200);
-      expect(res.body.results.map((r: { status: string; code?: string }) => `${r.status}:${r.code}`)).to.deep.equal(["failed:UNAVAILABLE", "rejected:INVALID_MESSAGE", "failed:UNAVAILABLE"]);
+      expect(res.body.results.map((r: { status: string; code?: string }) => `${r.status}:${r.code}`)).to.deep.equal([
+        "failed:UNAVAILABLE",
+        "rejected:INVALID_MESSAGE",
+        "failed:UNAVAILABLE",
+      ]);
     } finally {
       await down.close();
     }
@@ -239,7 +243,14 @@ describe("reward credits: POST /internal/v1/rewards", () => {
 
   it("a body that is not {messages: [...]} (1-100 items) is 400", async () => {
     const w = newWallet();
-    for (const body of [{}, { messages: "x" }, { messages: [] }, [rewardMessage(w)], { messages: [rewardMessage(w)], extra: 1 }, { messages: Array.from({ length: 101 }, () => rewardMessage(w)) }]) {
+    for (const body of [
+      {},
+      { messages: "x" },
+      { messages: [] },
+      [rewardMessage(w)],
+      { messages: [rewardMessage(w)], extra: 1 },
+      { messages: Array.from({ length: 101 }, () => rewardMessage(w)) },
+    ]) {
       const res = await deliverRewards(h, body);
       expect(res.status, JSON.stringify(body).slice(0, 60)).to.equal(400);
       expectEnvelope(res.body, "VALIDATION_ERROR");

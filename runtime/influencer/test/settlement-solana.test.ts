@@ -14,14 +14,7 @@ import {
   decodeTransferCheckedInstruction,
   getAssociatedTokenAddressSync,
 } from "@solana/spl-token";
-import {
-  buildPayoutTransaction,
-  MEMO_PROGRAM_ID,
-  parsePayerSecretKey,
-  PermanentSettlementError,
-  SolanaSettlementAdapter,
-  type PayoutToSettle,
-} from "../src/settlement";
+import { buildPayoutTransaction, MEMO_PROGRAM_ID, parsePayerSecretKey, PermanentSettlementError, SolanaSettlementAdapter, type PayoutToSettle } from "../src/settlement";
 import { BLOCKHASH, RecordedRpc } from "./solana-rpc";
 
 const keyView = (k: { pubkey: PublicKey; isSigner: boolean; isWritable: boolean }) => `${k.pubkey.toBase58()} signer=${k.isSigner} writable=${k.isWritable}`;
@@ -136,9 +129,7 @@ describe("Solana settlement adapter (offline)", () => {
 
     const recorded: string[] = [];
     const dead = new Connection("http://127.0.0.1:1", "confirmed");
-    const err = await new SolanaSettlementAdapter(dead, payer, mint)
-      .settle(payout(), { recordAttempt: async (s) => void recorded.push(s) })
-      .catch((e: unknown) => e);
+    const err = await new SolanaSettlementAdapter(dead, payer, mint).settle(payout(), { recordAttempt: async (s) => void recorded.push(s) }).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(Error);
     expect(err).to.not.be.instanceOf(PermanentSettlementError);
     expect(recorded).to.deep.equal([]);

@@ -55,7 +55,11 @@ describe("influencer write limits per wallet", () => {
 
   it("link creation: the third link in the window is 429 and is not created", async () => {
     const inf = await newInfluencer(h);
-    const create = () => request(h.app).post("/api/v1/links").set(inf.auth).send({ targetUrl: `https://${MERCHANT_DOMAIN}/p` });
+    const create = () =>
+      request(h.app)
+        .post("/api/v1/links")
+        .set(inf.auth)
+        .send({ targetUrl: `https://${MERCHANT_DOMAIN}/p` });
     expect((await create()).status).to.equal(201);
     expect((await create()).status).to.equal(201);
     expectLimited(await create(), WINDOW);

@@ -63,7 +63,14 @@ function parametersOf(schema: Joi.ObjectSchema, where: "path" | "query"): JsonSc
 export function withRequestSchemas<T extends OpenApiDocument>(spec: T, app: Express): T {
   const doc = structuredClone(spec);
   const resolve = (p: Parameter): Parameter =>
-    p.$ref ? resolve(p.$ref.slice(2).split("/").reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], doc) as Parameter) : p;
+    p.$ref
+      ? resolve(
+          p.$ref
+            .slice(2)
+            .split("/")
+            .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], doc) as Parameter,
+        )
+      : p;
   for (const route of mountedRoutes(app)) {
     if (!route.schemas) continue;
     const where = `${route.method} ${route.path}`;

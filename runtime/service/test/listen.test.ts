@@ -34,7 +34,10 @@ describe("service listen: prepare runs before the first connection", () => {
   it("rejects with the listen error (a port in use) and leaves nothing listening", async () => {
     const first = await listen(express(), 0, "127.0.0.1");
     try {
-      const err = await listen(express(), first.port, "127.0.0.1").then(() => null, (e: NodeJS.ErrnoException) => e);
+      const err = await listen(express(), first.port, "127.0.0.1").then(
+        () => null,
+        (e: NodeJS.ErrnoException) => e,
+      );
       expect(err?.code).to.equal("EADDRINUSE");
     } finally {
       await first.close();

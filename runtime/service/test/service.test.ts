@@ -40,9 +40,13 @@ describe("service kit", () => {
       a.post("/signed", requireSignedRequest([KEY]), (_req, res) => {
         res.json({ ok: true });
       });
-      a.get("/limited", rateLimit(redis, { name: "kit", limit: 2, windowSeconds: 60 }, (req) => clientIp(req, "x-real-client")), (_req, res) => {
-        res.json({ ok: true });
-      });
+      a.get(
+        "/limited",
+        rateLimit(redis, { name: "kit", limit: 2, windowSeconds: 60 }, (req) => clientIp(req, "x-real-client")),
+        (_req, res) => {
+          res.json({ ok: true });
+        },
+      );
       a.get("/two-limits", async (_req, res) => {
         await enforceRateLimit(redis, { name: "wide", limit: 100, windowSeconds: 60 }, "s", res);
         await enforceRateLimit(redis, { name: "narrow", limit: 3, windowSeconds: 60 }, "s", res);
@@ -81,7 +85,9 @@ describe("service kit", () => {
     expect(bad.status).to.equal(400);
     expect(bad.body.error).to.include({ code: "VALIDATION_ERROR" });
     expect(bad.body.error.details).to.deep.equal({ reason: "BAD_JSON" });
-    const big = await request(app).post("/echo").send({ name: "x".repeat(2000) });
+    const big = await request(app)
+      .post("/echo")
+      .send({ name: "x".repeat(2000) });
     expect(big.status).to.equal(400);
     expect(big.body.error.details).to.deep.equal({ reason: "BODY_TOO_LARGE" });
   });
@@ -110,7 +116,11 @@ describe("service kit", () => {
     const headers = await signedHeaders("POST", "/signed?x=1", body, KEY);
     const ok = await request(app).post("/signed?x=1").set(headers).set("Content-Type", "application/json").send(body);
     expect(ok.status).to.equal(200);
-    const tampered = await request(app).post("/signed?x=1").set(headers).set("Content-Type", "application/json").send(JSON.stringify({ a: 2 }));
+    const tampered = await request(app)
+      .post("/signed?x=1")
+      .set(headers)
+      .set("Content-Type", "application/json")
+      .send(JSON.stringify({ a: 2 }));
     expect(tampered.status).to.equal(401);
     expect(tampered.body.error.details).to.deep.equal({ reason: "SIGNATURE_MISMATCH" });
     const unsigned = await request(app).post("/signed?x=1").send(body);

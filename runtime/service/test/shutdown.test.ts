@@ -25,7 +25,10 @@ describe("service shutdown: the last log line is always written", function () {
     child.stdout!.resume();
     const [code] = await exited;
     expect(code, stderr).to.equal(0);
-    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l) as { msg: string; i?: number });
+    const lines = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { msg: string; i?: number });
     expect(lines.filter((l) => l.msg === "draining")).to.have.length(20_000);
     expect(lines.at(-2)).to.include({ msg: "draining", i: 19_999 });
     expect(lines.at(-1)).to.include({ msg: "stopped" });

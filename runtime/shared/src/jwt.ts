@@ -34,7 +34,10 @@ export type JwtFailure =
   | "TOKEN_CLAIMS";
 
 export class JwtError extends Error {
-  constructor(readonly reason: JwtFailure, message: string) {
+  constructor(
+    readonly reason: JwtFailure,
+    message: string,
+  ) {
     super(message);
     this.name = "JwtError";
   }

@@ -6,13 +6,7 @@ export const SIGNATURE_HEADER = "x-signature";
 export const TIMESTAMP_HEADER = "x-timestamp";
 export const SIGNATURE_TOLERANCE_MS = 5 * 60 * 1000;
 
-export type SignatureFailure =
-  | "SIGNATURE_MISSING"
-  | "SIGNATURE_MALFORMED"
-  | "TIMESTAMP_MISSING"
-  | "TIMESTAMP_MALFORMED"
-  | "TIMESTAMP_SKEW"
-  | "SIGNATURE_MISMATCH";
+export type SignatureFailure = "SIGNATURE_MISSING" | "SIGNATURE_MALFORMED" | "TIMESTAMP_MISSING" | "TIMESTAMP_MALFORMED" | "TIMESTAMP_SKEW" | "SIGNATURE_MISMATCH";
 
 export type SignatureCheck = { ok: true } | { ok: false; reason: SignatureFailure; message: string };
 

@@ -37,7 +37,9 @@ describe("config loader", () => {
     expect(error).to.be.instanceOf(ConfigError);
     const names = (error as ConfigError).problems.map((p) => p.name).sort();
     expect(names).to.deep.equal(["JWT_KEYS", "PORT", "REDIS_URL", "SERVICE_SIGNING_KEYS", "TWIST_ENV"]);
-    expect((error as ConfigError).message).to.match(/REDIS_URL: is required/).and.to.match(/JWT_KEYS: each entry must be kid:secret/);
+    expect((error as ConfigError).message)
+      .to.match(/REDIS_URL: is required/)
+      .and.to.match(/JWT_KEYS: each entry must be kid:secret/);
   });
 
   it("never echoes a secret value in the error", () => {
@@ -45,7 +47,9 @@ describe("config loader", () => {
       loadConfig(schema, { ...good, JWT_KEYS: "k1:tooshort-secret" });
       expect.fail("expected a ConfigError");
     } catch (err) {
-      expect((err as Error).message).to.match(/JWT_KEYS/).and.not.to.include("tooshort-secret");
+      expect((err as Error).message)
+        .to.match(/JWT_KEYS/)
+        .and.not.to.include("tooshort-secret");
     }
   });
 });

@@ -23,7 +23,12 @@ describe("contract 6: error codes and statuses", () => {
   });
 
   it("the helpers carry details into the envelope", () => {
-    expect(toErrorResponse(conflict("taken", { reason: "POOL_EXISTS" }), "r").body.error).to.deep.equal({ code: "CONFLICT", message: "taken", requestId: "r", details: { reason: "POOL_EXISTS" } });
+    expect(toErrorResponse(conflict("taken", { reason: "POOL_EXISTS" }), "r").body.error).to.deep.equal({
+      code: "CONFLICT",
+      message: "taken",
+      requestId: "r",
+      details: { reason: "POOL_EXISTS" },
+    });
     expect(toErrorResponse(forbidden("no", { reason: "NOT_REGISTERED" }), "r").body.error.details).to.deep.equal({ reason: "NOT_REGISTERED" });
     expect(Object.keys(toErrorResponse(forbidden("no"), "r").body.error)).to.deep.equal(["code", "message", "requestId"]);
   });

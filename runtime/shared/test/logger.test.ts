@@ -68,4 +68,3 @@ describe("structured logger", () => {
     expect(line).to.include({ txSignature, signature: "[redacted]" });
   });
 });
-

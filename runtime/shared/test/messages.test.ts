@@ -23,7 +23,10 @@ describe("contract 4: reward messages", () => {
     for (const v of [2, 0, "1", undefined]) {
       const result = validateRewardMessage({ ...baseline, v });
       expect(result.ok).to.equal(false);
-      if (!result.ok) expect(result.errors).to.have.length(1).and.to.match(/unsupported message version/);
+      if (!result.ok)
+        expect(result.errors)
+          .to.have.length(1)
+          .and.to.match(/unsupported message version/);
     }
   });
 
@@ -57,7 +60,17 @@ describe("contract 4: reward messages", () => {
   });
 
   it("checks the backend's delivery answer has one known status per message", () => {
-    expect(validateDeliveryResponse({ results: [{ id: "a", status: "credited" }, { id: "b", status: "failed" }] }, 2).ok).to.equal(true);
+    expect(
+      validateDeliveryResponse(
+        {
+          results: [
+            { id: "a", status: "credited" },
+            { id: "b", status: "failed" },
+          ],
+        },
+        2,
+      ).ok,
+    ).to.equal(true);
     expect(validateDeliveryResponse({ results: [{ id: "a", status: "credited" }] }, 2).ok).to.equal(false);
     expect(validateDeliveryResponse({ results: [{ id: "a", status: "ok" }] }, 1).ok).to.equal(false);
     expect(validateDeliveryResponse("nope", 1).ok).to.equal(false);

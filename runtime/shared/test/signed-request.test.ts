@@ -3,7 +3,17 @@ import { loadVector } from "../../../test/support/vectors";
 import { canonicalString, signRequest, signedHeaders, verifySignedRequest } from "@twist/shared/signed-request";
 import { sha256Hex, utf8 } from "@twist/shared/encoding";
 
-interface Case { name: string; method: string; target: string; timestamp: string; body: string; header: string; canonical?: string; bodySha256?: string; signature?: string }
+interface Case {
+  name: string;
+  method: string;
+  target: string;
+  timestamp: string;
+  body: string;
+  header: string;
+  canonical?: string;
+  bodySha256?: string;
+  signature?: string;
+}
 const vector = loadVector<{ keys: { current: string; previous: string }; now: number; valid: Case[]; invalid: Case[] }>("signed-requests");
 const keys = [vector.keys.current, vector.keys.previous];
 
@@ -71,7 +81,12 @@ describe("contract 3: signed requests", () => {
     });
 
     it("refuses one changed byte of body, path, query or method", async () => {
-      for (const changed of [{ ...req, body: '{"a":2}' }, { ...req, target: "/api/v1/vaU?x=1" }, { ...req, target: "/api/v1/vau?x=2" }, { ...req, method: "PUT" }]) {
+      for (const changed of [
+        { ...req, body: '{"a":2}' },
+        { ...req, target: "/api/v1/vaU?x=1" },
+        { ...req, target: "/api/v1/vau?x=2" },
+        { ...req, method: "PUT" },
+      ]) {
         expect(await check(changed, header)).to.include({ ok: false, reason: "SIGNATURE_MISMATCH" });
       }
     });

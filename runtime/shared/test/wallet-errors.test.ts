@@ -41,7 +41,11 @@ describe("test vectors", () => {
     for (const name of names) expect(existsSync(join(VECTORS_DIR, name)), name).to.equal(true);
     if (!existsSync(DESIGN_VECTORS_DIR)) return;
     // A vector file the design adds must be copied here (and run) too.
-    expect(readdirSync(DESIGN_VECTORS_DIR).filter((n) => n.endsWith(".json")).sort()).to.deep.equal(names);
+    expect(
+      readdirSync(DESIGN_VECTORS_DIR)
+        .filter((n) => n.endsWith(".json"))
+        .sort(),
+    ).to.deep.equal(names);
     for (const name of names) {
       expect(readFileSync(join(VECTORS_DIR, name), "utf8"), name).to.equal(readFileSync(join(DESIGN_VECTORS_DIR, name), "utf8"));
     }

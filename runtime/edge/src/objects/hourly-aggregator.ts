@@ -26,9 +26,7 @@ export class HourlyAggregator extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(
-      "CREATE TABLE IF NOT EXISTS hours (hour_start INTEGER PRIMARY KEY, vaus INTEGER NOT NULL, rewarded INTEGER NOT NULL, earned TEXT NOT NULL)",
-    );
+    this.sql.exec("CREATE TABLE IF NOT EXISTS hours (hour_start INTEGER PRIMARY KEY, vaus INTEGER NOT NULL, rewarded INTEGER NOT NULL, earned TEXT NOT NULL)");
   }
 
   /** The readiness probe: the object answers. */

@@ -218,7 +218,11 @@ export class WalletGate extends DurableObject<Env> {
     return history;
   }
 
-  private writeHistory(deviceId: string, h: DeviceHistory, onConflict = "DO UPDATE SET first_seen = excluded.first_seen, last_seen = excluded.last_seen, total = excluded.total, window_start = excluded.window_start, window_count = excluded.window_count"): void {
+  private writeHistory(
+    deviceId: string,
+    h: DeviceHistory,
+    onConflict = "DO UPDATE SET first_seen = excluded.first_seen, last_seen = excluded.last_seen, total = excluded.total, window_start = excluded.window_start, window_count = excluded.window_count",
+  ): void {
     // DO NOTHING may leave the row as it was: read it back next time.
     if (onConflict === "DO NOTHING") this.histories.delete(deviceId);
     else this.histories.set(deviceId, h);

@@ -29,8 +29,13 @@ export interface BackupJobConfig extends BucketConfig {
 
 const bucketKeys = {
   BACKUP_S3_ENDPOINT: configTypes.url().required(),
-  BACKUP_BUCKET: Joi.string().pattern(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/).required(),
-  BACKUP_PREFIX: Joi.string().pattern(/^([A-Za-z0-9._-]+\/)*$/).allow("").default("postgres/"),
+  BACKUP_BUCKET: Joi.string()
+    .pattern(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/)
+    .required(),
+  BACKUP_PREFIX: Joi.string()
+    .pattern(/^([A-Za-z0-9._-]+\/)*$/)
+    .allow("")
+    .default("postgres/"),
   BACKUP_S3_ACCESS_KEY_ID: Joi.string().required(),
   BACKUP_S3_SECRET_ACCESS_KEY: Joi.string().required(),
   BACKUP_ENCRYPTION_KEYS: configTypes.backupKeySet().required(),
@@ -47,7 +52,11 @@ export function loadBackupJobConfig(env: Record<string, string | undefined> = pr
       ...bucketKeys,
       DATABASE_URL: configTypes.url(["postgres", "postgresql"]).required(),
       LOG_LEVEL: Joi.string().valid("fatal", "error", "warn", "info", "debug", "trace", "silent").default("info"),
-      BACKUP_INTERVAL_SECONDS: Joi.number().integer().min(60).max(7 * 86_400).default(3600),
+      BACKUP_INTERVAL_SECONDS: Joi.number()
+        .integer()
+        .min(60)
+        .max(7 * 86_400)
+        .default(3600),
       BACKUP_KEEP: Joi.number().integer().min(1).max(10_000).default(48),
       METRICS_PORT: configTypes.port().default(9187),
     }),

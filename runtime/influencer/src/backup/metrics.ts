@@ -7,8 +7,16 @@ import type { BackupResult } from "./take-backup";
 
 export class BackupMetrics {
   readonly registry = new Registry();
-  private readonly lastSuccess = new Gauge({ name: "twist_backup_last_success_timestamp_seconds", help: "When the newest backup in the bucket was taken (Unix seconds); 0 if none", registers: [this.registry] });
-  private readonly lastFailure = new Gauge({ name: "twist_backup_last_failure_timestamp_seconds", help: "When the last failed backup attempt ended (Unix seconds); 0 if none since start", registers: [this.registry] });
+  private readonly lastSuccess = new Gauge({
+    name: "twist_backup_last_success_timestamp_seconds",
+    help: "When the newest backup in the bucket was taken (Unix seconds); 0 if none",
+    registers: [this.registry],
+  });
+  private readonly lastFailure = new Gauge({
+    name: "twist_backup_last_failure_timestamp_seconds",
+    help: "When the last failed backup attempt ended (Unix seconds); 0 if none since start",
+    registers: [this.registry],
+  });
   private readonly lastDuration = new Gauge({ name: "twist_backup_last_duration_seconds", help: "Duration of the last successful backup", registers: [this.registry] });
   private readonly lastSize = new Gauge({ name: "twist_backup_last_size_bytes", help: "Size of the last uploaded (encrypted) backup object", registers: [this.registry] });
   private readonly interval = new Gauge({ name: "twist_backup_interval_seconds", help: "Seconds between scheduled backups (stack config)", registers: [this.registry] });

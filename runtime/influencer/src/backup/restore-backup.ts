@@ -69,7 +69,9 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
 
     const existing = await relationCount(options.to);
     if (existing > 0 && !options.force) {
-      throw new RestoreRefusedError(`the target database is not empty (${existing} tables, views or sequences); restore into an empty database or pass --force to replace what the backup contains`);
+      throw new RestoreRefusedError(
+        `the target database is not empty (${existing} tables, views or sequences); restore into an empty database or pass --force to replace what the backup contains`,
+      );
     }
     t = performance.now();
     await pgRestore(archive, options.to, { clean: existing > 0, binDir: options.binDir });

@@ -70,9 +70,7 @@ export class BackupStore {
   }
 
   async upload(key: string, filePath: string, size: number): Promise<void> {
-    await this.s3.send(
-      new PutObjectCommand({ Bucket: this.settings.bucket, Key: key, Body: createReadStream(filePath), ContentLength: size, ContentType: "application/octet-stream" }),
-    );
+    await this.s3.send(new PutObjectCommand({ Bucket: this.settings.bucket, Key: key, Body: createReadStream(filePath), ContentLength: size, ContentType: "application/octet-stream" }));
   }
 
   async download(key: string, filePath: string): Promise<void> {

@@ -8,7 +8,8 @@ import { isbot } from "isbot";
 export type NotCountedReason = "head" | "bot" | "preview" | "prefetch" | "no-track";
 
 /** Link-preview fetchers: they fetch the URL to draw a card, nobody clicked. */
-const PREVIEW_PATTERN = /slackbot|slack-imgproxy|twitterbot|discordbot|telegrambot|whatsapp|linkedinbot|skypeuripreview|embedly|iframely|pinterest|redditbot|applebot|google-structured-data|vkshare|viber|snapchat|mastodon|pleroma|misskey|bluesky|cardyb|outbrain|quora link preview|nuzzel|bitlybot|tumblr|flipboard|xing-contenttabreceiver|preview/i;
+const PREVIEW_PATTERN =
+  /slackbot|slack-imgproxy|twitterbot|discordbot|telegrambot|whatsapp|linkedinbot|skypeuripreview|embedly|iframely|pinterest|redditbot|applebot|google-structured-data|vkshare|viber|snapchat|mastodon|pleroma|misskey|bluesky|cardyb|outbrain|quora link preview|nuzzel|bitlybot|tumblr|flipboard|xing-contenttabreceiver|preview/i;
 
 /** User agents repeat (one browser build per visitor crowd): their verdicts are kept, up to a bound. */
 const MAX_REMEMBERED_AGENTS = 1000;

@@ -201,23 +201,17 @@ export class ClickRecorder {
 
   private async read(from: "0" | ">"): Promise<StreamClick[] | null> {
     const count = this.options.batchSize ?? 1000;
-    const reply = (await this.redis.xreadgroup("GROUP", GROUP, this.consumer, "COUNT", count, "STREAMS", CLICK_STREAM, from)) as
-      | [string, StreamEntries][]
-      | null;
+    const reply = (await this.redis.xreadgroup("GROUP", GROUP, this.consumer, "COUNT", count, "STREAMS", CLICK_STREAM, from)) as [string, StreamEntries][] | null;
     const entries = reply?.[0]?.[1] ?? [];
     return entries.length ? parseEntries(entries) : null;
   }
 
   private async reclaim(): Promise<StreamClick[] | null> {
-    const reply = (await this.redis.xautoclaim(
-      CLICK_STREAM,
-      GROUP,
-      this.consumer,
-      this.options.reclaimIdleMs ?? 60_000,
-      "0",
-      "COUNT",
-      this.options.batchSize ?? 1000,
-    )) as [string, StreamEntries, string[]?];
+    const reply = (await this.redis.xautoclaim(CLICK_STREAM, GROUP, this.consumer, this.options.reclaimIdleMs ?? 60_000, "0", "COUNT", this.options.batchSize ?? 1000)) as [
+      string,
+      StreamEntries,
+      string[]?,
+    ];
     const entries = (reply[1] ?? []).filter((e) => Array.isArray(e[1]));
     return entries.length ? parseEntries(entries) : null;
   }
@@ -232,13 +226,14 @@ export class ClickRecorder {
         values.push(`($${n + 1}::uuid, $${n + 2}::uuid, $${n + 3}, $${n + 4}, $${n + 5}::timestamptz)`);
         bind.push(click.id, click.linkId, click.visitorHash, click.ipHash, click.occurredAt.toISOString());
       }
-      await this.sequelize.query(
-        `INSERT INTO clicks (id, link_id, visitor_hash, ip_hash, occurred_at) VALUES ${values.join(",")} ON CONFLICT (id) DO NOTHING`,
-        { bind },
-      );
+      await this.sequelize.query(`INSERT INTO clicks (id, link_id, visitor_hash, ip_hash, occurred_at) VALUES ${values.join(",")} ON CONFLICT (id) DO NOTHING`, { bind });
     }
     const ids = batch.map((b) => b.entryId);
-    await this.redis.multi().xack(CLICK_STREAM, GROUP, ...ids).xdel(CLICK_STREAM, ...ids).exec();
+    await this.redis
+      .multi()
+      .xack(CLICK_STREAM, GROUP, ...ids)
+      .xdel(CLICK_STREAM, ...ids)
+      .exec();
     this.recorded.inc(valid.length);
     return valid.length;
   }

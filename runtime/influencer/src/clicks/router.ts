@@ -49,9 +49,7 @@ export function clicksRouter(ctx: AppContext): Router {
       recorder.admit({
         rateLimit: { key: rateLimitKey(rule, ipHash), windowMs: rule.windowSeconds * 1000, limit: rule.limit },
         linkId: link.id,
-        click: counted
-          ? { id: randomUUID(), linkId: link.id, visitorHash: saltedHash(config.IP_HASH_SALT, `${ip}\n${req.get("user-agent") ?? ""}`), ipHash, occurredAt: now }
-          : null,
+        click: counted ? { id: randomUUID(), linkId: link.id, visitorHash: saltedHash(config.IP_HASH_SALT, `${ip}\n${req.get("user-agent") ?? ""}`), ipHash, occurredAt: now } : null,
       }),
     );
     applyRateLimit(res, rule, rateLimitResult(rule, admitted.count, admitted.ttl));

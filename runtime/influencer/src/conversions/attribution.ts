@@ -26,9 +26,7 @@ export interface AttributionQuery {
 export async function attribute(sequelize: Sequelize, q: AttributionQuery, transaction?: Transaction): Promise<Attributed | null> {
   const from = new Date(q.at.getTime() - q.windowDays * 86_400_000);
   const order = q.model === "first-click" ? "ASC" : "DESC";
-  const scope = q.clickId
-    ? `c.visitor_hash = (SELECT visitor_hash FROM clicks WHERE id = :clickId)`
-    : `c.link_id = (SELECT id FROM links WHERE code = :linkCode)`;
+  const scope = q.clickId ? `c.visitor_hash = (SELECT visitor_hash FROM clicks WHERE id = :clickId)` : `c.link_id = (SELECT id FROM links WHERE code = :linkCode)`;
   const [row] = await sequelize.query<{ click_id: string; link_id: string; code: string; influencer_id: string; commission_bps: number | null }>(
     `SELECT c.id AS click_id, l.id AS link_id, l.code, l.influencer_id, l.commission_bps
      FROM clicks c JOIN links l ON l.id = c.link_id

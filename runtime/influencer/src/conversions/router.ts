@@ -9,14 +9,19 @@ import { linkCode } from "../links/schemas";
 
 export function conversionSchema(currencies: readonly string[]) {
   return Joi.object({
-    orderId: Joi.string().pattern(/^[A-Za-z0-9._:-]{1,128}$/).required().messages({ "string.pattern.base": "must be 1-128 of A-Z a-z 0-9 . _ : -" }),
+    orderId: Joi.string()
+      .pattern(/^[A-Za-z0-9._:-]{1,128}$/)
+      .required()
+      .messages({ "string.pattern.base": "must be 1-128 of A-Z a-z 0-9 . _ : -" }),
     clickId: Joi.string().guid({ version: ["uuidv4"] }),
     linkCode,
     amount: Joi.any()
       .custom((value: unknown, helpers) => (isAmount(value) ? value : helpers.message({ custom: "must be a positive integer string of base units" })))
       .meta({ openapi: { $ref: "#/components/schemas/Amount" } })
       .required(),
-    currency: Joi.string().valid(...currencies).required(),
+    currency: Joi.string()
+      .valid(...currencies)
+      .required(),
   })
     .xor("clickId", "linkCode")
     .required();

@@ -104,7 +104,11 @@ export class EventsGateway {
     if (this.closing) return refuse(socket, unavailable("the server is shutting down; reconnect"), requestId);
     const queryToken = [...url.searchParams.keys()].find((k) => QUERY_TOKEN_NAMES.includes(k.toLowerCase()));
     if (queryToken) {
-      return refuse(socket, validationError("a token is never accepted in the query string; send it in Sec-WebSocket-Protocol or the first message", [{ field: queryToken, message: "not allowed" }]), requestId);
+      return refuse(
+        socket,
+        validationError("a token is never accepted in the query string; send it in Sec-WebSocket-Protocol or the first message", [{ field: queryToken, message: "not allowed" }]),
+        requestId,
+      );
     }
     const lastEventIdText = url.searchParams.get("lastEventId");
     if (lastEventIdText !== null && !EVENT_ID.test(lastEventIdText)) {
@@ -187,7 +191,10 @@ export class EventsGateway {
 }
 
 function offeredProtocols(req: IncomingMessage): string[] {
-  return (req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim()).filter(Boolean);
+  return (req.headers["sec-websocket-protocol"] ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
 }
 
 function authMessage(data: RawData, isBinary: boolean): { token: string; lastEventId?: bigint } | null {
@@ -213,7 +220,9 @@ function refuse(socket: Duplex, err: unknown, requestId: string): void {
   if (socket.destroyed) return;
   const { status, body, headers } = toErrorResponse(err, requestId);
   const text = JSON.stringify(body);
-  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join("");
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n` +
       `X-Request-Id: ${requestId}\r\nConnection: close\r\n${extra}\r\n${text}`,

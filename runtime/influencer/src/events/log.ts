@@ -42,10 +42,10 @@ export class EventLog {
   async gapAfter(wallet: string, afterId: bigint, head: bigint): Promise<bigint | null> {
     if (afterId > head) return head + 1n; // an id this wallet never had (a restored database): refetch
     if (afterId === head) return null;
-    const [row] = await this.sequelize.query<{ oldest: string | null }>(
-      `SELECT min(id)::text AS oldest FROM wallet_events WHERE wallet = $1 AND ${RETAINED}`,
-      { bind: [wallet], type: QueryTypes.SELECT },
-    );
+    const [row] = await this.sequelize.query<{ oldest: string | null }>(`SELECT min(id)::text AS oldest FROM wallet_events WHERE wallet = $1 AND ${RETAINED}`, {
+      bind: [wallet],
+      type: QueryTypes.SELECT,
+    });
     const oldest = row?.oldest ? BigInt(row.oldest) : head + 1n;
     return oldest <= afterId + 1n ? null : oldest;
   }

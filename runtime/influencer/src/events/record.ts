@@ -68,7 +68,12 @@ export async function recordEvents(t: Transaction, events: readonly NewEvent[]):
         frames.map((f) => f.type),
         frames.map((f) => JSON.stringify(f.data)),
         at,
-        wallets.map((w) => channelMessage(w, frames.filter((f) => f.wallet === w))),
+        wallets.map((w) =>
+          channelMessage(
+            w,
+            frames.filter((f) => f.wallet === w),
+          ),
+        ),
       ],
       transaction: t,
     },
@@ -93,14 +98,15 @@ async function createNotifications(sequelize: Sequelize, t: Transaction, events:
   const notifying = events.filter((e) => NOTIFYING_EVENTS.has(e.type));
   if (notifying.length === 0) return [];
   // Ids drawn first, so each row is known to belong to its event (RETURNING promises no order).
-  const ids = await sequelize.query<{ id: string; created_at: Date }>(
-    `SELECT nextval('notifications_id_seq')::text AS id, now() AS created_at FROM generate_series(1, $1)`,
-    { bind: [notifying.length], transaction: t, type: QueryTypes.SELECT },
-  );
-  await sequelize.query(
-    `INSERT INTO notifications (id, wallet, type, payload) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[])`,
-    { bind: [ids.map((r) => r.id), notifying.map((e) => e.wallet), notifying.map((e) => e.type), notifying.map((e) => JSON.stringify(e.data))], transaction: t },
-  );
+  const ids = await sequelize.query<{ id: string; created_at: Date }>(`SELECT nextval('notifications_id_seq')::text AS id, now() AS created_at FROM generate_series(1, $1)`, {
+    bind: [notifying.length],
+    transaction: t,
+    type: QueryTypes.SELECT,
+  });
+  await sequelize.query(`INSERT INTO notifications (id, wallet, type, payload) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::jsonb[])`, {
+    bind: [ids.map((r) => r.id), notifying.map((e) => e.wallet), notifying.map((e) => e.type), notifying.map((e) => JSON.stringify(e.data))],
+    transaction: t,
+  });
   return notifying.map((e, i) => ({
     wallet: e.wallet,
     type: "notification.created",

@@ -64,9 +64,14 @@ export function createIdentityMiddlewares(keySet: JwtKeySet, store: IdentityStor
           .then(() => next(), next);
       });
     };
-  return { requireIdentity: chain(false), requireInfluencer: chain(true), verifyToken: (token) => verifyIdentityToken(token, keySet, clock === undefined ? {} : { now: clock }).catch((err: unknown) => {
-      throw err instanceof JwtError ? bearerRefused(err) : err;
-    }) };
+  return {
+    requireIdentity: chain(false),
+    requireInfluencer: chain(true),
+    verifyToken: (token) =>
+      verifyIdentityToken(token, keySet, clock === undefined ? {} : { now: clock }).catch((err: unknown) => {
+        throw err instanceof JwtError ? bearerRefused(err) : err;
+      }),
+  };
 }
 
 /** The identity set by requireIdentity (401 if a route forgot the middleware). */

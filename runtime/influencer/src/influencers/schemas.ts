@@ -16,7 +16,12 @@ export const username = Joi.string()
   })
   .description(`lowercased on input; ${RESERVED.join(", ")} are reserved`);
 // Free text, stored as given through bound parameters; control characters are refused.
-const displayName = Joi.string().trim().min(1).max(80).pattern(/^[^\p{Cc}]+$/u).messages({ "string.pattern.base": "must not contain control characters" });
+const displayName = Joi.string()
+  .trim()
+  .min(1)
+  .max(80)
+  .pattern(/^[^\p{Cc}]+$/u)
+  .messages({ "string.pattern.base": "must not contain control characters" });
 const email = Joi.string().trim().lowercase().max(254).email({ tlds: false });
 
 export const registerBody = Joi.object({
@@ -33,7 +38,10 @@ export const updateBody = Joi.object({
   .required();
 
 export const verifyEmailBody = Joi.object({
-  token: Joi.string().pattern(/^[A-Za-z0-9_-]{43}$/).required().messages({ "string.pattern.base": "is not a verification token" }),
+  token: Joi.string()
+    .pattern(/^[A-Za-z0-9_-]{43}$/)
+    .required()
+    .messages({ "string.pattern.base": "is not a verification token" }),
 }).required();
 
 export const usernameParams = Joi.object({ username: username.required() });

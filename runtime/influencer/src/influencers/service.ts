@@ -176,21 +176,19 @@ export class InfluencerService {
       replacements: { influencerId, now },
       transaction,
     });
-    await this.o.sequelize.query(
-      `INSERT INTO email_verifications (influencer_id, email, token_hash, expires_at, created_at) VALUES (:influencerId, :email, :hash, :expiresAt, :now)`,
-      {
-        replacements: { influencerId, email, hash: hashToken(token), expiresAt: new Date(now.getTime() + this.o.tokenTtlMinutes * 60_000), now },
-        transaction,
-      },
-    );
+    await this.o.sequelize.query(`INSERT INTO email_verifications (influencer_id, email, token_hash, expires_at, created_at) VALUES (:influencerId, :email, :hash, :expiresAt, :now)`, {
+      replacements: { influencerId, email, hash: hashToken(token), expiresAt: new Date(now.getTime() + this.o.tokenTtlMinutes * 60_000), now },
+      transaction,
+    });
     return token;
   }
 
   private async whyTokenFails(token: string, now: Date, transaction: Transaction): Promise<ApiError> {
-    const [row] = await this.o.sequelize.query<{ used_at: Date | null; expires_at: Date }>(
-      `SELECT used_at, expires_at FROM email_verifications WHERE token_hash = :hash`,
-      { replacements: { hash: hashToken(token) }, type: QueryTypes.SELECT, transaction },
-    );
+    const [row] = await this.o.sequelize.query<{ used_at: Date | null; expires_at: Date }>(`SELECT used_at, expires_at FROM email_verifications WHERE token_hash = :hash`, {
+      replacements: { hash: hashToken(token) },
+      type: QueryTypes.SELECT,
+      transaction,
+    });
     if (!row) return tokenError("TOKEN_INVALID", "verification token is not valid");
     if (row.used_at) return tokenError("TOKEN_USED", "verification token was already used or replaced");
     if (new Date(row.expires_at) <= now) return tokenError("TOKEN_EXPIRED", "verification token has expired");

@@ -9,13 +9,15 @@ import { idempotencyKeyOf, requestHash, withIdempotency } from "./idempotency";
 
 /** Contract 5 amount: a positive integer string of base units -> bigint. */
 export const amountField = () =>
-  Joi.any().custom((value: unknown, helpers) => {
-    try {
-      return parseAmount(value);
-    } catch (err) {
-      return helpers.message({ custom: (err as AmountError).message });
-    }
-  }).meta({ openapi: { $ref: "#/components/schemas/Amount" } });
+  Joi.any()
+    .custom((value: unknown, helpers) => {
+      try {
+        return parseAmount(value);
+      } catch (err) {
+        return helpers.message({ custom: (err as AmountError).message });
+      }
+    })
+    .meta({ openapi: { $ref: "#/components/schemas/Amount" } });
 
 /**
  * Runs a money effect once per Idempotency-Key of the caller's wallet and answers with its stored

@@ -28,13 +28,19 @@ export function idempotencyKeyOf(req: Request): string {
 
 /** Hash of what makes two requests "the same": method, route target and the parsed body. */
 export function requestHash(method: string, path: string, body: unknown): string {
-  return createHash("sha256").update(JSON.stringify([method, path, canonical(body)])).digest("hex");
+  return createHash("sha256")
+    .update(JSON.stringify([method, path, canonical(body)]))
+    .digest("hex");
 }
 
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.keys(value as object).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value as object)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }

@@ -40,7 +40,11 @@ export interface PostResult {
 export class LedgerError extends Error {}
 
 export class InsufficientFundsError extends LedgerError {
-  constructor(readonly accountKey: string, readonly balance: bigint, readonly required: bigint) {
+  constructor(
+    readonly accountKey: string,
+    readonly balance: bigint,
+    readonly required: bigint,
+  ) {
     super(`insufficient funds in ${accountKey}`);
     this.name = "InsufficientFundsError";
   }
@@ -83,7 +87,10 @@ export class Ledger {
       specs.set(tr.to.key, tr.to);
     }
     const keys = [...specs.keys()].sort();
-    await this.ensureAccounts(keys.map((k) => specs.get(k)!), t);
+    await this.ensureAccounts(
+      keys.map((k) => specs.get(k)!),
+      t,
+    );
     const inserted = await this.sequelize.query<{ id: string }>(
       `INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, kind, reference)
        SELECT tr.id, d.id, c.id, tr.amount, tr.kind, tr.reference
@@ -138,7 +145,10 @@ export class Ledger {
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[]) AS n(key)
        WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.key = n.key)
        ON CONFLICT (key) DO NOTHING`,
-      { bind: [all.map((a) => a.key), all.map((a) => a.owner), all.map((a) => a.kind), all.map((a) => a.ref), all.map(() => CURRENCY), all.map((a) => a.allowNegative)], transaction: t },
+      {
+        bind: [all.map((a) => a.key), all.map((a) => a.owner), all.map((a) => a.kind), all.map((a) => a.ref), all.map(() => CURRENCY), all.map((a) => a.allowNegative)],
+        transaction: t,
+      },
     );
   }
 
@@ -175,8 +185,7 @@ export class Ledger {
     const existing = new Map(rows.map((r) => [r.id, r]));
     for (const tr of replays) {
       const e = existing.get(tr.id);
-      const same =
-        e && e.from_key === tr.from.key && e.to_key === tr.to.key && BigInt(e.amount) === tr.amount && e.kind === tr.kind && e.reference === (tr.reference ?? null);
+      const same = e && e.from_key === tr.from.key && e.to_key === tr.to.key && BigInt(e.amount) === tr.amount && e.kind === tr.kind && e.reference === (tr.reference ?? null);
       if (!same) throw new LedgerConflictError(tr.id);
     }
   }
@@ -186,10 +195,11 @@ export class Ledger {
    * transaction ends, for a caller that decides an amount from the balance (claim everything).
    */
   async balance(key: string, t?: Transaction, options: { lock?: boolean } = {}): Promise<bigint> {
-    const rows = await this.sequelize.query<{ balance: string }>(
-      `SELECT balance::text AS balance FROM ledger_accounts WHERE key = $1${options.lock ? " FOR UPDATE" : ""}`,
-      { bind: [key], transaction: t, type: QueryTypes.SELECT },
-    );
+    const rows = await this.sequelize.query<{ balance: string }>(`SELECT balance::text AS balance FROM ledger_accounts WHERE key = $1${options.lock ? " FOR UPDATE" : ""}`, {
+      bind: [key],
+      transaction: t,
+      type: QueryTypes.SELECT,
+    });
     return rows[0] ? BigInt(rows[0].balance) : 0n;
   }
 

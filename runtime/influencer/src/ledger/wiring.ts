@@ -42,10 +42,5 @@ export function createMoneyServices(config: InfluencerConfig, sequelize: Sequeli
 }
 
 export function createPayoutService(config: InfluencerConfig, sequelize: Sequelize, ledger: Ledger): PayoutService {
-  return new PayoutService(
-    sequelize,
-    ledger,
-    { minAmount: config.PAYOUT_MIN_AMOUNT, feeFlat: config.PAYOUT_FEE_FLAT, feeBps: config.PAYOUT_FEE_BPS },
-    config.SETTLEMENT_ADAPTER,
-  );
+  return new PayoutService(sequelize, ledger, { minAmount: config.PAYOUT_MIN_AMOUNT, feeFlat: config.PAYOUT_FEE_FLAT, feeBps: config.PAYOUT_FEE_BPS }, config.SETTLEMENT_ADAPTER);
 }

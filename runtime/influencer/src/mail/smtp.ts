@@ -25,7 +25,10 @@ export const recipientHash = (email: string) => createHash("sha256").update(emai
 export class SmtpMailer implements Mailer {
   private readonly transport: Transporter;
 
-  constructor(private readonly settings: SmtpSettings, private readonly logger: Logger) {
+  constructor(
+    private readonly settings: SmtpSettings,
+    private readonly logger: Logger,
+  ) {
     this.transport = nodemailer.createTransport({
       host: settings.host,
       port: settings.port,

@@ -74,7 +74,11 @@ interface Row {
 
 const side = (kind: string, ref: string | null, mine: boolean): Side => (!mine ? { account: "platform" } : ref ? { account: kind, poolId: ref } : { account: kind });
 
-export async function readHistory(sequelize: Sequelize, wallet: string, q: { kinds: HistoryKind[]; limit: number; before?: string }): Promise<{ entries: HistoryEntry[]; nextCursor: string | null }> {
+export async function readHistory(
+  sequelize: Sequelize,
+  wallet: string,
+  q: { kinds: HistoryKind[]; limit: number; before?: string },
+): Promise<{ entries: HistoryEntry[]; nextCursor: string | null }> {
   const rows = await sequelize.query<Row>(
     `WITH mine AS (SELECT id FROM ledger_accounts WHERE owner_wallet = $1)
      SELECT t.seq::text AS seq, t.kind, t.amount::text AS amount, t.reference, t.created_at,

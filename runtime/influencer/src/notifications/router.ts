@@ -13,10 +13,9 @@ const listSchema = Joi.object({
   cursor: Joi.string().pattern(ID).message("is not a cursor this API returned").description("nextCursor of the previous page"),
   unread: Joi.boolean().default(false).description("only unread ones"),
 });
-const readSchema = Joi.alternatives().try(
-  Joi.object({ ids: Joi.array().items(Joi.string().pattern(ID)).min(1).max(100).unique().required() }),
-  Joi.object({ all: Joi.valid(true).required() }),
-).required();
+const readSchema = Joi.alternatives()
+  .try(Joi.object({ ids: Joi.array().items(Joi.string().pattern(ID)).min(1).max(100).unique().required() }), Joi.object({ all: Joi.valid(true).required() }))
+  .required();
 
 export function notificationsRouter(ctx: AppContext): Router {
   const { sequelize, identity: auth } = ctx;

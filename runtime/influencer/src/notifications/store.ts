@@ -29,7 +29,10 @@ const view = (r: Row): NotificationView => ({
 export class NotificationStore {
   constructor(private readonly sequelize: Sequelize) {}
 
-  async list(wallet: string, query: { limit: number; before?: bigint; unreadOnly: boolean }): Promise<{ notifications: NotificationView[]; nextCursor: string | null; unreadCount: number }> {
+  async list(
+    wallet: string,
+    query: { limit: number; before?: bigint; unreadOnly: boolean },
+  ): Promise<{ notifications: NotificationView[]; nextCursor: string | null; unreadCount: number }> {
     const rows = await this.sequelize.query<Row>(
       `SELECT id::text AS id, type, payload, created_at, read_at FROM notifications
        WHERE wallet = $1 AND ($2::bigint IS NULL OR id < $2::bigint) AND (NOT $3 OR read_at IS NULL)

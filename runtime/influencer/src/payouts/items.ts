@@ -40,7 +40,13 @@ export async function recordPayoutItems(sequelize: Sequelize, t: Transaction, pa
       ORDER BY lots.seq`,
     { bind: [account.available(payout.wallet).key, payout.reserveTransferId, payout.amount.toString()], transaction: t, type: QueryTypes.SELECT },
   );
-  const items = rows.map((r) => ({ transferId: r.id, kind: ITEM_KIND[r.kind] ?? (r.kind as PayoutItemKind), amount: r.take, reference: r.reference, occurredAt: new Date(r.created_at).toISOString() }));
+  const items = rows.map((r) => ({
+    transferId: r.id,
+    kind: ITEM_KIND[r.kind] ?? (r.kind as PayoutItemKind),
+    amount: r.take,
+    reference: r.reference,
+    occurredAt: new Date(r.created_at).toISOString(),
+  }));
   // The balance check passed, so the credits cover the reservation; a shortfall is a ledger bug.
   const total = items.reduce((sum, i) => sum + BigInt(i.amount), 0n);
   if (total !== payout.amount) throw new Error(`payout ${payout.id}: items sum to ${total}, not ${payout.amount}`);
@@ -48,7 +54,15 @@ export async function recordPayoutItems(sequelize: Sequelize, t: Transaction, pa
     `INSERT INTO payout_items (payout_id, position, kind, transfer_id, reference, amount, occurred_at)
      SELECT $1::uuid, * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::timestamptz[])`,
     {
-      bind: [payout.id, items.map((_, i) => i), items.map((i) => i.kind), items.map((i) => i.transferId), items.map((i) => i.reference), items.map((i) => i.amount), items.map((i) => i.occurredAt)],
+      bind: [
+        payout.id,
+        items.map((_, i) => i),
+        items.map((i) => i.kind),
+        items.map((i) => i.transferId),
+        items.map((i) => i.reference),
+        items.map((i) => i.amount),
+        items.map((i) => i.occurredAt),
+      ],
       transaction: t,
     },
   );

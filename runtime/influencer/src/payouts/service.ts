@@ -148,10 +148,10 @@ export class PayoutService {
   async balance(wallet: string): Promise<{ available: string; pending: string }> {
     const available = account.available(wallet).key;
     const pending = account.payoutPending(wallet).key;
-    const rows = await this.sequelize.query<{ key: string; balance: string }>(
-      `SELECT key, balance::text AS balance FROM ledger_accounts WHERE key = ANY($1::text[])`,
-      { bind: [[available, pending]], type: QueryTypes.SELECT },
-    );
+    const rows = await this.sequelize.query<{ key: string; balance: string }>(`SELECT key, balance::text AS balance FROM ledger_accounts WHERE key = ANY($1::text[])`, {
+      bind: [[available, pending]],
+      type: QueryTypes.SELECT,
+    });
     const of = (key: string) => formatAmount(BigInt(rows.find((r) => r.key === key)?.balance ?? "0"));
     return { available: of(available), pending: of(pending) };
   }
@@ -199,10 +199,10 @@ export class PayoutService {
         { id: `payout:${id}:post`, from, to: account.system("settlement"), amount: net, kind: "payout_post", reference: id },
         ...(fee > 0n ? [{ id: `payout:${id}:fee`, from, to: account.system("fees"), amount: fee, kind: "payout_fee", reference: id }] : []),
       ]);
-      await this.sequelize.query(
-        `UPDATE payouts SET status = 'settled', tx_signature = $2, settled_at = now(), attempts = attempts + 1, failure_reason = NULL WHERE id = $1`,
-        { bind: [id, txSignature], transaction: t },
-      );
+      await this.sequelize.query(`UPDATE payouts SET status = 'settled', tx_signature = $2, settled_at = now(), attempts = attempts + 1, failure_reason = NULL WHERE id = $1`, {
+        bind: [id, txSignature],
+        transaction: t,
+      });
       await recordEvents(t, [{ wallet: row.wallet, type: "payout.settled", data: { payoutId: id, amount: row.amount, net: row.net, fee: row.fee, txSignature } }]);
     });
   }

@@ -30,7 +30,9 @@ const updateSchema = Joi.object({
 
 const listSchema = Joi.object<PoolListQuery>({
   q: text(100).allow("").empty(""),
-  sort: Joi.string().valid(...Object.keys(POOL_SORTS)).default("total_staked"),
+  sort: Joi.string()
+    .valid(...Object.keys(POOL_SORTS))
+    .default("total_staked"),
   limit: Joi.number().integer().min(1).max(100).default(20),
   cursor: Joi.string().max(512),
 });

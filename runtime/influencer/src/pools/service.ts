@@ -189,7 +189,13 @@ export class PoolService {
   }
 
   /** pool rewards -> available: `amount`, or everything claimable when omitted. */
-  async claim(t: Transaction, wallet: string, requestedId: string, amount: bigint | null, opId: string): Promise<{ poolId: string; claimed: string; claimable: string; available: string }> {
+  async claim(
+    t: Transaction,
+    wallet: string,
+    requestedId: string,
+    amount: bigint | null,
+    opId: string,
+  ): Promise<{ poolId: string; claimed: string; claimable: string; available: string }> {
     const poolId = (await this.findPool(t, requestedId)).id;
     const rewardsAcc = account.poolRewards(wallet, poolId);
     const availableAcc = account.available(wallet);
@@ -228,14 +234,26 @@ export class PoolService {
       );
       positions = rows.map((r) => ({ wallet: r.wallet, amount: BigInt(r.balance) }));
       // The tier from the positions just read, so share and split come from one snapshot.
-      shareBps = effectiveShareBps(pool.revenue_share_bps, positions.reduce((sum, p) => sum + p.amount, 0n));
+      shareBps = effectiveShareBps(
+        pool.revenue_share_bps,
+        positions.reduce((sum, p) => sum + p.amount, 0n),
+      );
     }
     const split = splitCommission(booked.commission, shareBps, positions);
     const recorded = await this.sequelize.query<{ id: string }>(
       `INSERT INTO pool_distributions (conversion_id, influencer_id, pool_id, commission, revenue_share_bps, stakers_amount, influencer_amount, staker_count)
        VALUES ($1, $2, $3, $4::numeric, $5, $6::numeric, $7::numeric, $8) ON CONFLICT (conversion_id) DO NOTHING RETURNING id`,
       {
-        bind: [booked.conversionId, booked.influencerId, inf.pool_id, booked.commission.toString(), shareBps, split.stakersAmount.toString(), split.influencerAmount.toString(), split.shares.length],
+        bind: [
+          booked.conversionId,
+          booked.influencerId,
+          inf.pool_id,
+          booked.commission.toString(),
+          shareBps,
+          split.stakersAmount.toString(),
+          split.influencerAmount.toString(),
+          split.shares.length,
+        ],
         transaction: t,
         type: QueryTypes.SELECT,
       },
@@ -261,7 +279,10 @@ export class PoolService {
       });
     }
     const { balances } = await this.ledger.post(t, transfers);
-    await recordEvents(t, transfers.map((tr) => ({ wallet: tr.to.owner!, type: "commission.received", data: commissionReceived(booked, tr, inf.pool_id, balances) })));
+    await recordEvents(
+      t,
+      transfers.map((tr) => ({ wallet: tr.to.owner!, type: "commission.received", data: commissionReceived(booked, tr, inf.pool_id, balances) })),
+    );
   }
 
   /** The caller's positions: stake and claimable rewards per pool. */

@@ -235,14 +235,16 @@ export class RewardCredits {
     }
     if (credited.length === 0) return results;
 
-    const transfers = credited.map((c): TransferInput => ({
-      id: transferId(c.message),
-      from: source,
-      to: account.available(c.message.walletAddress),
-      amount: c.amount,
-      kind: "reward",
-      reference: c.message.id,
-    }));
+    const transfers = credited.map(
+      (c): TransferInput => ({
+        id: transferId(c.message),
+        from: source,
+        to: account.available(c.message.walletAddress),
+        amount: c.amount,
+        kind: "reward",
+        reference: c.message.id,
+      }),
+    );
     let balances: Map<string, bigint>;
     try {
       const posted = await this.ledger.post(t, transfers);

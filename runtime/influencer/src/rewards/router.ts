@@ -11,7 +11,12 @@ export function rewardsRouter(ctx: AppContext): Router {
   const serviceKeys = ctx.config.SERVICE_SIGNING_KEYS;
   const { registry } = ctx.obs;
   // Per message outcome: `failed` is retried by the edge, `rejected` goes to its dead-letter queue.
-  const outcomes = new Counter({ name: "reward_credits_total", help: "Reward messages by outcome (credited, duplicate, rejected, failed)", labelNames: ["status"], registers: [registry] });
+  const outcomes = new Counter({
+    name: "reward_credits_total",
+    help: "Reward messages by outcome (credited, duplicate, rejected, failed)",
+    labelNames: ["status"],
+    registers: [registry],
+  });
   for (const status of ["credited", "duplicate", "rejected", "failed"]) outcomes.inc({ status }, 0);
   const router = Router();
   router.post("/internal/v1/rewards", requireSignedRequest(serviceKeys), async (req, res) => {

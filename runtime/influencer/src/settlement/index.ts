@@ -6,11 +6,7 @@ import { parsePayerSecretKey, SolanaSettlementAdapter } from "./solana";
 
 export function createSettlementAdapter(config: InfluencerConfig): SettlementAdapter {
   if (config.SETTLEMENT_ADAPTER !== "solana") return new LedgerSettlementAdapter();
-  return new SolanaSettlementAdapter(
-    new Connection(config.SOLANA_RPC_URL!, "confirmed"),
-    parsePayerSecretKey(config.SOLANA_PAYER_SECRET_KEY!),
-    new PublicKey(config.TWIST_MINT!),
-  );
+  return new SolanaSettlementAdapter(new Connection(config.SOLANA_RPC_URL!, "confirmed"), parsePayerSecretKey(config.SOLANA_PAYER_SECRET_KEY!), new PublicKey(config.TWIST_MINT!));
 }
 
 export function settlementQueueOptions(config: InfluencerConfig) {

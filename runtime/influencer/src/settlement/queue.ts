@@ -35,13 +35,17 @@ export class SettlementQueue {
   }
 
   async enqueue(payoutId: string): Promise<void> {
-    await this.queue.add("settle", { payoutId }, {
-      jobId: payoutId,
-      attempts: this.options.attempts,
-      backoff: { type: "exponential", delay: this.options.backoffMs },
-      removeOnComplete: true,
-      removeOnFail: true,
-    });
+    await this.queue.add(
+      "settle",
+      { payoutId },
+      {
+        jobId: payoutId,
+        attempts: this.options.attempts,
+        backoff: { type: "exponential", delay: this.options.backoffMs },
+        removeOnComplete: true,
+        removeOnFail: true,
+      },
+    );
   }
 
   async close(): Promise<void> {
@@ -120,8 +124,7 @@ export function startSettlementWorker(
   const producer = new SettlementQueue(options);
   const worker = new Worker<SettlementJob, SettlementOutcome>(
     options.name,
-    (job: Job<SettlementJob>) =>
-      settlePayout(payouts, adapter, job.data.payoutId, { number: job.attemptsMade + 1, of: job.opts.attempts ?? 1 }, logger),
+    (job: Job<SettlementJob>) => settlePayout(payouts, adapter, job.data.payoutId, { number: job.attemptsMade + 1, of: job.opts.attempts ?? 1 }, logger),
     { connection, prefix: options.prefix, concurrency: options.concurrency ?? 4 },
   );
   worker.on("error", (err) => logger.warn({ err: err.message }, "settlement worker error"));
@@ -130,9 +133,12 @@ export function startSettlementWorker(
     for (const id of ids) await producer.enqueue(id);
     return ids.length;
   };
-  const timer = setInterval(() => {
-    sweep().catch((err: unknown) => logger.warn({ err }, "settlement sweep failed"));
-  }, (options.sweepEverySeconds ?? 60) * 1000);
+  const timer = setInterval(
+    () => {
+      sweep().catch((err: unknown) => logger.warn({ err }, "settlement sweep failed"));
+    },
+    (options.sweepEverySeconds ?? 60) * 1000,
+  );
   timer.unref();
   return {
     worker,
