@@ -198,11 +198,13 @@ describe("events WebSocket", function () {
 
     it("a token that expires while connected closes the socket with 4419; a fresh token extends it", async () => {
       const u = await newUser();
-      const short = (await signIdentityToken(u.wallet, JWT_KEY_SET, { ttlSeconds: 1 })).token;
-      const c = await connect(a.url, short);
-      await c.waitControl("ready");
-      const extended = await connect(a.url, short);
-      await extended.waitControl("ready");
+      const c = await connect(a.url, u.token);
+      const extended = await connect(a.url, u.token);
+      await Promise.all([c.waitControl("ready"), extended.waitControl("ready")]);
+      // Both sockets take a token that expires soon, minted once they are open: a slow connect on a
+      // loaded machine cannot use up its lifetime (a 1 s token minted before connecting did).
+      const short = (await signIdentityToken(u.wallet, JWT_KEY_SET, { ttlSeconds: 2 })).token;
+      for (const s of [c, extended]) s.ws.send(JSON.stringify({ type: "auth", token: short }));
       extended.ws.send(JSON.stringify({ type: "auth", token: u.token }));
       expect((await c.closed).code).to.equal(EVENTS_CLOSE.TOKEN_EXPIRED);
       await new Promise((r) => setTimeout(r, 300));
