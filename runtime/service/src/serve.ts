@@ -43,11 +43,13 @@ export function shutdownOnSignals(logger: Logger, stop: () => Promise<void>, gra
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down");
-    const force = setTimeout(() => {
+    // Not unref'd: it also keeps the process alive until stop() ends. Once every server and socket
+    // is closed the event loop can be empty while stop() still awaits, and Node would exit 0 on its
+    // own before "stopped" is logged (seen on loaded runs: last line "shutting down", exit 0).
+    setTimeout(() => {
       logger.error("shutdown took too long; exiting");
       flushAndExit(logger, 1);
     }, graceMs);
-    force.unref();
     try {
       await stop();
       logger.info("stopped");

@@ -33,4 +33,20 @@ describe("service shutdown: the last log line is always written", function () {
     expect(lines.at(-2)).to.include({ msg: "draining", i: 19_999 });
     expect(lines.at(-1)).to.include({ msg: "stopped" });
   });
+
+  it("stays alive until a stop step that holds no handle ends, then logs `stopped` and exits 0", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(__dirname, "fixtures", "shutdown-idle-stop.ts")], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout!.on("data", (d) => (stdout += d));
+    const exited = once(child, "exit") as Promise<[number | null]>;
+    while (!stdout.includes('"msg":"running"') && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    child.kill("SIGTERM");
+    const [code] = await exited;
+    expect(code).to.equal(0);
+    const messages = stdout
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { msg: string }).msg);
+    expect(messages).to.deep.equal(["running", "shutting down", "stop step done", "stopped"]);
+  });
 });

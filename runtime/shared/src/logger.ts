@@ -48,8 +48,9 @@ export function createLogger(service: string, options: { level?: string; destina
  */
 export function flushAndExit(logger: Logger, code: number): void {
   const exit = () => process.exit(code);
-  // A destination that cannot flush (a wedged pipe) must not keep the process alive.
-  setTimeout(exit, 2000).unref();
+  // A destination that cannot flush (a wedged pipe) must not keep the process alive; ref'd, so the
+  // process ends with `code` and never by an empty event loop while the flush is pending.
+  setTimeout(exit, 2000);
   try {
     logger.flush(exit);
   } catch {
