@@ -51,8 +51,16 @@ export function flushAndExit(logger: Logger, code: number): void {
   // A destination that cannot flush (a wedged pipe) must not keep the process alive; ref'd, so the
   // process ends with `code` and never by an empty event loop while the flush is pending.
   setTimeout(exit, 2000);
+  // pino's default destination (sonic-boom) answers flush() at once while a write is still in
+  // flight, so exiting then can drop the last line; end() closes it only after that write, then "close".
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as { end?: () => void; once?: (event: string, cb: () => void) => void } | undefined;
   try {
-    logger.flush(exit);
+    if (typeof stream?.end === "function" && typeof stream.once === "function") {
+      stream.once("close", exit);
+      stream.end();
+    } else {
+      logger.flush(exit);
+    }
   } catch {
     exit();
   }
