@@ -85,7 +85,11 @@ describe("fault: PostgreSQL stopped and started under load", function () {
     expect(deliveryDuring.status === 503 || deliveryDuring.body.results?.[0]?.status === "failed", JSON.stringify(deliveryDuring)).to.equal(true);
     expect(
       [...statuses.keys()].filter((s) => s >= 500 && s !== 503),
-      `statuses seen: ${JSON.stringify([...statuses])}`,
+      `statuses seen: ${JSON.stringify([...statuses])}; errors logged: ${backend
+        .logs("influencer")
+        .filter((l) => /"level":50/.test(l))
+        .slice(-3)
+        .join("\n")}`,
     ).to.deep.equal([]);
     expect(recoveredMs, "recovery after PostgreSQL is back").to.be.below(RECOVERY_BOUND_MS);
 

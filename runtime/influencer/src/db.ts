@@ -24,16 +24,20 @@ export function toBigInt(value: string | number | bigint | null | undefined): bi
 }
 
 /**
- * True when Postgres could not be reached or dropped the connection (refused, timed out, no pool
- * connection, server shutting down): an outage, not a bug. SQLSTATE class 08 is connection
- * exceptions, 57P01-57P03 shutdown/crash/starting, 53300 too many connections.
+ * True when Postgres could not be reached or dropped the connection (refused, reset, timed out, no
+ * pool connection, server shutting down): an outage, not a bug. SQLSTATE class 08 is connection
+ * exceptions, 57P01-57P03 shutdown/crash/starting, 53300 too many connections. node-postgres adds
+ * socket errnos and, for a query on a client whose socket just failed, errors with only a message.
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (err instanceof ConnectionError) return true;
   if (!(err instanceof DatabaseError)) return false;
   const parent = err.parent as { code?: unknown; message?: unknown } | undefined;
   const code = typeof parent?.code === "string" ? parent.code : "";
-  return /^(08|57P0[123]$|53300$)/.test(code) || /Connection terminated/i.test(String(parent?.message ?? ""));
+  return (
+    /^(08|57P0[123]$|53300$|E(CONNRESET|CONNREFUSED|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|AI_AGAIN)$)/.test(code) ||
+    /Connection terminated|is not queryable|Query read timeout|timeout expired/i.test(String(parent?.message ?? ""))
+  );
 }
 
 /** Error middleware: a Postgres outage answers 503 UNAVAILABLE like a Redis one, never 500. */

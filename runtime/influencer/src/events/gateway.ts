@@ -173,14 +173,21 @@ export class EventsGateway {
 
   private async open(ws: WebSocket, claims: VerifiedToken, ip: string, lastEventId: bigint | null): Promise<void> {
     if (this.closing) return ws.close(EVENTS_CLOSE.GOING_AWAY, "server shutting down");
-    // After authentication a client may only send a fresh token for the same wallet.
+    // After authentication a client may only send a fresh token for the same wallet. Tokens are
+    // verified concurrently but applied in the order they arrived: the last one sent wins.
+    let applied: Promise<unknown> = Promise.resolve();
     ws.on("message", (data: RawData, isBinary: boolean) => {
       const message = authMessage(data, isBinary);
       if (!message) return ws.close(EVENTS_CLOSE.BAD_MESSAGE, 'only {"type":"auth","token"} is accepted');
-      this.options.identity.verifyToken(message.token).then(
-        (fresh) => (fresh.sub === claims.sub ? conn.then((c) => c.expireAt(fresh.exp * 1000)) : ws.close(EVENTS_CLOSE.UNAUTHORIZED, "TOKEN_CLAIMS")),
-        (err: unknown) => ws.close(EVENTS_CLOSE.UNAUTHORIZED, reasonOf(err)),
-      );
+      const verified = this.options.identity.verifyToken(message.token);
+      applied = applied
+        .then(() =>
+          verified.then(
+            (fresh) => (fresh.sub === claims.sub ? conn.then((c) => c.expireAt(fresh.exp * 1000)) : ws.close(EVENTS_CLOSE.UNAUTHORIZED, "TOKEN_CLAIMS")),
+            (err: unknown) => ws.close(EVENTS_CLOSE.UNAUTHORIZED, reasonOf(err)),
+          ),
+        )
+        .catch(() => undefined); // a stream that could not start has closed the socket already (below)
     });
     const conn = this.hub.open(ws, claims.sub, ip, lastEventId, claims.exp * 1000);
     await conn.catch((err: unknown) => {
