@@ -19,10 +19,10 @@ import { TEST_REDIS_URL, deleteRedisPrefix } from "../../test/support/redis";
 import { freePort } from "../../test/support/ports";
 import { exitOnUsageError, parseCommandLine, usageError } from "../../scripts/lib/cli";
 import { runBench } from "../lib/main";
-import { peakRssMiB, percentile, report } from "../report";
+import { cpuTimeMs, peakRssMiB, percentile, report } from "../report";
 
 const USAGE = `usage: npx tsx bench/clicks/run.ts [--seconds <n>] [--connections <n>]
-  --seconds      length of each measured run (default $BENCH_SECONDS or 10)
+  --seconds      measured time of each server, in alternated windows (default $BENCH_SECONDS or 10)
   --connections  autocannon connections (default $BENCH_CONNECTIONS or 50)`;
 const { values } = parseCommandLine({
   usage: USAGE,
@@ -55,19 +55,31 @@ async function waitReady(url: string): Promise<void> {
   throw new Error(`${url} never became ready`);
 }
 
+/** Each side's time is split into this many windows, alternated (bare, influencer, bare, ...), so
+ * a slow spell of this shared machine weighs on both sides alike instead of on one. */
+const ROUNDS = 3;
+
 interface Run {
-  result: autocannon.Result;
-  /** Per-response latencies (ms), for exact percentiles (autocannon reports p90/p97.5, not p95). */
+  /** Responses answered within the windows, per second of window. */
+  perSecond: number;
+  redirects: number;
+  other: number;
+  errors: number;
+  /** Per-response latencies (ms), sorted, for exact percentiles (autocannon reports p90/p97.5, not p95). */
   latencies: number[];
+  /** CPU time of the server process per answered request; undefined off Linux. */
+  cpuMs?: number;
 }
 
-async function load(url: string): Promise<Run> {
+/** Drives `url` for one window, charging `pid` (the server) with its CPU time. */
+async function window(url: string, pid: number | undefined, seconds: number) {
+  const cpuBefore = cpuTimeMs(pid);
   let n = 0;
   const latencies: number[] = [];
   const instance = autocannon({
     url,
     connections: CONNECTIONS,
-    duration: SECONDS,
+    duration: seconds,
     requests: [
       {
         method: "GET",
@@ -81,15 +93,39 @@ async function load(url: string): Promise<Run> {
   // Without a callback autocannon returns a promise that is also its event emitter.
   (instance as unknown as import("node:events").EventEmitter).on("response", (_client: unknown, _status: number, _bytes: number, ms: number) => latencies.push(ms));
   const result = await instance;
-  latencies.sort((x, y) => x - y);
-  return { result, latencies };
+  const cpuAfter = cpuTimeMs(pid);
+  return { result, latencies, cpu: cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined };
+}
+
+type Target = { url: string; pid: number | undefined };
+
+/** ROUNDS alternated windows of each target; figures over all of a target's windows. */
+async function alternate(...targets: [Target, Target]): Promise<[Run, Run]> {
+  const windows = targets.map(() => [] as Awaited<ReturnType<typeof window>>[]);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, t] of targets.entries()) windows[i]!.push(await window(t.url, t.pid, SECONDS / ROUNDS));
+  }
+  const [a, b] = windows.map((ws): Run => {
+    const latencies = ws.flatMap((w) => w.latencies).sort((x, y) => x - y);
+    const sum = (f: (w: (typeof ws)[number]) => number) => ws.reduce((s, w) => s + f(w), 0);
+    const cpu = ws.every((w) => w.cpu !== undefined) ? sum((w) => w.cpu!) : undefined;
+    return {
+      perSecond: sum((w) => w.result.requests.total) / SECONDS,
+      redirects: sum((w) => w.result["3xx"]),
+      other: sum((w) => w.result.non2xx - w.result["3xx"]),
+      errors: sum((w) => w.result.errors),
+      latencies,
+      cpuMs: cpu === undefined ? undefined : cpu / latencies.length,
+    };
+  });
+  return [a!, b!];
 }
 
 const pct = (sorted: number[], p: number) => percentile(sorted, p).toFixed(1);
 
-function line(name: string, { result: r, latencies: l }: Run): string {
-  const redirects = r["3xx"];
-  return `${name.padEnd(22)} ${r.requests.average.toFixed(0).padStart(7)} req/s   p50 ${pct(l, 50)} ms  p95 ${pct(l, 95)} ms  p99 ${pct(l, 99)} ms   302s ${redirects}  other ${r.non2xx - redirects}  errors ${r.errors}`;
+function line(name: string, r: Run): string {
+  const l = r.latencies;
+  return `${name.padEnd(22)} ${r.perSecond.toFixed(0).padStart(7)} req/s   p50 ${pct(l, 50)} ms  p95 ${pct(l, 95)} ms  p99 ${pct(l, 99)} ms   CPU ${r.cpuMs?.toFixed(3) ?? "n/a"} ms/req   302s ${r.redirects}  other ${r.other}  errors ${r.errors}`;
 }
 
 async function main(): Promise<void> {
@@ -151,12 +187,11 @@ async function main(): Promise<void> {
       await fetch(`${base}/api/v1/links`, { method: "POST", headers: auth, body: JSON.stringify({ targetUrl: "https://shop.example.com/p/1?ref=bench" }) })
     ).json()) as { code: string };
 
-    console.log(`GET /l/:code, ${CONNECTIONS} connections, ${SECONDS} s each, every request a new visitor (counted click)`);
-    const bareResult = await load(`http://127.0.0.1:${barePort}/l/${link.code}`);
-    const twistResult = await load(`${base}/l/${link.code}`);
+    console.log(`GET /l/:code, ${CONNECTIONS} connections, ${SECONDS} s each in ${ROUNDS} alternated windows, every request a new visitor (counted click)`);
+    const [bareResult, twistResult] = await alternate({ url: `http://127.0.0.1:${barePort}/l/${link.code}`, pid: bare.pid }, { url: `${base}/l/${link.code}`, pid: service.pid });
     console.log(line("bare Express 302", bareResult));
     console.log(line("influencer /l/:code", twistResult));
-    const ratio = (twistResult.result.requests.average / bareResult.result.requests.average) * 100;
+    const ratio = (twistResult.perSecond / bareResult.perSecond) * 100;
     console.log(`ratio: influencer redirect throughput = ${ratio.toFixed(1)} % of bare Express (target >= 60 %: ${ratio >= 60 ? "met" : "NOT met"})`);
 
     // autocannon resolves when its window closes, with requests still on the wire; the service
@@ -177,9 +212,9 @@ async function main(): Promise<void> {
     await client.connect();
     const { rows } = await client.query("SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM clicks");
     await client.end();
-    const figures = (name: string, { result: r, latencies: l }: Run) => ({
+    const figures = (name: string, { perSecond, latencies: l }: Run) => ({
       metric: `${name}, ${CONNECTIONS} connections`,
-      perSecond: r.requests.average,
+      perSecond,
       p50Ms: percentile(l, 50),
       p95Ms: percentile(l, 95),
       p99Ms: percentile(l, 99),
@@ -189,11 +224,11 @@ async function main(): Promise<void> {
       {
         ...figures("GET /l/:code redirect + counted click", twistResult),
         peakRssMiB: rss,
-        note: `${ratio.toFixed(1)} % of bare Express; clicks recorded ${rows[0].n} of ${accepted} accepted (${rows[0].n === accepted ? "0 lost or doubled" : `${accepted - rows[0].n} lost`})`,
+        note: `${ratio.toFixed(1)} % of bare Express; CPU ${twistResult.cpuMs?.toFixed(3) ?? "n/a"} ms/request (bare Express ${bareResult.cpuMs?.toFixed(3) ?? "n/a"}); clicks recorded ${rows[0].n} of ${accepted} accepted (${rows[0].n === accepted ? "0 lost or doubled" : `${accepted - rows[0].n} lost`})`,
       },
     ]);
     console.log(
-      `clicks: accepted ${accepted}, recorded in Postgres after SIGTERM flush ${rows[0].n} (${rows[0].ids} distinct ids; service exit ${code}): ${rows[0].n === accepted ? "0 lost, 0 doubled" : `${accepted - rows[0].n} lost`}; 302s counted by autocannon ${twistResult.result["3xx"]} (answers to requests it had stopped waiting for are accepted but not counted there)`,
+      `clicks: accepted ${accepted}, recorded in Postgres after SIGTERM flush ${rows[0].n} (${rows[0].ids} distinct ids; service exit ${code}): ${rows[0].n === accepted ? "0 lost, 0 doubled" : `${accepted - rows[0].n} lost`}; 302s counted by autocannon ${twistResult.redirects} (answers to requests it had stopped waiting for are accepted but not counted there)`,
     );
     if (rows[0].n !== accepted) process.exitCode = 1;
   } finally {

@@ -9,6 +9,7 @@ import { createLogger } from "@twist/shared/logger";
 import { Registry } from "prom-client";
 import { TEST_REDIS_URL } from "../../../test/support/redis";
 import { CLICK_STREAM, ClickRecorder } from "../src/clicks/recorder";
+import { redirectTarget } from "../src/clicks/router";
 import { BROWSER, click, countRows, countRowsAt, expectEnvelope, newInfluencer, newLink, startHarness, type Harness } from "./harness";
 
 describe("influencer: clicks", () => {
@@ -194,6 +195,42 @@ describe("influencer: clicks", () => {
     expect(await survivor.flush()).to.equal(0);
     expect(await countRows(h, "clicks", `id IN ('${ids.join("','")}')`)).to.equal(3);
     h.service.recorder.start();
+  });
+
+  it("records entries the previous version left in the stream (one field per value) beside the current ones", async () => {
+    const { sequelize, redis, logger } = h.service.context;
+    const link = await newLink(h, owner);
+    const [linkRow] = (await sequelize.query(`SELECT id FROM links WHERE code = '${link.code}'`))[0] as { id: string }[];
+    h.service.recorder.stop();
+    await h.service.flush();
+    const legacy = randomUUID();
+    await redis.xadd(CLICK_STREAM, "*", "id", legacy, "link", linkRow!.id, "visitor", "a".repeat(64), "ip", "b".repeat(64), "at", String(Date.parse("2026-11-30T12:00:00Z")));
+    const current = randomUUID();
+    await new ClickRecorder(redis, sequelize, logger, new Registry()).admit({
+      rateLimit: { key: `test-rl:${current}`, windowMs: 60_000, limit: 10 },
+      linkId: linkRow!.id,
+      click: { id: current, linkId: linkRow!.id, visitorHash: "c".repeat(64), ipHash: "d".repeat(64), occurredAt: new Date("2026-12-01T08:00:00Z") },
+    });
+    await h.service.flush();
+    const rows = (await sequelize.query(`SELECT id, visitor_hash, ip_hash, occurred_at FROM clicks WHERE id IN ('${legacy}', '${current}') ORDER BY occurred_at`))[0] as {
+      id: string;
+      visitor_hash: string;
+      ip_hash: string;
+      occurred_at: Date;
+    }[];
+    expect(rows.map((r) => [r.id, r.visitor_hash, r.ip_hash, new Date(r.occurred_at).toISOString()])).to.deep.equal([
+      [legacy, "a".repeat(64), "b".repeat(64), "2026-11-30T12:00:00.000Z"],
+      [current, "c".repeat(64), "d".repeat(64), "2026-12-01T08:00:00.000Z"],
+    ]);
+    h.service.recorder.start();
+  });
+
+  it("appends twist_click keeping the target's query byte for byte and its fragment", () => {
+    const id = "0b7c2a4e-0000-4000-8000-000000000001";
+    expect(redirectTarget("https://shop.example.com/p/1?q=a%20b&s=x+y&t=~", id)).to.equal(`https://shop.example.com/p/1?q=a%20b&s=x+y&t=~&twist_click=${id}`);
+    expect(redirectTarget("https://shop.example.com/p/1#top", id)).to.equal(`https://shop.example.com/p/1?twist_click=${id}#top`);
+    expect(redirectTarget("https://shop.example.com/?#a?b", id)).to.equal(`https://shop.example.com/?twist_click=${id}#a?b`);
+    expect(redirectTarget("https://shop.example.com/p?x=1", null)).to.equal("https://shop.example.com/p?x=1");
   });
 
   it("close() flushes accepted clicks", async () => {

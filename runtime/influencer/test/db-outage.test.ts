@@ -47,8 +47,8 @@ describe("database outage classification", () => {
     };
     const err = await failure(() =>
       sequelize.transaction(async (transaction) => {
-        const [{ pid }] = await sequelize.query<{ pid: number }>("SELECT pg_backend_pid() AS pid", { type: QueryTypes.SELECT, transaction });
-        await terminate(pid);
+        const [backend] = await sequelize.query<{ pid: number }>("SELECT pg_backend_pid() AS pid", { type: QueryTypes.SELECT, transaction });
+        await terminate(backend!.pid);
         await sequelize.query("SELECT 1", { transaction });
       }),
     );
@@ -69,7 +69,7 @@ describe("database outage classification", () => {
     const err = (await failure(() => client.query("SELECT 1"))) as Error;
     expect(err.message).to.match(/not queryable/);
     // Sequelize's postgres dialect wraps a driver error without a SQLSTATE as a plain DatabaseError.
-    expect(isDatabaseUnavailable(new DatabaseError(err))).to.equal(true);
+    expect(isDatabaseUnavailable(new DatabaseError(Object.assign(err, { sql: "SELECT 1" })))).to.equal(true);
   });
 
   it("a constraint violation, a syntax error and a non-database error are not outages", async () => {

@@ -2,7 +2,7 @@
 //
 // admit(): the redirect's one Redis round trip (a Lua script): the per-IP rate limit, the link's
 // "gone" marker (link-cache.ts), and for a counted click the visitor's one-hour dedupe per link and
-// the XADD to a Redis stream. The redirect is answered only after Redis acknowledged it, so an
+// the XADD to a Redis stream (one field per entry, parseEntries). The redirect is answered only after Redis acknowledged it, so an
 // accepted click survives a crash of this process.
 // flush(): reads the stream through a consumer group in batches, inserts into Postgres with
 // ON CONFLICT (id) DO NOTHING (a batch retried after a crash cannot double-count), then XACK+XDEL.
@@ -30,7 +30,7 @@ if ARGV[3] == '0' then return {count, ttl, 2, ''} end
 local existing = redis.call('GET', KEYS[3])
 if existing then return {count, ttl, 4, existing} end
 redis.call('SET', KEYS[3], ARGV[4], 'EX', tonumber(ARGV[5]))
-redis.call('XADD', KEYS[4], '*', 'id', ARGV[4], 'link', ARGV[6], 'visitor', ARGV[7], 'ip', ARGV[8], 'at', ARGV[9])
+redis.call('XADD', KEYS[4], '*', 'c', ARGV[4] .. ' ' .. ARGV[6] .. ' ' .. ARGV[7] .. ' ' .. ARGV[8] .. ' ' .. ARGV[9])
 return {count, ttl, 3, ARGV[4]}`;
 
 const OUTCOMES = ["limited", "gone", "not-counted", "new", "repeat"] as const;
@@ -219,14 +219,13 @@ export class ClickRecorder {
   private async write(batch: StreamClick[]): Promise<number> {
     const valid = batch.filter((b) => b.click.id && b.click.linkId);
     if (valid.length) {
-      const values: string[] = [];
-      const bind: unknown[] = [];
-      for (const { click } of valid) {
-        const n = bind.length;
-        values.push(`($${n + 1}::uuid, $${n + 2}::uuid, $${n + 3}, $${n + 4}, $${n + 5}::timestamptz)`);
-        bind.push(click.id, click.linkId, click.visitorHash, click.ipHash, click.occurredAt.toISOString());
-      }
-      await this.sequelize.query(`INSERT INTO clicks (id, link_id, visitor_hash, ip_hash, occurred_at) VALUES ${values.join(",")} ON CONFLICT (id) DO NOTHING`, { bind });
+      // One array per column: five parameters and a short statement whatever the batch size.
+      const column = (pick: (c: ClickInput) => string) => valid.map(({ click }) => pick(click));
+      await this.sequelize.query(
+        `INSERT INTO clicks (id, link_id, visitor_hash, ip_hash, occurred_at)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[]) ON CONFLICT (id) DO NOTHING`,
+        { bind: [column((c) => c.id), column((c) => c.linkId), column((c) => c.visitorHash), column((c) => c.ipHash), column((c) => c.occurredAt.toISOString())] },
+      );
     }
     const ids = batch.map((b) => b.entryId);
     await this.redis
@@ -239,13 +238,16 @@ export class ClickRecorder {
   }
 }
 
+/**
+ * Entries hold one field, c = "<id> <link> <visitor> <ip> <at ms>" (none of them contains a space):
+ * a fifth of the strings to store, send and parse of one field per value. Entries of the previous
+ * version (fields id, link, visitor, ip, at) can still be in a live stream at deploy: read both.
+ */
 function parseEntries(entries: StreamEntries): StreamClick[] {
   return entries.map(([entryId, flat]) => {
     const f: Record<string, string> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!;
-    return {
-      entryId,
-      click: { id: f.id ?? "", linkId: f.link ?? "", visitorHash: f.visitor ?? "", ipHash: f.ip ?? "", occurredAt: new Date(Number(f.at)) },
-    };
+    const [id = "", linkId = "", visitorHash = "", ipHash = "", at = ""] = f.c?.split(" ") ?? [f.id, f.link, f.visitor, f.ip, f.at];
+    return { entryId, click: { id, linkId, visitorHash, ipHash, occurredAt: new Date(Number(at)) } };
   });
 }

@@ -18,12 +18,17 @@ export function saltedHash(salt: string, value: string): string {
   return createHmac("sha256", salt).update(value).digest("hex");
 }
 
-/** The target with the click id appended, everything else (query, fragment) preserved. */
+/**
+ * The target with the click id appended, everything else (the query byte for byte, the fragment)
+ * preserved. targetUrl is a normalised href (checkTargetUrl), so its query starts at the first "?"
+ * before the "#": string work, not a URL parse per redirect.
+ */
 export function redirectTarget(targetUrl: string, clickId: string | null): string {
   if (!clickId) return targetUrl;
-  const url = new URL(targetUrl);
-  url.searchParams.append(CLICK_PARAM, clickId);
-  return url.toString();
+  const hash = targetUrl.indexOf("#");
+  const head = hash === -1 ? targetUrl : targetUrl.slice(0, hash);
+  const separator = !head.includes("?") ? "?" : head.endsWith("?") ? "" : "&";
+  return `${head}${separator}${CLICK_PARAM}=${clickId}${hash === -1 ? "" : targetUrl.slice(hash)}`;
 }
 
 export function clicksRouter(ctx: AppContext): Router {
