@@ -4,7 +4,8 @@ import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import request from "supertest";
 import { twist } from "@twist/shared/amount";
-import { account } from "../src/ledger";
+import { QueryTypes } from "sequelize";
+import { account, systemShardOf } from "../src/ledger";
 import { splitCommission, tierFor, effectiveShareBps } from "../src/pools/tiers";
 import {
   click,
@@ -314,6 +315,48 @@ describe("pools API", () => {
 
       const read = await request(h.app).get(`/api/v1/pools/${pool.id}`);
       expect(BigInt(read.body.pool.apyBps) > 0n).to.equal(true);
+    });
+
+    it("commissions come out of system:commissions shards, one per conversion and the same on a replay, summing to minus all paid", async () => {
+      const { owner, pool } = await newPool("1", 5000);
+      const staker = await newUser();
+      await fund(h, staker.wallet, 1000n);
+      expect((await stake(staker, pool.id, "1000")).status).to.equal(200);
+      const [inf] = await h.service.context.sequelize.query(`SELECT id FROM influencers WHERE username = '${owner.username}'`);
+      const influencerId = (inf as { id: string }[])[0]!.id;
+      const hook = h.service.context.onCommissionBooked!;
+      const sources = async (conversionId: string) =>
+        (
+          await h.service.context.sequelize.query<{ key: string }>(
+            `SELECT DISTINCT a.key FROM ledger_transfers tr JOIN ledger_accounts a ON a.id = tr.debit_account_id WHERE tr.reference = $1`,
+            { bind: [conversionId], type: QueryTypes.SELECT },
+          )
+        ).map((r) => r.key);
+      const booked = Array.from({ length: 24 }, () => ({
+        conversionId: randomUUID(),
+        orderId: `o-${randomUUID()}`,
+        influencerId,
+        linkId: randomUUID(),
+        commission: 1000n,
+        currency: "TWIST",
+      }));
+      const used = new Set<string>();
+      for (const b of booked) {
+        await h.service.context.sequelize.transaction((t) => hook(t, b));
+        await h.service.context.sequelize.transaction((t) => hook(t, b));
+        const keys = await sources(b.conversionId);
+        expect(keys, b.conversionId).to.have.length(1);
+        expect(keys[0]).to.equal(account.system("commissions", systemShardOf(b.conversionId)).key);
+        used.add(keys[0]!);
+      }
+      expect(used.size, "24 conversions over 16 shards").to.be.greaterThan(4);
+      const paid = await h.service.context.sequelize.query<{ paid: string; total: string }>(
+        `SELECT (SELECT COALESCE(SUM(amount), 0) FROM ledger_transfers WHERE kind LIKE 'commission_%')::text AS paid,
+                (SELECT COALESCE(SUM(balance), 0) FROM ledger_accounts WHERE kind = 'system_commissions')::text AS total`,
+        { type: QueryTypes.SELECT },
+      );
+      expect(BigInt(paid[0]!.total)).to.equal(-BigInt(paid[0]!.paid));
+      await expectLedgerConsistent(h);
     });
 
     it("a conversion booked through the merchant route distributes its commission through the wired hook", async () => {

@@ -22,6 +22,13 @@ export const CURRENCY = "TWIST";
  */
 export const SYSTEM_SHARDS = 16;
 
+/** The shard of a posting keyed by `key` (a conversion id): spread over SYSTEM_SHARDS, and the same on a retry. */
+export function systemShardOf(key: string): number {
+  let hash = 0x811c9dc5; // FNV-1a
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % SYSTEM_SHARDS;
+}
+
 export const account = {
   /** Platform side: reward emissions, commissions paid in, fees earned, funds sent out by settlement. */
   system: (name: SystemAccount, shard = 0): AccountSpec => ({

@@ -9,7 +9,7 @@ import { QueryTypes, type Sequelize, type Transaction } from "sequelize";
 import { ApiError, conflict, forbidden, notFound, validationError } from "@twist/shared/errors";
 import { formatAmount } from "@twist/shared/amount";
 import type { Logger } from "@twist/shared/logger";
-import { account, type Ledger, type TransferInput } from "../ledger";
+import { account, type Ledger, systemShardOf, type TransferInput } from "../ledger";
 import type { CommissionBooked } from "../conversions/types";
 import { recordEvents } from "../events/record";
 import type { PoolCache } from "./cache";
@@ -259,7 +259,7 @@ export class PoolService {
       },
     );
     if (!recorded[0]) return; // already distributed
-    const source = account.system("commissions");
+    const source = account.system("commissions", systemShardOf(booked.conversionId));
     const transfers: TransferInput[] = split.shares.map((s) => ({
       id: `commission:${booked.conversionId}:staker:${s.wallet}`,
       from: source,
