@@ -55,6 +55,12 @@ export async function recordEvents(t: Transaction, events: readonly NewEvent[]):
     return { wallet: e.wallet, v: 1, type: e.type, id: id.toString(), at, data: e.data };
   });
 
+  const framesOf = new Map<string, (EventFrame & { wallet: string })[]>();
+  for (const f of frames) {
+    const list = framesOf.get(f.wallet);
+    if (list) list.push(f);
+    else framesOf.set(f.wallet, [f]);
+  }
   // The insert and the notifications in one round trip (a data-modifying WITH runs whether read or not).
   await sequelize.query(
     `WITH inserted AS (
@@ -68,12 +74,7 @@ export async function recordEvents(t: Transaction, events: readonly NewEvent[]):
         frames.map((f) => f.type),
         frames.map((f) => JSON.stringify(f.data)),
         at,
-        wallets.map((w) =>
-          channelMessage(
-            w,
-            frames.filter((f) => f.wallet === w),
-          ),
-        ),
+        wallets.map((w) => channelMessage(w, framesOf.get(w)!)),
       ],
       transaction: t,
     },
