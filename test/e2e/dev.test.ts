@@ -2,15 +2,14 @@
 // source rebuilds its bundle and restarts that service, which then answers with the change, and
 // SIGTERM stops the launcher and every process it started (none left behind).
 import { expect } from "chai";
-import { execFileSync, spawn } from "node:child_process";
-import { once } from "node:events";
+import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { ROOT } from "../support/bundle";
-import { platformPorts } from "../support/ports";
 import { createTestDatabase, type TestDatabase } from "../support/postgres";
-import { TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../support/redis";
+import { deleteRedisPrefix, testRedisPrefix } from "../support/redis";
+import { launch } from "./launcher";
 
 /**
  * The repository's files (as in the work tree) in `dir`, with its installed packages linked in. The
@@ -89,32 +88,10 @@ describe("npm run dev", function () {
   });
 
   it("restarts the service whose source changed, which answers with the change; SIGTERM stops everything", async () => {
-    const ports = await platformPorts();
-    const launcher = spawn(process.execPath, ["--import", "tsx", "scripts/dev.ts"], {
-      cwd: dir,
-      env: {
-        ...process.env,
-        ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
-        DATABASE_URL: db.url,
-        REDIS_URL: TEST_REDIS_URL,
-        REDIS_PREFIX: prefix,
-        EDGE_STATE_DIR: join(dir, ".local", "edge"),
-        LOG_LEVEL: "warn",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    launcher.stdout!.on("data", (d) => {
-      out += d;
-    });
-    launcher.stderr!.on("data", (d) => {
-      out += d;
-    });
-    const exited = once(launcher, "exit") as Promise<[number | null]>;
-    const output = () => out;
+    const { child: launcher, ports, output, exited } = await launch("scripts/dev.ts", { cwd: dir, databaseUrl: db.url, redisPrefix: prefix, edgeStateDir: join(dir, ".local", "edge") });
     try {
-      await until("the platform started", () => out.includes("Ctrl-C stops everything.") || launcher.exitCode !== null, 600_000, output);
-      expect(out, out).to.include("Ctrl-C stops everything.");
+      await until("the platform started", () => output().includes("Ctrl-C stops everything.") || launcher.exitCode !== null, 600_000, output);
+      expect(output(), output()).to.include("Ctrl-C stops everything.");
       const auth = `http://127.0.0.1:${ports.AUTH_PORT}`;
       expect((await fetch(`${auth}/dev-probe`)).status).to.equal(404);
 
@@ -125,27 +102,27 @@ describe("npm run dev", function () {
       expect(source).to.include(anchor);
       writeFileSync(app, source.replace(anchor, `      a.get("/dev-probe", (_req, res) => {\n        res.json({ edited: true });\n      });\n${anchor}`));
 
-      await until("auth restarted", () => out.includes("auth restarted."), 300_000, output);
+      await until("auth restarted", () => output().includes("auth restarted."), 300_000, output);
       const probe = await fetch(`${auth}/dev-probe`);
-      expect(probe.status, out.slice(-2000)).to.equal(200);
+      expect(probe.status, output().slice(-2000)).to.equal(200);
       expect(await probe.json()).to.deep.equal({ edited: true });
-      expect(out).to.include("auth rebuilt; restarting it ...");
+      expect(output()).to.include("auth rebuilt; restarting it ...");
       // Only the bundle the edit belongs to was rebuilt and restarted; the others kept running.
-      expect(out).not.to.match(/(edge|influencer) rebuilt/);
+      expect(output()).not.to.match(/(edge|influencer) rebuilt/);
       expect((await fetch(`http://127.0.0.1:${ports.INFLUENCER_PORT}/ready`)).status).to.equal(200);
       expect((await fetch(`http://127.0.0.1:${ports.EDGE_PORT}/health`)).status).to.equal(200);
     } finally {
       const started = descendants(launcher.pid!);
       launcher.kill("SIGTERM");
       const [code] = await exited;
-      expect(code, out.slice(-3000)).to.equal(0);
-      expect(out).to.match(/stopping \.\.\.\n[\s\S]*stopped\.\n/);
+      expect(code, output().slice(-3000)).to.equal(0);
+      expect(output()).to.match(/stopping \.\.\.\n[\s\S]*stopped\.\n/);
       expect(started.length, "processes the launcher ran").to.be.greaterThan(3);
       await until(
         "every process the launcher started exited",
         () => started.every((pid) => !alive(pid)),
         30_000,
-        () => `still alive: ${started.filter(alive).join(", ")}\n${out}`,
+        () => `still alive: ${started.filter(alive).join(", ")}\n${output()}`,
       );
     }
     for (const port of Object.values(ports)) {

@@ -1,13 +1,11 @@
 import { expect } from "chai";
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../support/bundle";
-import { platformPorts } from "../support/ports";
 import { createTestDatabase, type TestDatabase } from "../support/postgres";
-import { TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../support/redis";
+import { deleteRedisPrefix, testRedisPrefix } from "../support/redis";
+import { launch } from "./launcher";
 
 // `npm start` itself (scripts/start.ts): builds, starts everything, prints the URLs and keys, and on
 // Ctrl-C (SIGINT to the launcher alone, the harder case) stops every service before it exits.
@@ -29,27 +27,10 @@ describe("npm start", function () {
   });
 
   it("runs the platform, prints URLs and development keys, and stops every service on SIGINT", async () => {
-    const ports = await platformPorts();
-    const launcher = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
-        DATABASE_URL: db.url,
-        REDIS_URL: TEST_REDIS_URL,
-        REDIS_PREFIX: prefix,
-        EDGE_STATE_DIR: state,
-        LOG_LEVEL: "warn",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    launcher.stdout!.on("data", (d) => (out += d));
-    launcher.stderr!.on("data", (d) => (out += d));
-    const exited = once(launcher, "exit") as Promise<[number | null]>;
+    const { child: launcher, ports, output, exited } = await launch("scripts/start.ts", { cwd: ROOT, databaseUrl: db.url, redisPrefix: prefix, edgeStateDir: state });
     const deadline = Date.now() + 480_000;
-    while (!out.includes("Ctrl-C stops everything.") && Date.now() < deadline && launcher.exitCode === null) await new Promise((r) => setTimeout(r, 200));
-    expect(out, out).to.include("Ctrl-C stops everything.");
+    while (!output().includes("Ctrl-C stops everything.") && Date.now() < deadline && launcher.exitCode === null) await new Promise((r) => setTimeout(r, 200));
+    expect(output(), output()).to.include("Ctrl-C stops everything.");
     // Progress as it goes: each step is printed as it begins, in order, before the summary.
     const steps = [
       "building bundles (dist/) ...",
@@ -60,13 +41,13 @@ describe("npm start", function () {
       "waiting until auth and the influencer API are ready ...",
       "TWIST is running locally.",
     ];
-    const at = steps.map((s) => out.indexOf(s));
+    const at = steps.map((s) => output().indexOf(s));
     expect(
       at.every((i) => i >= 0),
-      out,
+      output(),
     ).to.equal(true);
     expect([...at].sort((a, b) => a - b)).to.deep.equal(at);
-    expect(out).to.include(`http://127.0.0.1:${ports.EDGE_PORT}`).and.to.include("VAU_SIGNING_KEYS=").and.to.include("MERCHANT_SIGNING_KEYS=");
+    expect(output()).to.include(`http://127.0.0.1:${ports.EDGE_PORT}`).and.to.include("VAU_SIGNING_KEYS=").and.to.include("MERCHANT_SIGNING_KEYS=");
 
     const urls = [
       `http://127.0.0.1:${ports.EDGE_PORT}/health`,
@@ -98,8 +79,8 @@ describe("npm start", function () {
 
     launcher.kill("SIGINT");
     const [code] = await exited;
-    expect(code, out).to.equal(0);
-    expect(out).to.match(/stopping \.\.\.\n[\s\S]*stopped\.\n/);
+    expect(code, output()).to.equal(0);
+    expect(output()).to.match(/stopping \.\.\.\n[\s\S]*stopped\.\n/);
     for (const url of urls) {
       const reached = await fetch(url).then(
         () => true,
