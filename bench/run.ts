@@ -81,14 +81,16 @@ Re-run with \`bench/run\` (all) or \`bench/run edge auth\` (some). Each benchmar
 - \`bench/auth\`: sign-ins (nonce + ed25519-signed verify) against the auth bundle, and raw ed25519
   verifications per second of node:crypto and tweetnacl in the same process.
 - \`bench/clicks\`: \`GET /l/:code\` redirects with every request a new visitor (a counted click),
-  next to a bare Express 302, and the clicks recorded in Postgres against those accepted.
+  next to a bare Express 302 (three alternated windows each, so a slow spell weighs on both), the
+  server's CPU per request, and the clicks recorded in Postgres against those accepted.
 - \`bench/ledger\`: at each concurrency, pgbench simple-update on a throwaway database (the limit),
   reward credits through signed \`POST /internal/v1/rewards\` in deliveries of 100, stakes to one pool
   and spread over 100 pools, ledger module transfers, each as a ratio to pgbench; then one
   commission distributed to 10,000 stakers.
 - \`bench/pipeline\`: VAUs sent to the edge at steady rates through the real queue consumer to the
   ledger: VAUs/s sustained, lag from the edge's 200 to the credit in the wallet's balance, credits
-  lost or doubled, and the highest rate with bounded lag.
+  lost or doubled, and the highest rate with bounded lag: found in 10 s runs, then held for 60 s
+  (halved, at most twice, while the 60 s run is not bounded).
 `;
   writeFileSync(join(ROOT, "docs", "performance.md"), doc);
   console.log(`\nwrote docs/performance.md (${figures.length} figures from ${chosen.length - failed.length}/${chosen.length} benchmarks)`);

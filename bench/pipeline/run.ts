@@ -3,7 +3,8 @@
 // backend's ledger. Prints VAUs/s sustained, the lag from the edge's 200 to the credit being
 // visible in the wallet's balance (p50/p95), and credits lost or doubled (must be 0).
 // First a search over rates (short runs, doubling from --start-rate, at most --max-steps) for the
-// highest rate whose lag stays bounded, then the headline run at that rate for --seconds.
+// highest rate whose lag stays bounded, then the headline run at that rate for --seconds (at half
+// the rate again, up to HEADLINE_RETRIES times, while it is not bounded over that longer run).
 // The edge is driven only through its HTTP API; balances are read from the ledger table the
 // balance endpoint reads, for all wallets in one query every --poll-ms.
 //   npx tsx bench/pipeline/run.ts [--seconds 60] [--search-seconds 10] [--start-rate 25] [--max-steps 5] [--lag-bound-ms 5000]
@@ -36,6 +37,8 @@ const WALLETS = 400;
 const DEVICES_PER_WALLET = 4;
 /** After sending stops, how long the last credits may take before the rest count as lost. */
 const DRAIN_MS = 30_000;
+/** Headline runs at half the rate after an unbounded one. */
+const HEADLINE_RETRIES = 2;
 
 function options() {
   const { values } = parseCommandLine({
@@ -239,12 +242,20 @@ async function main(): Promise<void> {
       if (!bounded(r)) break;
       best = rate;
     }
-    const headlineRate = best ?? o.startRate;
-    const headline = await run(headlineRate, o.seconds);
+    // A short run can be bounded where a long one is not (the lag grows slowly): the headline runs
+    // for --seconds at the search's best rate, and at half that rate again while it is unbounded.
+    let headlineRate = best ?? o.startRate;
+    let headline = await run(headlineRate, o.seconds);
     show("headline", headline);
+    for (let step = 0; step < HEADLINE_RETRIES && !bounded(headline) && headlineRate / 2 >= 1; step++) {
+      headlineRate = Math.floor(headlineRate / 2);
+      headline = await run(headlineRate, o.seconds);
+      show("headline", headline);
+    }
     const sustained = headline.accepted / o.seconds;
+    const held = bounded(headline) ? `${headlineRate}/s` : `none (even ${headlineRate}/s was unbounded over ${o.seconds} s)`;
     console.log(
-      `pipeline: ${sustained.toFixed(0)} VAUs/s sustained for ${o.seconds} s (edge 200 -> queue -> consumer -> POST /internal/v1/rewards -> ledger); lag p50 ${percentile(headline.lags, 50).toFixed(0)} ms, p95 ${percentile(headline.lags, 95).toFixed(0)} ms; credits lost ${headline.lost}, doubled ${headline.doubled}; highest bounded rate found ${best === null ? `none (even ${o.startRate}/s was unbounded)` : `${best}/s`}`,
+      `pipeline: ${sustained.toFixed(0)} VAUs/s sustained for ${o.seconds} s (edge 200 -> queue -> consumer -> POST /internal/v1/rewards -> ledger); lag p50 ${percentile(headline.lags, 50).toFixed(0)} ms, p95 ${percentile(headline.lags, 95).toFixed(0)} ms; credits lost ${headline.lost}, doubled ${headline.doubled}; highest rate bounded in ${o.searchSeconds} s ${best === null ? `none (even ${o.startRate}/s was unbounded)` : `${best}/s`}, over ${o.seconds} s ${held}`,
     );
     report("pipeline", [
       {
@@ -253,7 +264,7 @@ async function main(): Promise<void> {
         p50Ms: percentile(headline.lags, 50),
         p95Ms: percentile(headline.lags, 95),
         p99Ms: percentile(headline.lags, 99),
-        note: `lost ${headline.lost}, doubled ${headline.doubled}; highest bounded rate ${best === null ? "none found" : `${best}/s`} (p95 lag <= ${o.lagBoundMs} ms)`,
+        note: `lost ${headline.lost}, doubled ${headline.doubled}; highest rate with p95 lag <= ${o.lagBoundMs} ms: ${best === null ? "none" : `${best}/s`} over ${o.searchSeconds} s, ${held} over ${o.seconds} s`,
       },
     ]);
     if (headline.lost || headline.doubled) process.exitCode = 1;
