@@ -73,7 +73,8 @@ export const queues: readonly QueueDecl[] = [
     binding: "REWARDS",
     queue: "rewards",
     purpose: "reward messages (contract 4) from ingest to the backend",
-    consumer: { maxBatchSize: 50, maxBatchTimeoutSeconds: 5, maxRetries: 5, retryDelaySeconds: 30, deadLetterQueue: "rewards-dlq" },
+    // A batch fills one backend delivery (MAX_DELIVERY_BATCH): half as many requests as batches of 50.
+    consumer: { maxBatchSize: 100, maxBatchTimeoutSeconds: 5, maxRetries: 5, retryDelaySeconds: 30, deadLetterQueue: "rewards-dlq" },
   },
   { binding: "REWARDS_DLQ", queue: "rewards-dlq", purpose: "reward messages that failed every retry or were rejected by the backend" },
 ];
