@@ -3,7 +3,7 @@
 //   2. each wallet's head row is advanced by its number of events (a row lock held until commit:
 //      a wallet's ids commit in increasing order), which assigns the ids;
 //   3. the events go into the bounded replay log, with one pg_notify per wallet in the same statement;
-//      older events of those wallets are then pruned;
+//      events of those wallets past the count bound are then pruned (the age bound: EventLog);
 //   4. Postgres delivers those NOTIFYs only when the transaction commits, to every
 //      instance that LISTENs, so a rolled-back transfer emits nothing and any instance can serve the wallet.
 // Call it last in the transaction, after the ledger postings: the head locks then come after the
@@ -79,10 +79,13 @@ export async function recordEvents(t: Transaction, events: readonly NewEvent[]):
       transaction: t,
     },
   );
-  // A statement of its own, so it sees (and bounds) the rows just inserted.
+  // A statement of its own, so it sees (and bounds) the rows just inserted. Only the count bound: it
+  // is an index range on (wallet, id) that visits just the rows it deletes, where the age bound
+  // would read every event the wallet keeps (up to REPLAY_LOG_MAX_EVENTS per credit). Reads never
+  // return an expired event, and EventLog.pruneExpired deletes them for every wallet periodically.
   await sequelize.query(
     `DELETE FROM wallet_events e USING unnest($1::text[], $2::bigint[]) AS h(wallet, last_id)
-     WHERE e.wallet = h.wallet AND (e.id <= h.last_id - ${REPLAY_LOG_MAX_EVENTS} OR e.at < now() - interval '${REPLAY_LOG_MAX_AGE_HOURS} hours')`,
+     WHERE e.wallet = h.wallet AND e.id <= h.last_id - ${REPLAY_LOG_MAX_EVENTS}`,
     { bind: [heads.map((h) => h.wallet), heads.map((h) => h.last_id)], transaction: t },
   );
   return frames.map(({ wallet: _wallet, ...frame }) => frame);
