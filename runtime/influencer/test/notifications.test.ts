@@ -3,6 +3,7 @@
 // /api/v1/notifications with cursor pagination, unread count, marking read (ids or all), bad input.
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
+import { QueryTypes } from "sequelize";
 import request from "supertest";
 import { createLogger } from "@twist/shared/logger";
 import { Ledger } from "../src/ledger";
@@ -153,6 +154,26 @@ describe("events of money flows, and notifications", function () {
       expect(last.body.notifications.map((n: { payload: { n: number } }) => n.payload.n)).to.deep.equal([1]);
       expect(last.body.nextCursor).to.equal(null);
       expect((await list(other)).body.notifications).to.have.length(1);
+    });
+
+    it("pages by the numeric id when ids cross a power of ten (99 -> 100), not by their text", async () => {
+      const w = await newUser();
+      const sequelize = h.service.context.sequelize;
+      const [row] = await sequelize.query<{ next: string }>(`SELECT last_value + 1 AS next FROM notifications_id_seq`, { type: QueryTypes.SELECT });
+      const next = row!.next;
+      const power = 10n ** BigInt(String(next).length); // the next power of ten above the sequence
+      await sequelize.query(`SELECT setval('notifications_id_seq', ${power - 4n})`);
+      const { recordEvents } = await import("../src/events/record");
+      await sequelize.transaction((t) =>
+        recordEvents(
+          t,
+          Array.from({ length: 8 }, (_, i) => ({ wallet: w.wallet, type: "commission.received" as const, data: { n: i + 1 } })),
+        ),
+      );
+      const payloads = (res: { body: { notifications: { payload: { n: number } }[] } }) => res.body.notifications.map((n) => n.payload.n);
+      const first = await list(w, "?limit=5");
+      expect(payloads(first)).to.deep.equal([8, 7, 6, 5, 4]);
+      expect(payloads(await list(w, `?limit=5&cursor=${first.body.nextCursor}`))).to.deep.equal([3, 2, 1]);
     });
 
     it("marks ids read (another wallet's ids change nothing), then all; twice changes nothing more", async () => {

@@ -34,9 +34,9 @@ export class NotificationStore {
     query: { limit: number; before?: bigint; unreadOnly: boolean },
   ): Promise<{ notifications: NotificationView[]; nextCursor: string | null; unreadCount: number }> {
     const rows = await this.sequelize.query<Row>(
-      `SELECT id::text AS id, type, payload, created_at, read_at FROM notifications
-       WHERE wallet = $1 AND ($2::bigint IS NULL OR id < $2::bigint) AND (NOT $3 OR read_at IS NULL)
-       ORDER BY id DESC LIMIT $4`,
+      `SELECT n.id::text AS id, type, payload, created_at, read_at FROM notifications n
+       WHERE wallet = $1 AND ($2::bigint IS NULL OR n.id < $2::bigint) AND (NOT $3 OR read_at IS NULL)
+       ORDER BY n.id DESC LIMIT $4`,
       { bind: [wallet, query.before?.toString() ?? null, query.unreadOnly, query.limit + 1], type: QueryTypes.SELECT },
     );
     const page = rows.slice(0, query.limit);
