@@ -12,7 +12,10 @@ interface EventRow {
 }
 
 const frame = (r: EventRow): EventFrame => ({ v: 1, type: r.type, id: r.id, at: new Date(r.at).toISOString(), data: r.data });
+// The replay window: the age bound, and the wallet's last REPLAY_LOG_MAX_EVENTS ids (the write path
+// deletes past the count bound only every so many ids, so a few more rows may still be stored).
 const RETAINED = `at >= now() - interval '${REPLAY_LOG_MAX_AGE_HOURS} hours'`;
+const WITHIN_COUNT = `id > (SELECT h.last_id FROM wallet_event_heads h WHERE h.wallet = $1) - ${REPLAY_LOG_MAX_EVENTS}`;
 
 export class EventLog {
   constructor(private readonly sequelize: Sequelize) {}
@@ -26,10 +29,10 @@ export class EventLog {
     return row ? BigInt(row.last_id) : 0n;
   }
 
-  /** Retained events with id > afterId, oldest first, at most `limit`. */
+  /** Retained events with id > afterId, oldest first, at most `limit` (ordered by the bigint: its text sorts "10" before "9"). */
   async after(wallet: string, afterId: bigint, limit = REPLAY_LOG_MAX_EVENTS): Promise<EventFrame[]> {
     const rows = await this.sequelize.query<EventRow>(
-      `SELECT id::text AS id, type, data, at FROM wallet_events WHERE wallet = $1 AND id > $2::bigint AND ${RETAINED} ORDER BY id LIMIT $3`,
+      `SELECT e.id::text AS id, type, data, at FROM wallet_events e WHERE wallet = $1 AND id > $2::bigint AND ${RETAINED} AND ${WITHIN_COUNT} ORDER BY e.id LIMIT $3`,
       { bind: [wallet, afterId.toString(), limit], type: QueryTypes.SELECT },
     );
     return rows.map(frame);
@@ -42,7 +45,7 @@ export class EventLog {
   async gapAfter(wallet: string, afterId: bigint, head: bigint): Promise<bigint | null> {
     if (afterId > head) return head + 1n; // an id this wallet never had (a restored database): refetch
     if (afterId === head) return null;
-    const [row] = await this.sequelize.query<{ oldest: string | null }>(`SELECT min(id)::text AS oldest FROM wallet_events WHERE wallet = $1 AND ${RETAINED}`, {
+    const [row] = await this.sequelize.query<{ oldest: string | null }>(`SELECT min(id)::text AS oldest FROM wallet_events WHERE wallet = $1 AND ${RETAINED} AND ${WITHIN_COUNT}`, {
       bind: [wallet],
       type: QueryTypes.SELECT,
     });

@@ -3,7 +3,7 @@
 //   2. each wallet's head row is advanced by its number of events (a row lock held until commit:
 //      a wallet's ids commit in increasing order), which assigns the ids;
 //   3. the events go into the bounded replay log, with one pg_notify per wallet in the same statement;
-//      events of those wallets past the count bound are then pruned (the age bound: EventLog);
+//      every PRUNE_STEP ids, a wallet's events past the count bound are deleted (the age bound: EventLog);
 //   4. Postgres delivers those NOTIFYs only when the transaction commits, to every
 //      instance that LISTENs, so a rolled-back transfer emits nothing and any instance can serve the wallet.
 // Call it last in the transaction, after the ledger postings: the head locks then come after the
@@ -21,6 +21,8 @@ export interface NewEvent {
 /** The retained replay log per wallet: the newer bound wins (documented in docs/api/events.md). */
 export const REPLAY_LOG_MAX_EVENTS = 1000;
 export const REPLAY_LOG_MAX_AGE_HOURS = 24;
+/** A wallet's log is cut back to the count bound each time its head passes a multiple of this. */
+const PRUNE_STEP = 100n;
 
 export const EVENTS_CHANNEL = "twist_events";
 /** NOTIFY payloads must stay under 8000 bytes; larger batches are sent as an id range to read back. */
@@ -79,15 +81,21 @@ export async function recordEvents(t: Transaction, events: readonly NewEvent[]):
       transaction: t,
     },
   );
-  // A statement of its own, so it sees (and bounds) the rows just inserted. Only the count bound: it
-  // is an index range on (wallet, id) that visits just the rows it deletes, where the age bound
-  // would read every event the wallet keeps (up to REPLAY_LOG_MAX_EVENTS per credit). Reads never
-  // return an expired event, and EventLog.pruneExpired deletes them for every wallet periodically.
-  await sequelize.query(
-    `DELETE FROM wallet_events e USING unnest($1::text[], $2::bigint[]) AS h(wallet, last_id)
-     WHERE e.wallet = h.wallet AND e.id <= h.last_id - ${REPLAY_LOG_MAX_EVENTS}`,
-    { bind: [heads.map((h) => h.wallet), heads.map((h) => h.last_id)], transaction: t },
-  );
+  // A statement of its own, so it sees (and bounds) the rows just inserted. Only the count bound (an
+  // index range on (wallet, id)), and only for wallets whose head crossed a multiple of PRUNE_STEP:
+  // a descent per credited wallet on every delivery cost more than the credit's own transfer. Reads
+  // apply both bounds exactly (EventLog), and EventLog.pruneExpired deletes expired events periodically.
+  const due = heads.filter((h) => {
+    const last = BigInt(h.last_id);
+    return last > BigInt(REPLAY_LOG_MAX_EVENTS) && last / PRUNE_STEP !== (last - BigInt(counts.get(h.wallet)!)) / PRUNE_STEP;
+  });
+  if (due.length > 0) {
+    await sequelize.query(
+      `DELETE FROM wallet_events e USING unnest($1::text[], $2::bigint[]) AS h(wallet, last_id)
+       WHERE e.wallet = h.wallet AND e.id <= h.last_id - ${REPLAY_LOG_MAX_EVENTS}`,
+      { bind: [due.map((h) => h.wallet), due.map((h) => h.last_id)], transaction: t },
+    );
+  }
   return frames.map(({ wallet: _wallet, ...frame }) => frame);
 }
 
