@@ -83,6 +83,11 @@ Re-run with \`bench/run\` (all) or \`bench/run edge auth\` (some). Each benchmar
 - \`bench/clicks\`: \`GET /l/:code\` redirects with every request a new visitor (a counted click),
   next to a bare Express 302 (three alternated windows each, so a slow spell weighs on both), the
   server's CPU per request, and the clicks recorded in Postgres against those accepted.
+- \`bench/events\`: \`GET /api/v1/events\` on the influencer bundle (one instance): 5,000 authenticated
+  sockets, one wallet each, and events published to every wallet through the real hook
+  (\`recordEvents\` in transactions, NOTIFY on commit): events/s delivered, delivery latency from the
+  publisher's commit to the frame received, and server memory per socket, next to a bare \`ws\`
+  server sending as many frames to as many sockets in the same run.
 - \`bench/ledger\`: at each concurrency, pgbench simple-update on a throwaway database (the limit),
   reward credits through signed \`POST /internal/v1/rewards\` in deliveries of 100, stakes to one pool
   and spread over 100 pools, ledger module transfers, each as a ratio to pgbench; then one

@@ -1,7 +1,8 @@
 // Stateless replicas (issue 21, the local half): two auth instances, two influencer API instances
 // and two settlement workers, each with its own connections, on one Postgres database and one Redis
 // prefix per service, as two app hosts would run them. The critical path alternates between them:
-// nonce issued by one and verified by the other (and single-use across both), rate limits shared,
+// nonce issued by one and verified by the other (and single-use across both), rate limits shared
+// (auth's per IP, the influencer API's per-wallet write limit),
 // identity cache refreshed across instances, click dedupe shared, Idempotency-Keys honoured across
 // instances, an event written through one instance received on the other's socket, every payout
 // settled exactly once by two workers, and the ledger invariants after.
@@ -14,17 +15,37 @@ import { createRedis } from "@twist/service";
 import { createLogger } from "@twist/shared/logger";
 import { createApp as createAuthApp } from "../../runtime/auth/src/app";
 import { newWallet, requestNonce, testConfig as authConfig, verifyBody } from "../../runtime/auth/test/support";
-import { checkLedgerInvariants, Ledger } from "../../runtime/influencer/src/ledger";
+import { account, checkLedgerInvariants, Ledger } from "../../runtime/influencer/src/ledger";
 import { createPayoutService } from "../../runtime/influencer/src/ledger/wiring";
 import { createSettlementAdapter, settlementQueueOptions, startSettlementWorker, type RunningSettlementWorker } from "../../runtime/influencer/src/settlement";
 import { createSequelize } from "../../runtime/influencer/src/db";
 import { connect, startInstance, type Instance } from "../../runtime/influencer/test/events-helpers";
-import { JWT_KEYS_TEXT, MERCHANT_DOMAIN, merchantPost, startHarness, type Harness, fund } from "../../runtime/influencer/test/harness";
+import {
+  JWT_KEYS_TEXT,
+  MERCHANT_DOMAIN,
+  balanceOf,
+  countRows,
+  expectEnvelope,
+  merchantPost,
+  newInfluencer,
+  newUser,
+  startHarness,
+  type Harness,
+  fund,
+} from "../../runtime/influencer/test/harness";
 import { TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../support/redis";
 
 const silent = createLogger("replicas-test", { level: "silent" });
 const AUTH_IP_LIMIT = 6;
-const ENV = { PAYOUT_MIN_AMOUNT: "1000", PAYOUT_FEE_FLAT: "10", PAYOUT_FEE_BPS: "0" };
+const STAKE_LIMIT = 4;
+const WRITE_WINDOW_SECONDS = 60;
+const ENV = {
+  PAYOUT_MIN_AMOUNT: "1000",
+  PAYOUT_FEE_FLAT: "10",
+  PAYOUT_FEE_BPS: "0",
+  STAKE_LIMIT_PER_WINDOW: String(STAKE_LIMIT),
+  WRITE_LIMIT_WINDOW_SECONDS: String(WRITE_WINDOW_SECONDS),
+};
 
 describe("stateless replicas: two of each service on one Postgres and Redis", function () {
   this.timeout(60_000);
@@ -110,6 +131,43 @@ describe("stateless replicas: two of each service on one Postgres and Redis", fu
     }
     expect(statuses).to.deep.equal([...Array(AUTH_IP_LIMIT).fill(200), 429, 429]);
     expect((await requestNonce(auth[1]!, newWallet()).catch(() => null)) !== null).to.equal(true); // other IPs are unaffected
+  });
+
+  it("the influencer API's per-wallet write limit is shared: stakes alternating between instances hit one budget", async () => {
+    const owner = await newInfluencer(h);
+    const pool = await request(api(0)).post("/api/v1/pools").set(owner.auth).send({ name: "Limited replica pool", revenueShareBps: 1000, minStake: "1" });
+    expect(pool.status, JSON.stringify(pool.body)).to.equal(201);
+    const poolId = pool.body.pool.id as string;
+    const u = await newUser();
+    await fund(h, u.wallet, 10_000n);
+    // Stake and unstake share the bucket; alternate both the instance and the kind.
+    const write = (i: number) =>
+      request(api(i))
+        .post(`/api/v1/pools/${poolId}/${i % 2 === 0 ? "stake" : "unstake"}`)
+        .set(u.auth)
+        .set("Idempotency-Key", `k-${randomUUID()}`)
+        .send({ amount: i % 2 === 0 ? "100" : "10" });
+    const allowed = [];
+    for (let i = 0; i < STAKE_LIMIT; i++) allowed.push(await write(i));
+    expect(allowed.map((r) => r.status)).to.deep.equal(Array(STAKE_LIMIT).fill(200));
+    // Each instance alone has seen only half of them; together they reached the limit.
+    for (const i of [STAKE_LIMIT, STAKE_LIMIT + 1]) {
+      const refused = await write(i);
+      expect(refused.status, `request ${i} through instance ${i % 2}`).to.equal(429);
+      expectEnvelope(refused.body, "RATE_LIMITED");
+      expect(Number(refused.headers["retry-after"])).to.be.within(1, WRITE_WINDOW_SECONDS);
+    }
+    // Nothing moved by the refused ones: two stakes of 100 and two unstakes of 10.
+    expect(await balanceOf(h, account.stake(u.wallet, poolId).key)).to.equal(180n);
+    expect(await balanceOf(h, account.available(u.wallet).key)).to.equal(9_820n);
+    expect(await countRows(h, "ledger_transfers", `reference = '${poolId}'`)).to.equal(STAKE_LIMIT);
+    // The budget is the wallet's: another wallet stakes through either instance.
+    const other = await newUser();
+    await fund(h, other.wallet, 1000n);
+    for (const n of [0, 1]) {
+      const res = await request(api(n)).post(`/api/v1/pools/${poolId}/stake`).set(other.auth).set("Idempotency-Key", `k-${randomUUID()}`).send({ amount: "100" });
+      expect(res.status).to.equal(200);
+    }
   });
 
   it("the critical path alternating between influencer instances; each payout settled once by two workers", async () => {

@@ -1,13 +1,31 @@
 // GET /api/v1/events over real sockets against the real app, Postgres (LISTEN/NOTIFY, the replay
-// log) and Redis: delivery after commit, isolation between wallets, replay on reconnect, fan-out
-// between two instances, the slow-client bound, heartbeats, caps, and every refusal.
+// log) and Redis: delivery after commit (a commit that fails emits nothing), isolation between wallets,
+// replay on reconnect within the log's bounds (1,000 events, 24 h), fan-out between two instances, the
+// slow-client bound, heartbeats, caps, and every refusal.
+import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { metricsAppOf } from "@twist/service";
 import request from "supertest";
 import { signIdentityToken, signJwt } from "@twist/shared/jwt";
 import { EVENTS_CLOSE } from "@twist/shared/events";
-import { recordEvents } from "../src/events/record";
-import { JWT_KEY_SET, expectEnvelope, newUser, startHarness, type Harness, deliverRewards, expectLedgerConsistent, rewardMessage } from "./harness";
+import { EventLog } from "../src/events/log";
+import { REPLAY_LOG_MAX_AGE_HOURS, recordEvents } from "../src/events/record";
+import { account } from "../src/ledger";
+import {
+  JWT_KEY_SET,
+  balanceOf,
+  countRows,
+  expectEnvelope,
+  fund,
+  moneyPost,
+  newInfluencer,
+  newUser,
+  startHarness,
+  type Harness,
+  deliverRewards,
+  expectLedgerConsistent,
+  rewardMessage,
+} from "./harness";
 import { connect, listenHarness, refusal, startInstance, until, type Instance } from "./events-helpers";
 
 const ENV = {
@@ -39,6 +57,12 @@ describe("events WebSocket", function () {
     const res = await deliverRewards(h, { messages: [m] });
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
     return m;
+  };
+  const newPool = async () => {
+    const owner = await newInfluencer(h);
+    const pool = await request(h.app).post("/api/v1/pools").set(owner.auth).send({ name: "Events pool", revenueShareBps: 1000, minStake: "1" });
+    expect(pool.status, JSON.stringify(pool.body)).to.equal(201);
+    return pool.body.pool.id as string;
   };
 
   it("a credit arrives as reward.credited within 1 s, framed as contract 7", async () => {
@@ -120,23 +144,101 @@ describe("events WebSocket", function () {
 
   it("a rolled-back transfer emits nothing and consumes no id", async () => {
     const u = await newUser();
+    await fund(h, u.wallet, 1000n);
+    const poolId = await newPool();
     const c = await connect(a.url, u.token);
     await c.waitControl("ready");
-    // Over the daily cap: the transfer and its event are written, then the transaction rolls back.
+    const seq = h.service.context.sequelize;
+    const balances = async () => [await balanceOf(h, account.available(u.wallet).key), await balanceOf(h, account.stake(u.wallet, poolId).key)];
+    const transfersOf = () => countRows(h, "ledger_transfers", `id LIKE 'stake:${u.wallet}:%'`);
+    // A real stake through the API: the ledger transfer, the pool totals, the event (head, log,
+    // NOTIFY) and the idempotency answer are all written; then the commit fails (a deferred
+    // constraint trigger that raises for this wallet runs at COMMIT), so Postgres rolls it all back.
+    await seq.query(`CREATE FUNCTION fail_commit_for_test() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.wallet = '${u.wallet}' THEN RAISE EXCEPTION 'commit refused by the test'; END IF; RETURN NEW; END $$`);
+    await seq.query(`CREATE CONSTRAINT TRIGGER fail_commit_for_test AFTER INSERT ON wallet_events DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fail_commit_for_test()`);
+    const key = `k-${randomUUID()}`;
+    try {
+      const failed = await moneyPost(h, u, `/api/v1/pools/${poolId}/stake`, { amount: "400" }, key);
+      expect(failed.status, JSON.stringify(failed.body)).to.equal(500);
+      expectEnvelope(failed.body, "INTERNAL");
+    } finally {
+      await seq.query(`DROP TRIGGER fail_commit_for_test ON wallet_events; DROP FUNCTION fail_commit_for_test()`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(c.events).to.deep.equal([]);
+    expect(await balances()).to.deep.equal([1000n, 0n]);
+    expect(await transfersOf()).to.equal(0);
+    expect(await countRows(h, "wallet_event_heads", `wallet = '${u.wallet}'`)).to.equal(0);
+    // Rejected over the daily cap: nothing is posted for the message and no id is taken.
     const over = await deliverRewards(h, { messages: [rewardMessage(u.wallet, { earned: "1000001" })] });
     expect(over.body.results[0]).to.include({ status: "rejected", code: "DAILY_CAP_EXCEEDED" });
-    await h.service.context.sequelize
-      .transaction(async (t) => {
-        await recordEvents(t, [{ wallet: u.wallet, type: "stake.changed", data: {} }]);
-        throw new Error("roll back");
-      })
-      .catch(() => undefined);
-    const m = await credit(u.wallet);
+    // The same request again (its key was not stored either) commits, and its event is the wallet's first.
+    const ok = await moneyPost(h, u, `/api/v1/pools/${poolId}/stake`, { amount: "400" }, key);
+    expect(ok.status, JSON.stringify(ok.body)).to.equal(200);
+    expect(ok.headers["idempotent-replayed"]).to.not.equal("true");
     const [event] = await c.waitEvents(1);
-    expect(event).to.deep.include({ id: "1", data: { vauId: m.id, amount: "1000", available: "1000" } });
+    expect(event).to.deep.include({ id: "1", type: "stake.changed" });
+    expect(event!.data).to.include({ staked: "400", available: "600" });
     await new Promise((r) => setTimeout(r, 200));
     expect(c.events).to.have.length(1);
+    expect(await balances()).to.deep.equal([600n, 400n]);
+    expect(await transfersOf()).to.equal(1);
     await c.close();
+  });
+
+  it("events older than 24 h are not replayed: a lastEventId before them is told to refetch; they are pruned", async () => {
+    const u = await newUser();
+    for (let i = 0; i < 5; i++) await credit(u.wallet);
+    const seq = h.service.context.sequelize;
+    // Time moves by backdating the rows: events 1-3 just past the age bound, 4 just inside it.
+    const age = (id: number, hours: number, minutes: number) =>
+      seq.query(`UPDATE wallet_events SET at = now() - make_interval(hours => $3, mins => $4) WHERE wallet = $1 AND id = $2`, { bind: [u.wallet, id, hours, minutes] });
+    for (const id of [1, 2, 3]) await age(id, REPLAY_LOG_MAX_AGE_HOURS, 1);
+    await age(4, REPLAY_LOG_MAX_AGE_HOURS - 1, 59);
+
+    const missedExpired = await connect(a.url, u.token, { lastEventId: "1" });
+    expect(await missedExpired.waitControl("ready")).to.include({ lastEventId: "5" });
+    expect(missedExpired.controls[0]).to.deep.equal({ v: 1, control: "refetch", reason: "REPLAY_WINDOW_EXCEEDED", oldestEventId: "4", lastEventId: "5" });
+    expect(missedExpired.events).to.deep.equal([]);
+    await missedExpired.close();
+
+    // The last expired id received: everything after it is retained, so it replays 4 and 5 only.
+    const atEdge = await connect(b.url, u.token, { lastEventId: "3" });
+    expect(await atEdge.waitControl("ready")).to.include({ lastEventId: "5" });
+    expect(atEdge.controls.map((c) => c.control)).to.deep.equal(["ready"]);
+    expect(atEdge.events.map((e) => e.id)).to.deep.equal(["4", "5"]);
+    await atEdge.close();
+
+    // Every event expired: refetch, and the stream starts at the head.
+    for (const id of [4, 5]) await age(id, REPLAY_LOG_MAX_AGE_HOURS, 1);
+    const allExpired = await connect(a.url, u.token, { lastEventId: "0" });
+    expect(await allExpired.waitControl("ready")).to.include({ lastEventId: "5" });
+    expect(allExpired.controls[0]).to.deep.include({ control: "refetch", oldestEventId: "6", lastEventId: "5" });
+    expect(allExpired.events).to.deep.equal([]);
+
+    // The periodic prune deletes them (and only expired rows: another wallet's recent event stays).
+    const other = await newUser();
+    await credit(other.wallet);
+    expect(await new EventLog(seq).pruneExpired()).to.equal(5);
+    expect(await countRows(h, "wallet_events", `wallet = '${u.wallet}'`)).to.equal(0);
+    expect(await countRows(h, "wallet_events", `wallet = '${other.wallet}'`)).to.equal(1);
+    // Ids go on from the head, not from what is left in the log.
+    await credit(u.wallet);
+    expect((await allExpired.waitEvents(1))[0]!.id).to.equal("6");
+    await allExpired.close();
+  });
+
+  it("the write path prunes the written wallet's expired events", async () => {
+    const u = await newUser();
+    await credit(u.wallet);
+    await credit(u.wallet);
+    await h.service.context.sequelize.query(`UPDATE wallet_events SET at = now() - make_interval(hours => $2, mins => 1) WHERE wallet = $1 AND id = 1`, {
+      bind: [u.wallet, REPLAY_LOG_MAX_AGE_HOURS],
+    });
+    await credit(u.wallet);
+    const [rows] = await h.service.context.sequelize.query(`SELECT id::int AS id FROM wallet_events WHERE wallet = $1 ORDER BY id`, { bind: [u.wallet] });
+    expect((rows as { id: number }[]).map((r) => r.id)).to.deep.equal([2, 3]);
   });
 
   it("after the listener's Postgres connection is killed, events committed meanwhile still arrive", async () => {
@@ -222,6 +324,10 @@ describe("events WebSocket", function () {
       expect(res.status).to.equal(429);
       expectEnvelope(res.body, "RATE_LIMITED");
       expect(res.headers["retry-after"]).to.equal("10");
+      // Counted per instance (docs/api/events.md): the other instance still takes the wallet's socket.
+      const onB = await connect(b.url, u.token);
+      await onB.waitControl("ready");
+      await onB.close();
       await open[0]!.close();
       await until(() => a.service.events.hub.size === open.length - 1, 2000, "slot freed");
       const again = await connect(a.url, u.token);

@@ -48,6 +48,8 @@ export const BEARER_SUBPROTOCOL_PREFIX = "bearer.";
 export const EVENTS_CLOSE = {
   /** The server is shutting down or restarting: reconnect (to any instance) with lastEventId. */
   GOING_AWAY: 1001,
+  /** The stream could not start (the replay log or Postgres unavailable): retry with backoff. */
+  STREAM_UNAVAILABLE: 1011,
   /** A frame the server does not accept (not JSON, unknown type, too large). */
   BAD_MESSAGE: 4400,
   /** The token in the first message was refused; the close reason is the JwtFailure reason. */

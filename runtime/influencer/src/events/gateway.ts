@@ -192,7 +192,7 @@ export class EventsGateway {
     const conn = this.hub.open(ws, claims.sub, ip, lastEventId, claims.exp * 1000);
     await conn.catch((err: unknown) => {
       this.options.logger.warn({ err }, "events stream could not start");
-      ws.close(1011, "events are unavailable; reconnect");
+      ws.close(EVENTS_CLOSE.STREAM_UNAVAILABLE, "events are unavailable; reconnect");
     });
   }
 }
