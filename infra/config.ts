@@ -52,6 +52,13 @@ const url: Check = (v) => {
     return "must be an http(s) URL";
   }
 };
+const futureDate: Check = (v) => {
+  const t = Date.parse(v);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(v) || Number.isNaN(t)) return "must be an ISO-8601 UTC time like 2027-06-30T00:00:00Z";
+  if (t <= Date.now()) return "is in the past: API tokens must expire in the future";
+  if (t > Date.now() + 400 * 86_400_000) return "is more than 400 days away: rotate tokens at least yearly";
+  return undefined;
+};
 const hostnameList: Check = (v) => (v.split(",").every((h) => HOSTNAME.test(h.trim())) ? undefined : "must be a comma-separated list of hostnames");
 const knownHostsLine: Check = (v) =>
   /^\S+ (ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa) [A-Za-z0-9+/=]{40,}$/.test(v.trim())
@@ -105,6 +112,8 @@ export const PLAIN_KEYS = {
   backupIntervalMinutes: { check: matches(/^([1-9]\d{0,3})$/, "a whole number of minutes (1-9999)"), default: "60" },
   backupKeep: { check: matches(/^[1-9]\d{0,3}$/, "a positive number of backups (at most 9999)"), default: "48" },
   backupRetentionDays: { check: matches(/^[1-9]\d{0,3}$/, "a positive number of days"), default: "30" },
+  // The backup job's bucket-scoped R2 token (the one token the program mints) expires then: rotate before.
+  backupTokenExpiry: { check: futureDate },
   // Where Postgres and Redis run: a container on the data host (the $0 default), or a managed
   // service reached over TLS whose URL is the secret databaseUrl / redisUrl.
   database: { check: oneOf("container", "external"), default: "container" },
@@ -174,8 +183,6 @@ export const SECRET_KEYS = {
   },
   grafanaAdminPassword: { check: minLength(20), purpose: "Grafana admin password" },
   analyticsApiToken: { check: minLength(32), purpose: "Cloudflare API token with Account Analytics Read only (Grafana reads the edge dataset)" },
-  backupS3AccessKeyId: { check: minLength(16), purpose: "access key id of the R2 API token with Object Read & Write on twist-backups-<stack> only (created by hand)" },
-  backupS3SecretAccessKey: { check: minLength(32), purpose: "its secret access key" },
   backupEncryptionKeys: {
     check: secretCheck((v) => parseBackupKeySet(v)),
     purpose: "BACKUP_ENCRYPTION_KEYS kid:<base64 of 32 random bytes> list, current first (openssl rand -base64 32)",
@@ -238,7 +245,7 @@ export interface StackConfig {
     redis: Datastore;
   } & ServiceSettings;
   operations: { grafanaHostname: string; operatorEmails: string[]; cloudflarePlan: "free" | "pro" | "business" | "enterprise"; edgeIpRateLimitPer10s: number };
-  backups: { intervalMinutes: number; keep: number; retentionDays: number };
+  backups: { intervalMinutes: number; keep: number; retentionDays: number; tokenExpiresOn: string };
   /** Every secret, as a Pulumi secret Output; the conditional ones only when their condition holds. */
   secrets: Record<Exclude<SecretKeyName, ConditionalSecret>, pulumi.Output<string>> & Partial<Record<ConditionalSecret, pulumi.Output<string>>>;
 }
@@ -478,7 +485,7 @@ export function loadStackConfig(): StackConfig {
       cloudflarePlan: p.cloudflarePlan as StackConfig["operations"]["cloudflarePlan"],
       edgeIpRateLimitPer10s: Number(p.edgeIpRateLimitPer10s),
     },
-    backups: { intervalMinutes: Number(p.backupIntervalMinutes), keep: Number(p.backupKeep), retentionDays: Number(p.backupRetentionDays) },
+    backups: { intervalMinutes: Number(p.backupIntervalMinutes), keep: Number(p.backupKeep), retentionDays: Number(p.backupRetentionDays), tokenExpiresOn: p.backupTokenExpiry },
     secrets: secrets as StackConfig["secrets"],
   };
 }

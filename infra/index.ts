@@ -1,8 +1,8 @@
 // The TWIST stack graph: one program, two stacks (staging, production). Configuration is validated
 // first (infra/config.ts), then one component per concern: the edge platform on Cloudflare, the
-// backend on its VM (or VMs, twist:backend.hosts), backups and monitoring on the primary VM. No
-// stack mints API tokens: the only Cloudflare credential is each stack's own bootstrap token
-// (docs/secrets.md). Run offline with `npm run plan`.
+// backend on its VM (or VMs, twist:backend.hosts), backups and monitoring on the primary VM. The
+// one API token a stack mints is the backup job's, scoped to its bucket's objects (docs/secrets.md).
+// Run offline with `npm run plan`.
 import * as cloudflare from "@pulumi/cloudflare";
 import { join, resolve } from "node:path";
 import { BackendHost, METRICS_PORTS, SETTLEMENT_METRICS_PORT } from "./components/backend";
@@ -49,7 +49,8 @@ const backups = new Backups(
     databaseUrl: backend.databaseUrl,
     encryptionKeys: cfg.secrets.backupEncryptionKeys,
     ...cfg.backups,
-    credentials: { accessKeyId: cfg.secrets.backupS3AccessKeyId, secretAccessKey: cfg.secrets.backupS3SecretAccessKey },
+    // The job reaches R2 from the primary's address: the token works from there only, when that is an IPv4 address.
+    allowedCidrs: /^\d{1,3}(\.\d{1,3}){3}$/.test(primary.vm.host) ? [`${primary.vm.host}/32`] : [],
   },
   { dependsOn: [backend] },
 );

@@ -1,18 +1,26 @@
 // Backups: the Postgres database dumped on a schedule, encrypted on the VM, kept in a private R2
 // bucket. The job (runtime/influencer/src/backup) runs in its own container on the data network,
 // next to Postgres; the bucket only ever receives ciphertext (AES-256-GCM under a key that is a
-// Pulumi secret). Its S3 credential is an R2 API token scoped to this one bucket's objects, created
-// by hand like the state credentials and kept as stack secrets: the program mints no token, so no
-// deploy or preview credential needs the power to create one (docs/secrets.md). Retention is twofold:
+// Pulumi secret). Its S3 credential is an API token the program declares, scoped to this one
+// bucket's objects, so the policy pack judges it and a leaked credential can neither reach other
+// buckets nor change the account; the price is that the deploy token may create tokens
+// (docs/secrets.md, "Tokens the stack creates"). Retention is twofold:
 // the job keeps the newest `keep` backups, and a bucket lifecycle rule deletes anything older than
 // `retentionDays` even if the job stops pruning.
 import * as cloudflare from "@pulumi/cloudflare";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
 import { join, relative } from "node:path";
 import { physicalName } from "../naming";
 import { SECRET_ENV_LOADER, contextDigest, secretFiles } from "./backend";
 
+/**
+ * "Workers R2 Storage Bucket Item Write": read, write and list objects of the buckets a policy
+ * names (developers.cloudflare.com/r2/api/tokens). By id, the id the policy pack's allow-list
+ * reviewed: looking it up by name would make every preview need a permission to list groups.
+ */
+export const BUCKET_OBJECT_WRITE_GROUP_ID = "2efd5506f9c8494dacb1fa10a3e7d5b6";
 /** Where the job writes inside the bucket; the lifecycle rule applies to this prefix. */
 export const BACKUP_PREFIX = "postgres/";
 export const BACKUP_METRICS_PORT = 9187;
@@ -46,8 +54,10 @@ export interface BackupsArgs {
   keep?: number;
   /** Objects older than this are deleted by the bucket itself. Default 30. */
   retentionDays?: number;
-  /** The job's S3 credential: an R2 API token with Object Read & Write on this bucket only (both parts Pulumi secrets). Required. */
-  credentials: { accessKeyId: pulumi.Output<string>; secretAccessKey: pulumi.Output<string> };
+  /** When the bucket token expires (RFC 3339): rotate before it. Required. */
+  tokenExpiresOn: string;
+  /** The only addresses the bucket token works from (the primary host's egress address). None: any address. */
+  allowedCidrs?: string[];
 }
 
 export class Backups extends pulumi.ComponentResource {
@@ -62,7 +72,7 @@ export class Backups extends pulumi.ComponentResource {
     const settings = { intervalMinutes: args.intervalMinutes ?? 60, keep: args.keep ?? 48, retentionDays: args.retentionDays ?? 30 };
     const bucket = this.privateBucket(args);
     this.lifecycleRule(args, bucket, settings.retentionDays);
-    this.credentials = args.credentials;
+    this.credentials = this.bucketCredential(args, bucket);
     this.endpoint = `https://${args.cloudflare.accountId}.r2.cloudflarestorage.com`;
     // The networks and Postgres are the backend's: the container waits for whatever this component waits for.
     this.container = this.jobContainer(args, bucket, settings, opts?.dependsOn);
@@ -100,6 +110,36 @@ export class Backups extends pulumi.ComponentResource {
     );
   }
 
+  /**
+   * An API token allowed object read/write on this bucket only. R2's S3 credential derives from it
+   * (developers.cloudflare.com/r2/api/tokens): access key id = token id, secret access key = the
+   * SHA-256 hex of the token value. Both stay Pulumi secrets.
+   */
+  private bucketCredential(args: BackupsArgs, bucket: cloudflare.R2Bucket): Backups["credentials"] {
+    const token = new cloudflare.ApiToken(
+      "bucket-token",
+      {
+        name: physicalName("backup-writer", args.stack),
+        policies: [
+          {
+            effect: "allow",
+            resources: bucket.name.apply((b) => JSON.stringify({ [`com.cloudflare.edge.r2.bucket.${args.cloudflare.accountId}_default_${b}`]: "*" })),
+            permissionGroups: [{ id: BUCKET_OBJECT_WRITE_GROUP_ID }],
+          },
+        ],
+        expiresOn: args.tokenExpiresOn,
+        status: "active",
+        ...(args.allowedCidrs?.length ? { condition: { requestIp: { ins: args.allowedCidrs } } } : {}),
+      },
+      { parent: this, provider: args.cloudflare.provider },
+    );
+    return {
+      accessKeyId: pulumi.secret(token.id),
+      secretAccessKey: pulumi.secret(token.value.apply((v) => createHash("sha256").update(v).digest("hex"))),
+    };
+  }
+
+  /** The job: one long-running container that backs up on its own schedule and serves /metrics. */
   private jobContainer(
     args: BackupsArgs,
     bucket: cloudflare.R2Bucket,

@@ -20,8 +20,6 @@ export const PLACEHOLDER_SECRETS: Record<SecretKeyName, string> = {
   alertWebhookUrl: "https://hooks.example/PLACEHOLDER-alertWebhookUrl-5a4b3c2d1e0f",
   grafanaAdminPassword: "PLACEHOLDER-grafanaAdminPassword-7c6d5e4f3a2b",
   analyticsApiToken: "PLACEHOLDER-analyticsApiToken-2b3c4d5e6f7a8b9c",
-  backupS3AccessKeyId: "PLACEHOLDER-backupS3AccessKeyId-3e4f5a6b",
-  backupS3SecretAccessKey: "PLACEHOLDER-backupS3SecretAccessKey-9c8d7e6f5a4b3c2d",
   // A well-formed key (32 bytes) whose kid and bytes both carry the marker.
   backupEncryptionKeys: `PLACEHOLDER-backup:${Buffer.from("PLACEHOLDER-backupEncryptionKeys").toString("base64")}`,
   // External datastores (twist:database / twist:redis external): TLS required, marker in the password and the host.
@@ -30,12 +28,13 @@ export const PLACEHOLDER_SECRETS: Record<SecretKeyName, string> = {
   solanaPayerSecretKey: "PLACEHOLDER-solanaPayerSecretKey-0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778",
 };
 
-/** Values the mocked providers "mint" (the tunnel token): secrets too. */
+/** Values the mocked providers "mint" (API token values, the tunnel token): secrets too. */
 export const PLACEHOLDER_MINTED = {
+  apiTokenValue: (name: string) => `PLACEHOLDER-minted-apiToken-${name}`,
   tunnelToken: "PLACEHOLDER-minted-tunnelToken-77aa88bb99cc",
 };
 
 /** Every placeholder string a leak scan should look for. */
 export function placeholderNeedles(): string[] {
-  return [...Object.values(PLACEHOLDER_SECRETS), PLACEHOLDER_MINTED.tunnelToken];
+  return [...Object.values(PLACEHOLDER_SECRETS), PLACEHOLDER_MINTED.tunnelToken, PLACEHOLDER_MINTED.apiTokenValue("")];
 }

@@ -1,7 +1,7 @@
 // Test doubles for the cloud boundary: the Cloudflare API, the Docker daemon on the VM and the SSH
 // host cannot be reached from here, so pulumi.runtime.setMocks answers in their place. They echo
 // the inputs back as state and fill in the few computed outputs the program reads (ids, queue ids,
-// the minted tunnel token, image IDs), and answer data-source reads from a `CloudState` the caller
+// the minted API token value and tunnel token, image IDs), and answer data-source reads from a `CloudState` the caller
 // describes (what the account already holds). The program itself runs unchanged.
 import type * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
@@ -10,6 +10,7 @@ import { PLACEHOLDER_MINTED } from "./placeholders";
 type State = Record<string, unknown>;
 
 const computed: Record<string, (name: string, inputs: State) => State> = {
+  "cloudflare:index/apiToken:ApiToken": (name) => ({ value: PLACEHOLDER_MINTED.apiTokenValue(name) }),
   "cloudflare:index/queue:Queue": (name) => ({ queueId: `${name}-queue-id` }),
   "docker:index/remoteImage:RemoteImage": (_name, inputs) => ({ imageId: String(inputs.name) }),
   // A local build's image ID: the same content (our tags are content digests) gives the same ID.

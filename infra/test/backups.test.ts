@@ -1,10 +1,12 @@
 // The Backups component under pulumi.runtime.setMocks, per stack: a private bucket with a lifecycle
-// rule, a credential scoped to that bucket's objects only, the job container on the data network
+// rule, a declared API token scoped to that bucket's objects only (its S3 credential derived as secrets), the job container on the data network
 // with every secret as a Pulumi-secret file and no secret in plain inputs, and the schedule and
 // kept count from stack config (defaults hourly / 48, overridable, malformed values named).
 import { expect } from "chai";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
 import { evaluateProgram, type DetailedResource, type EvaluateOptions } from "../offline/evaluate";
-import { PLACEHOLDER_SECRETS, placeholderNeedles } from "../offline/placeholders";
+import { PLACEHOLDER_MINTED, PLACEHOLDER_SECRETS, placeholderNeedles } from "../offline/placeholders";
 import { STACKS, T, evaluated, leaves, only } from "./helpers";
 
 const CHILD_OF_BACKUPS = "twist:backups:Backups";
@@ -49,8 +51,26 @@ for (const stack of STACKS) {
       ]);
     });
 
-    it("mints no token: the job's bucket credential is the stack's hand-made, bucket-scoped R2 token (two secrets)", () => {
-      expect(resources.filter((r) => r.type === T.apiToken)).to.deep.equal([]);
+    it("declares the job's token: object read/write on that one bucket, expiring as configured, bound to the VM's address", () => {
+      const token = get(T.apiToken, "bucket-token");
+      expect(token.parent).to.contain(CHILD_OF_BACKUPS);
+      expect(token.inputs.name).to.equal(`twist-backup-writer-${stack}`);
+      expect(token.inputs.policies).to.deep.equal([
+        {
+          effect: "allow",
+          resources: JSON.stringify({ [`com.cloudflare.edge.r2.bucket.0123456789abcdef0123456789abcdef_default_twist-backups-${stack}`]: "*" }),
+          // "Workers R2 Storage Bucket Item Write" (read, write, list objects of the named bucket): nothing account-wide.
+          permissionGroups: [{ id: "2efd5506f9c8494dacb1fa10a3e7d5b6" }],
+        },
+      ]);
+      expect(token.inputs.expiresOn).to.equal("2027-09-30T00:00:00Z");
+      const vm = stack === "production" ? "203.0.113.20" : "203.0.113.10";
+      expect(token.inputs.condition).to.deep.equal({ requestIp: { ins: [`${vm}/32`] } });
+    });
+
+    it("derives the S3 credential from the token as Pulumi secrets (pulumi.isSecret)", async () => {
+      const { outputs } = await evaluateProgram({ stack, program: join(__dirname, "fixtures", "backup-credential-secretness.ts") });
+      expect(outputs.secretness).to.deep.equal({ accessKeyId: true, secretAccessKey: true });
     });
 
     it("runs the job container on the data network (Postgres) and the egress network (R2), run by image ID (content-tagged), hourly, keeping 48", () => {
@@ -80,7 +100,8 @@ for (const stack of STACKS) {
 
     it("exports where the backups are and the bucket credential for restores, the credential only as a secret", async () => {
       const access = (await evaluated(stack)).outputs.backupAccess;
-      expect(JSON.stringify(access)).not.to.contain(PLACEHOLDER_SECRETS.backupS3SecretAccessKey);
+      expect(JSON.stringify(access)).not.to.contain(PLACEHOLDER_MINTED.apiTokenValue("bucket-token"));
+      expect(JSON.stringify(access)).not.to.contain("bucket-token-id");
       expect(access).to.deep.equal({
         endpoint: "https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com",
         bucket: `twist-backups-${stack}`,
@@ -109,10 +130,11 @@ for (const stack of STACKS) {
       const byFile = Object.fromEntries(uploads.map((u) => [u.file.split("/").pop()!, u.content]));
       expect(byFile.BACKUP_ENCRYPTION_KEYS).to.equal(PLACEHOLDER_SECRETS.backupEncryptionKeys);
       expect(byFile.DATABASE_URL).to.equal(`postgres://twist:${encodeURIComponent(PLACEHOLDER_SECRETS.postgresPassword)}@postgres:5432/twist`);
-      expect(byFile.BACKUP_S3_SECRET_ACCESS_KEY).to.equal(PLACEHOLDER_SECRETS.backupS3SecretAccessKey);
-      expect(byFile.BACKUP_S3_ACCESS_KEY_ID).to.equal(PLACEHOLDER_SECRETS.backupS3AccessKeyId);
+      // R2's S3 credential: access key id = the token id, secret access key = SHA-256 hex of the token value.
+      expect(byFile.BACKUP_S3_SECRET_ACCESS_KEY).to.equal(createHash("sha256").update(PLACEHOLDER_MINTED.apiTokenValue("bucket-token")).digest("hex"));
+      expect(byFile.BACKUP_S3_ACCESS_KEY_ID).to.equal("bucket-token-id");
 
-      const needles = placeholderNeedles();
+      const needles = [...placeholderNeedles(), byFile.BACKUP_S3_SECRET_ACCESS_KEY!];
       for (const r of resources.filter((x) => x.parent?.includes(CHILD_OF_BACKUPS))) {
         for (const [path, value] of leaves(r.inputs)) {
           if (typeof value !== "string" || r.secretLeaves.some((s) => path === s || path.startsWith(`${s}.`) || path.startsWith(`${s}[`))) continue;
@@ -141,5 +163,18 @@ describe("infra backups: stack config", () => {
     const malformed = await failure({ stack: "staging", config: { "twist:backupEncryptionKeys": "k1:not-32-bytes-of-base64" } });
     expect(malformed).to.match(/twist:backupEncryptionKeys: key "k1" must be base64 of exactly 32 bytes/);
     expect(malformed).not.to.contain("not-32-bytes-of-base64");
+  });
+
+  it("names a missing, malformed, past or too distant token expiry", async () => {
+    expect(await failure({ stack: "staging", unset: ["twist:backupTokenExpiry"] })).to.match(/twist:backupTokenExpiry: is required/);
+    expect(await failure({ stack: "staging", config: { "twist:backupTokenExpiry": "next year" } })).to.match(/twist:backupTokenExpiry: must be an ISO-8601 UTC time/);
+    expect(await failure({ stack: "staging", config: { "twist:backupTokenExpiry": "2020-01-01T00:00:00Z" } })).to.match(/twist:backupTokenExpiry: is in the past/);
+    const far = `${new Date(Date.now() + 500 * 86_400_000).toISOString().slice(0, 19)}Z`;
+    expect(await failure({ stack: "staging", config: { "twist:backupTokenExpiry": far } })).to.match(/twist:backupTokenExpiry: is more than 400 days away/);
+  });
+
+  it("leaves the token unbound when the primary VM is named by hostname (the policy pack refuses that in production)", async () => {
+    const { resources } = await evaluateProgram({ stack: "staging", config: { "twist:vmHost": "vm.staging.twist.example" } });
+    expect(only(resources, T.apiToken, "bucket-token").inputs).not.to.have.property("condition");
   });
 });

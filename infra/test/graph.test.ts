@@ -212,8 +212,8 @@ for (const stack of STACKS) {
       expect(provider.dependencies).to.include(get(T.command, "prepare-host").urn);
     });
 
-    it("mints no API tokens: the stack's only Cloudflare credential is its own bootstrap token", () => {
-      expect(resources.filter((r) => r.type === T.apiToken)).to.deep.equal([]);
+    it("mints one API token only, the backup job's bucket-scoped one: CI's only credential is its own bootstrap token", () => {
+      expect(resources.filter((r) => r.type === T.apiToken).map((r) => r.name)).to.deep.equal(["bucket-token"]);
     });
 
     it("exports the edge URL, backend URLs, Worker name, image tags and the commit", () => {

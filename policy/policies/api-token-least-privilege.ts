@@ -1,6 +1,7 @@
 // Cloudflare API tokens created by the program are least-privilege: scoped to named accounts or
-// zones (or, for R2 object access, named buckets), holding only reviewed permission groups,
-// expiring, and in production usable only from known addresses.
+// zones, holding only reviewed permission groups, expiring, and in production usable only from
+// known addresses. A token with R2 object access (the backup job's S3 credential) is a bucket
+// credential: object access on exactly one named bucket and nothing else.
 import * as cloudflare from "@pulumi/cloudflare";
 import { type ReportViolation, type ResourceValidationArgs, type ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { DEFAULT_PERMISSION_GROUPS, R2_BUCKET_ITEM_PERMISSION_GROUPS } from "../lib/allowlists";
@@ -31,6 +32,38 @@ const OPEN_RANGES = new Set(["0.0.0.0/0", "::/0"]);
 function resourceKeys(resources: unknown): string[] {
   if (resources === null || typeof resources !== "object") return [];
   return Object.entries(resources).flatMap(([key, value]) => [key, ...resourceKeys(value)]);
+}
+
+/** Resource keys of a policy, or undefined when its `resources` is not JSON (reported by the scope check). */
+function keysOf(policy: TokenInputs["policies"][number]): string[] | undefined {
+  try {
+    return resourceKeys(JSON.parse(policy.resources));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A token holding R2 object permissions is an S3 credential: R2 accepts it for every bucket it
+ * names, so it may name one bucket and hold nothing besides object access (no second job, no
+ * account-level write riding along).
+ */
+function checkBucketCredential(token: TokenInputs, label: string, report: ReportViolation): void {
+  const allows = (token.policies ?? []).map((policy, index) => ({ policy, index })).filter(({ policy }) => policy.effect === "allow");
+  const holdsObjectAccess = ({ policy }: (typeof allows)[number]) => (policy.permissionGroups ?? []).some((g) => g.id in R2_BUCKET_ITEM_PERMISSION_GROUPS);
+  if (!allows.some(holdsObjectAccess)) return;
+  for (const { policy, index } of allows) {
+    const others = (policy.permissionGroups ?? []).filter((g) => !(g.id in R2_BUCKET_ITEM_PERMISSION_GROUPS));
+    if (others.length > 0) {
+      report(
+        `${label} is an R2 bucket credential but policy ${index} also holds ${others.map((g) => DEFAULT_PERMISSION_GROUPS[g.id] ?? g.id).join(", ")}. Give it R2 object permissions only and put anything else in a token of its own.`,
+      );
+    }
+  }
+  const buckets = [...new Set(allows.filter(holdsObjectAccess).flatMap(({ policy }) => (keysOf(policy) ?? []).filter((k) => BUCKET_RESOURCE.test(k))))];
+  if (buckets.length > 1) {
+    report(`${label} grants R2 object access on ${buckets.length} buckets (${buckets.join(", ")}). Scope a bucket credential to one bucket: one token per bucket.`);
+  }
 }
 
 function checkToken(token: TokenInputs, args: ResourceValidationArgs, report: ReportViolation): void {
@@ -70,6 +103,7 @@ function checkToken(token: TokenInputs, args: ResourceValidationArgs, report: Re
       }
     }
   }
+  checkBucketCredential(token, label, report);
   const expires = token.expiresOn === undefined ? NaN : Date.parse(token.expiresOn);
   if (token.expiresOn === undefined || token.expiresOn === "") {
     report(`${label} never expires. Set \`expiresOn\` (RFC 3339, at most ${config.maxLifetimeDays} days ahead) and rotate it before then.`);
@@ -96,7 +130,7 @@ export const apiTokenLeastPrivilege: Rule<ResourceValidationPolicy> = {
   policy: {
     name: "api-token-least-privilege",
     description:
-      "Cloudflare API and account tokens must be scoped to specific accounts or zones (no wildcard resources; R2 object permissions to specific buckets only), hold only allow-listed permission groups, expire, and in production carry an IP condition.",
+      "Cloudflare API and account tokens must be scoped to specific accounts or zones (no wildcard resources; R2 object permissions on one named bucket and nothing else), hold only allow-listed permission groups, expire, and in production carry an IP condition.",
     enforcementLevel: "mandatory",
     configSchema: {
       properties: {

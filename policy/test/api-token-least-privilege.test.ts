@@ -46,6 +46,45 @@ describe("policy: api-token-least-privilege", () => {
       expect(messages[0]).to.contain("which is not one bucket");
     });
 
+    it("fails a bucket credential that reaches more than one bucket, in one policy or across two", async () => {
+      const expected = `API token "twist-ci-production" grants R2 object access on 2 buckets (${bucketKey("twist-backups-production")}, ${bucketKey("twist-audit-production")}). Scope a bucket credential to one bucket: one token per bucket.`;
+      const both = bucketToken({ [bucketKey("twist-backups-production")]: "*", [bucketKey("twist-audit-production")]: "*" });
+      expect(await check(rule, TYPES.apiToken, both)).to.deep.equal([expected]);
+      const split = bucketToken({ [bucketKey("twist-backups-production")]: "*" });
+      split.policies = [
+        ...(split.policies as TokenPolicy[]),
+        { effect: "allow", permissionGroups: [{ id: BUCKET_WRITE }], resources: JSON.stringify({ [bucketKey("twist-audit-production")]: "*" }) },
+      ];
+      expect(await check(rule, TYPES.apiToken, split)).to.deep.equal([expected]);
+    });
+
+    it("fails a bucket credential that also holds write on other resources, in the same policy or another", async () => {
+      const scriptsWrite = "e086da7e2179491d91ee5f35b3ca210a";
+      const r2AccountWrite = "bf7481a1826f439697cb59a20b22293e";
+      // Both groups are allow-listed for platform tokens: only the bucket-credential rule stops them here.
+      const riding = tokenWithPolicy({ permissionGroups: [{ id: BUCKET_WRITE }, { id: r2AccountWrite }], resources: JSON.stringify({ [bucketKey("twist-backups-production")]: "*" }) });
+      expect(await check(rule, TYPES.apiToken, riding)).to.deep.equal([
+        'API token "twist-ci-production" is an R2 bucket credential but policy 0 also holds Workers R2 Storage Write. Give it R2 object permissions only and put anything else in a token of its own.',
+      ]);
+      const second = bucketToken({ [bucketKey("twist-backups-production")]: "*" });
+      second.policies = [
+        ...(second.policies as TokenPolicy[]),
+        { effect: "allow", permissionGroups: [{ id: scriptsWrite }], resources: JSON.stringify({ [`com.cloudflare.api.account.${ACCOUNT_ID}`]: "*" }) },
+      ];
+      expect(await check(rule, TYPES.apiToken, second)).to.deep.equal([
+        'API token "twist-ci-production" is an R2 bucket credential but policy 1 also holds Workers Scripts Write. Give it R2 object permissions only and put anything else in a token of its own.',
+      ]);
+    });
+
+    it("lets a deny policy narrow a bucket credential without counting it", async () => {
+      const token = bucketToken({ [bucketKey("twist-backups-production")]: "*" });
+      token.policies = [
+        ...(token.policies as TokenPolicy[]),
+        { effect: "deny", permissionGroups: [{ id: BUCKET_WRITE }], resources: JSON.stringify({ [bucketKey("twist-audit-production")]: "*" }) },
+      ];
+      expect(await check(rule, TYPES.apiToken, token)).to.deep.equal([]);
+    });
+
     it("a bucket resource key does not scope account-level permission groups", async () => {
       const messages = await check(rule, TYPES.apiToken, tokenWithPolicy({ resources: JSON.stringify({ [bucketKey("twist-backups-production")]: "*" }) }));
       expect(messages).to.have.length(1);

@@ -3,7 +3,8 @@
 import { expect } from "chai";
 import { join } from "node:path";
 import { evaluateProgram } from "../../infra/offline/evaluate";
-import { type Violation, evaluatePolicies, formatViolation } from "../offline";
+import { type Violation, evaluatePolicies, formatViolation, runResourcePolicy } from "../offline";
+import { apiTokenLeastPrivilege } from "../policies/api-token-least-privilege";
 
 const fixture = (name: string) => join(__dirname, "fixtures", `${name}.ts`);
 
@@ -22,6 +23,27 @@ describe("policy: the real program", () => {
       expect(found.map(formatViolation).join("\n"), `mandatory violations on ${stack}`).to.equal("");
     });
   }
+});
+
+describe("policy: the backup job's bucket token, as the real program declares it", () => {
+  async function tokenMessages(stack: string, config?: Record<string, string>): Promise<string[]> {
+    const { resources } = await evaluateProgram({ stack, ...(config ? { config } : {}) });
+    const tokens = resources.filter((r) => r.type === "cloudflare:index/apiToken:ApiToken");
+    expect(tokens.map((t) => t.name)).to.deep.equal(["bucket-token"]);
+    return (await runResourcePolicy(apiTokenLeastPrivilege.policy, tokens[0]!, { stack })).map((v) => v.message);
+  }
+
+  for (const stack of ["staging", "production"]) {
+    it(`passes api-token-least-privilege on ${stack}`, async () => {
+      expect(await tokenMessages(stack)).to.deep.equal([]);
+    });
+  }
+
+  it("fails it in production when the primary VM is named by hostname (the token would work from any address)", async () => {
+    expect(await tokenMessages("production", { "twist:vmHost": "vm.twist.example" })).to.deep.equal([
+      'API token "twist-backup-writer-production" can be used from any address. In production set `condition.requestIp.ins` to the CIDRs of the CI runners or hosts that use it.',
+    ]);
+  });
 });
 
 describe("policy: the real program grown past one VM", () => {

@@ -2,8 +2,10 @@
 // own code (pg_dump, AES-256-GCM, S3 upload) into s3rver (TEST DOUBLE at the R2 boundary), restored
 // into a fresh database and compared table by table, row for row. Then each way a restore can go
 // wrong (corrupted, truncated, wrong key, unknown key, missing object, non-empty target) must fail
-// with a clear error and leave the target untouched. The job's schedule, metrics and failure paths
-// run against a database port where nothing listens.
+// with a clear error and leave the target untouched, and a restored database missing a migration or
+// with a tampered balance must fail the verification. `npm run restore` is run as a process for its
+// usage, --force and exit codes. The job's schedule, metrics and failure paths run against a
+// database port where nothing listens.
 import { randomBytes } from "node:crypto";
 import { execFile, spawn } from "node:child_process";
 import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -29,6 +31,7 @@ import {
   loadBackupJobConfig,
 } from "../src/backup";
 import { parseBackupKeySet, type BackupKeySet } from "@twist/shared/keys";
+import { migrations } from "../src/migrations";
 import { seedThroughApi, SEED_ENV } from "./backup-seed";
 import { startHarness, type Harness } from "./harness";
 
@@ -85,6 +88,23 @@ describe("backups: the restore drill", function () {
 
   const backup = (keys: BackupKeySet = KEYS, keep = 10) => takeBackup({ databaseUrl: h.db.url, store, keys, keep });
   const restore = (to: string, from = "latest", keys: BackupKeySet = KEYS, force = false) => restoreBackup({ store, keys, from, to, force });
+
+  /** `npm run restore -- <args>` as a process, against s3rver: its exit code and output. */
+  const cli = (args: string[], extraEnv: Record<string, string> = {}) => {
+    const env = {
+      ...process.env,
+      BACKUP_S3_ENDPOINT: s3.endpoint,
+      BACKUP_BUCKET: s3.bucket,
+      BACKUP_S3_ACCESS_KEY_ID: s3.accessKeyId,
+      BACKUP_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      BACKUP_ENCRYPTION_KEYS: KEYS_TEXT,
+      ...extraEnv,
+    };
+    return run(process.execPath, ["--import", "tsx", "scripts/restore.ts", ...args], { env, cwd: join(__dirname, "../../.."), encoding: "utf8" }).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+  };
 
   it("seeds every kind of data through the API", async () => {
     const rows = await snapshot(h.db.url);
@@ -188,19 +208,6 @@ describe("backups: the restore drill", function () {
     this.timeout(240_000); // two TypeScript processes start on a loaded machine
     const { key } = await backup();
     const target = await freshTarget();
-    const env = {
-      ...process.env,
-      BACKUP_S3_ENDPOINT: s3.endpoint,
-      BACKUP_BUCKET: s3.bucket,
-      BACKUP_S3_ACCESS_KEY_ID: s3.accessKeyId,
-      BACKUP_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      BACKUP_ENCRYPTION_KEYS: KEYS_TEXT,
-    };
-    const cli = (args: string[]) =>
-      run(process.execPath, ["--import", "tsx", "scripts/restore.ts", ...args], { env, cwd: join(__dirname, "../../.."), encoding: "utf8" }).then(
-        (r) => ({ code: 0, ...r }),
-        (e: { code: number; stdout: string; stderr: string }) => e,
-      );
     const ok = await cli(["--from", "latest", "--to", target.url]);
     expect(ok.code, ok.stderr).to.equal(0);
     expect(ok.stdout).to.contain(`restored ${key} (`);
@@ -210,6 +217,96 @@ describe("backups: the restore drill", function () {
     const unknown = await cli(["--from", "latest", "--to", target.url, "--frce"]);
     expect(unknown.code).to.equal(2);
     expect(unknown.stderr).to.match(/--frce/);
+  });
+
+  describe("npm run restore: the command line", function () {
+    this.timeout(240_000); // each case starts a TypeScript process on a loaded machine
+
+    it("--help exits 0 with the usage; --from without a value, or missing, exits 2 naming it", async () => {
+      const help = await cli(["--help"]);
+      expect(help.code).to.equal(0);
+      expect(help.stdout).to.match(/^usage: npm run restore -- --from <object key\|latest> --to <database url> \[--force\] \[--json\]$/m);
+      expect(help.stdout).to.match(/^ {2}--force /m);
+      const noValue = await cli(["--to", "postgres://localhost/nowhere", "--from"]);
+      expect(noValue.code).to.equal(2);
+      expect(noValue.stderr).to.match(/^error: .*--from/);
+      expect(noValue.stderr).to.contain("usage: npm run restore");
+      const missing = await cli(["--to", "postgres://localhost/nowhere"]);
+      expect(missing.code).to.equal(2);
+      expect(missing.stderr).to.match(/^error: --from is required/);
+    });
+
+    it("over a non-empty database: refused without --force (exit 1, the target unchanged), replaced with it (exit 0)", async () => {
+      const target = await freshTarget();
+      await restore(target.url);
+      const client = new pg.Client({ connectionString: target.url });
+      await client.connect();
+      try {
+        await client.query(`UPDATE pools SET name = 'tampered'`);
+      } finally {
+        await client.end();
+      }
+      const beforeRefusal = await snapshot(target.url);
+      const refused = await cli(["--from", "latest", "--to", target.url]);
+      expect(refused.code).to.equal(1);
+      expect(refused.stderr).to.match(/^error: the target database is not empty \(\d+ tables, views or sequences\).*pass --force/);
+      expect(refused.stdout).to.equal("");
+      expect(await snapshot(target.url)).to.deep.equal(beforeRefusal);
+
+      const forced = await cli(["--from", "latest", "--to", target.url, "--force"]);
+      expect(forced.code, forced.stderr).to.equal(0);
+      expect(forced.stdout).to.match(/^verification passed$/m);
+      expect((await snapshot(target.url)).pools).to.deep.equal((await snapshot(h.db.url)).pools);
+    });
+
+    describe("verification catches a bad database: exit 1, the problem named", () => {
+      const prefix = `tampered-${process.pid}/`;
+      /** A backup (under its own prefix) of a copy of the seeded database changed by `tamper`. */
+      async function backupOfTampered(tamper: (client: pg.Client) => Promise<void>): Promise<string> {
+        const copy = await freshTarget();
+        await restore(copy.url);
+        const client = new pg.Client({ connectionString: copy.url });
+        await client.connect();
+        try {
+          await tamper(client);
+        } finally {
+          await client.end();
+        }
+        const tamperedStore = new BackupStore({ ...store.settings, prefix });
+        try {
+          return (await takeBackup({ databaseUrl: copy.url, store: tamperedStore, keys: KEYS, keep: 10 })).key;
+        } finally {
+          tamperedStore.close();
+        }
+      }
+      const restoreWithCli = async (key: string) => cli(["--from", key, "--to", (await freshTarget()).url], { BACKUP_PREFIX: prefix });
+
+      it("a database whose migrations miss one", async () => {
+        const last = migrations.at(-1)!.name;
+        const key = await backupOfTampered(async (c) => void (await c.query(`DELETE FROM schema_migrations WHERE name = $1`, [last])));
+        const out = await restoreWithCli(key);
+        expect(out.code).to.equal(1);
+        expect(out.stdout).to.contain(`restored ${key} (`);
+        expect(out.stdout).to.contain(`VERIFICATION FAILED:\n  - migrations not applied: ${last}`);
+        expect(out.stdout).not.to.match(/^verification passed$/m);
+      });
+
+      it("a database with a tampered balance (the ledger invariants broken)", async () => {
+        let account = "";
+        const key = await backupOfTampered(async (c) => {
+          const { rows } = await c.query<{ key: string }>(`SELECT key FROM ledger_accounts WHERE owner_wallet IS NOT NULL AND kind <> 'stake' AND balance > 0 ORDER BY key LIMIT 1`);
+          account = rows[0]!.key;
+          await c.query(`UPDATE ledger_accounts SET balance = balance + 7 WHERE key = $1`, [account]);
+        });
+        const out = await restoreWithCli(key);
+        expect(out.code).to.equal(1);
+        expect(out.stdout).to.match(/^ledger: balances sum to 7, 0 negative user accounts, 1 drifted accounts$/m);
+        expect(out.stdout).to.contain("VERIFICATION FAILED:\n");
+        expect(out.stdout).to.contain("  - ledger: balances sum to 7, not 0\n");
+        expect(out.stdout).to.contain(`  - ledger: account ${account} balance differs from its transfers`);
+        expect(out.stdout).not.to.contain("migrations not applied");
+      });
+    });
   });
 
   describe("a bad object gives a clear error and leaves the target untouched", () => {

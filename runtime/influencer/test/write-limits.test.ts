@@ -1,5 +1,5 @@
 // Per-wallet write limits (429 RATE_LIMITED, Retry-After, nothing written) on stake/unstake, link
-// creation and payout requests, and the caching headers: authenticated JSON and errors are
+// creation and payout requests (a retry whose answer is stored replays it, uncounted), and the caching headers: authenticated JSON and errors are
 // no-store, public pool search and reads say how long they may be cached.
 import { expect } from "chai";
 import request from "supertest";
@@ -73,6 +73,49 @@ describe("influencer write limits per wallet", () => {
     expectLimited(await moneyPost(h, u, "/api/v1/payouts", { amount: "300" }), WINDOW);
     expect(await balanceOf(h, account.payoutPending(u.wallet).key)).to.equal(300n);
     expect(await countRows(h, "payouts", `wallet = '${u.wallet}'`)).to.equal(1);
+  });
+
+  it("a retried stake whose answer is stored replays it, at the limit too, and uses none of the limit; anything else is counted", async () => {
+    const u = await newUser();
+    await fund(h, u.wallet, 1000n);
+    const stake = (key: string, amount = "100") => moneyPost(h, u, `/api/v1/pools/${poolId}/stake`, { amount }, key);
+    const first = await stake("retry-key-1");
+    expect(first.status).to.equal(200);
+    for (let i = 0; i < 3; i++) {
+      const again = await stake("retry-key-1");
+      expect(again.status).to.equal(200);
+      expect(again.headers["idempotent-replayed"]).to.equal("true");
+      expect(again.body).to.deep.equal(first.body);
+    }
+    // Three replays counted nothing: the second new stake is still within the limit of 2.
+    const second = await stake("retry-key-2", "50");
+    expect(second.status).to.equal(200);
+    expect(second.headers["idempotent-replayed"]).to.equal(undefined);
+
+    // At the limit: both stored answers still replay; a new key, or the old key with another body, is refused.
+    const atLimit = await stake("retry-key-1");
+    expect(atLimit.status).to.equal(200);
+    expect(atLimit.headers["idempotent-replayed"]).to.equal("true");
+    expect(atLimit.body).to.deep.equal(first.body);
+    expect((await stake("retry-key-2", "50")).body).to.deep.equal(second.body);
+    expectLimited(await stake("retry-key-3"), WINDOW);
+    expectLimited(await stake("retry-key-1", "7"), WINDOW);
+    expect(await balanceOf(h, account.stake(u.wallet, poolId).key)).to.equal(150n);
+    expect(await balanceOf(h, account.available(u.wallet).key)).to.equal(850n);
+  });
+
+  it("a retried payout request at the limit gets its stored answer, and no second payout", async () => {
+    const u = await newUser();
+    await fund(h, u.wallet, 1000n);
+    const first = await moneyPost(h, u, "/api/v1/payouts", { amount: "300" }, "payout-retry-1");
+    expect(first.status).to.equal(202);
+    const retried = await moneyPost(h, u, "/api/v1/payouts", { amount: "300" }, "payout-retry-1");
+    expect(retried.status).to.equal(202);
+    expect(retried.headers["idempotent-replayed"]).to.equal("true");
+    expect(retried.body).to.deep.equal(first.body);
+    expectLimited(await moneyPost(h, u, "/api/v1/payouts", { amount: "300" }, "payout-retry-2"), WINDOW);
+    expect(await countRows(h, "payouts", `wallet = '${u.wallet}'`)).to.equal(1);
+    expect(await balanceOf(h, account.payoutPending(u.wallet).key)).to.equal(300n);
   });
 
   it("an unauthenticated write is 401, not counted against anyone", async () => {

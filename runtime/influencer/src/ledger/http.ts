@@ -5,7 +5,7 @@ import { Joi } from "@twist/shared/config";
 import { type AmountError, parseAmount } from "@twist/shared/amount";
 import { identityOf } from "../identity";
 import { mapLedgerErrors } from "./errors";
-import { idempotencyKeyOf, requestHash, withIdempotency } from "./idempotency";
+import { hasStoredAnswer, IDEMPOTENCY_KEY_PATTERN, idempotencyKeyOf, requestHash, withIdempotency } from "./idempotency";
 
 /** Contract 5 amount: a positive integer string of base units -> bigint. */
 export const amountField = () =>
@@ -19,6 +19,21 @@ export const amountField = () =>
     })
     .meta({ openapi: { $ref: "#/components/schemas/Amount" } });
 
+/** The idempotency scope of a money POST: the caller's wallet, its Idempotency-Key and the request's hash. */
+function scopeOf(req: Request, key: string): { wallet: string; key: string; hash: string } {
+  return { wallet: identityOf(req).walletAddress, key, hash: requestHash(req.method, req.path, req.body ?? null) };
+}
+
+/**
+ * Whether this money POST repeats one whose answer is stored (same wallet, key and request):
+ * idempotentPost will replay that answer. A missing or malformed key is no replay.
+ */
+export async function isStoredReplay(sequelize: Sequelize, req: Request): Promise<boolean> {
+  const key = req.get("idempotency-key");
+  if (!key || !IDEMPOTENCY_KEY_PATTERN.test(key)) return false;
+  return hasStoredAnswer(sequelize, scopeOf(req, key));
+}
+
 /**
  * Runs a money effect once per Idempotency-Key of the caller's wallet and answers with its stored
  * result (header Idempotent-Replayed: true on a replay).
@@ -29,10 +44,8 @@ export async function idempotentPost<T>(
   res: Response,
   effect: (t: Transaction, wallet: string, opId: string) => Promise<{ status: number; body: T }>,
 ): Promise<void> {
-  const key = idempotencyKeyOf(req);
-  const wallet = identityOf(req).walletAddress;
-  const hash = requestHash(req.method, req.path, req.body ?? null);
-  const answer = await mapLedgerErrors(() => withIdempotency(sequelize, { wallet, key, hash }, (t) => effect(t, wallet, key)));
+  const scope = scopeOf(req, idempotencyKeyOf(req));
+  const answer = await mapLedgerErrors(() => withIdempotency(sequelize, scope, (t) => effect(t, scope.wallet, scope.key)));
   if (answer.replayed) res.setHeader("Idempotent-Replayed", "true");
   res.status(answer.status).json(answer.body);
 }

@@ -46,6 +46,19 @@ function canonical(value: unknown): unknown {
 }
 
 /**
+ * Whether (wallet, key) holds a stored answer to this same request: a replay, which
+ * withIdempotency answers from the row without running anything. Rows are only visible once their
+ * transaction committed, and by then they carry the answer.
+ */
+export async function hasStoredAnswer(sequelize: Sequelize, scope: { wallet: string; key: string; hash: string }): Promise<boolean> {
+  const rows = await sequelize.query<{ found: number }>(`SELECT 1 AS found FROM idempotency_keys WHERE wallet = $1 AND key = $2 AND request_hash = $3`, {
+    bind: [scope.wallet, scope.key, scope.hash],
+    type: QueryTypes.SELECT,
+  });
+  return rows.length > 0;
+}
+
+/**
  * Runs `effect` once per (wallet, key): inside one transaction, claims the key, runs the effect and
  * stores its answer. A replay returns the stored answer without running anything.
  */
