@@ -4,3 +4,8 @@
 export function physicalName(logical: string, stack: string): string {
   return `twist-${logical}-${stack}`;
 }
+
+/** An Analytics Engine dataset's name: a SQL table name, so underscores ("twist_edge_requests_staging"). */
+export function analyticsDatasetName(logical: string, stack: string): string {
+  return physicalName(logical, stack).replace(/-/g, "_");
+}

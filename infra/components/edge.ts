@@ -12,12 +12,12 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { relative } from "node:path";
 import * as decl from "../../runtime/edge/bindings";
-import { physicalName } from "../naming";
+import { analyticsDatasetName, physicalName } from "../naming";
 import { workerBindings } from "./worker-bindings";
 import { pendingMigrations } from "./worker-migrations";
 
 export interface EdgePlatformArgs {
-  /** Stack name; every physical name ends in it (twist-<logical>-<stack>). */
+  /** Stack name; every physical name ends in it (twist-<logical>-<stack>). Required. */
   stack: string;
   /** Cloudflare account every edge resource lives in. Required. */
   accountId: string;
@@ -31,7 +31,7 @@ export interface EdgePlatformArgs {
    * hash, not 58 kB of JavaScript.
    */
   bundlePath: string;
-  /** plain_text values by variable name: every declared var (required), plus the optional ones that are set. */
+  /** plain_text values by variable name: every declared var, plus the optional ones that are set. Required. */
   vars: Record<string, pulumi.Input<string>>;
   /** secret_text values, one per declared secret (Pulumi secrets). Required. */
   secrets: Record<decl.SecretName, pulumi.Output<string>>;
@@ -145,7 +145,7 @@ export class EdgePlatform extends pulumi.ComponentResource {
           kvNamespaceIds: Object.fromEntries(Object.entries(kvNamespaces).map(([b, ns]) => [b, ns.id])),
           r2BucketNames: Object.fromEntries(Object.entries(buckets).map(([b, bucket]) => [b, bucket.name])),
           queueNames,
-          analyticsDatasetNames: Object.fromEntries(decl.analyticsDatasets.map((a) => [a.binding, physicalName(a.dataset, stack).replace(/-/g, "_")])),
+          analyticsDatasetNames: Object.fromEntries(decl.analyticsDatasets.map((a) => [a.binding, analyticsDatasetName(a.dataset, stack)])),
           vars: args.vars,
           secrets: args.secrets,
         }),

@@ -2,13 +2,15 @@
 // a host port. Prometheus sits on the internal data network only (it scrapes the services there and
 // needs no internet); Alertmanager and Grafana also join the edge network, to send alerts and read
 // the edge's Analytics Engine dataset, and Grafana is reached only through the tunnel behind
-// Cloudflare Access (ZoneSecurity). Configuration comes from ops/ (rules, dashboards) and is
-// uploaded as files; secrets are files under /run/secrets (Pulumi secrets, like BackendHost's).
+// Cloudflare Access (ZoneSecurity). Grafana also evaluates the one alert whose data lives in
+// Analytics Engine (EdgeDeadLetters) and sends it to Alertmanager's webhook. Configuration comes
+// from ops/ (rules, dashboards, alerting) and is uploaded as files; secrets are files under
+// /run/secrets (Pulumi secrets, like BackendHost's).
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DASHBOARD_FILES, dashboardJson, dashboardProviderYaml, datasourcesYaml, ANALYTICS_PLUGIN } from "../../ops/grafana/provisioning";
+import { ANALYTICS_PLUGIN, DASHBOARD_FILES, alertingYaml, analyticsTables, dashboardJson, dashboardProviderYaml, datasourcesYaml } from "../../ops/grafana/provisioning";
 import { RULE_FILES, RULES_DIR, prometheusConfig, type ScrapeJob } from "../../ops/prometheus/config";
 import { physicalName } from "../naming";
 import { SECRETS_DIR, secretFiles } from "./backend";
@@ -27,19 +29,30 @@ export const MONITORING_PORTS = { prometheus: 9090, alertmanager: 9093, grafana:
 const USERS = { prometheus: "65534", alertmanager: "65534", grafana: "472" } as const;
 
 export interface MonitoringArgs {
+  /** Stack name; every container, volume and Analytics Engine table name ends in it. Required. */
   stack: string;
-  /** Docker provider of the VM (BackendHost.provider). */
+  /** Docker provider of the VM the containers run on (BackendHost's primary `provider`). Required. */
   provider: docker.Provider;
-  /** BackendHost's networks: `data` is internal, `edge` reaches the internet and the tunnel. */
+  /**
+   * BackendHost's networks. Required. `data` is internal (Prometheus joins it only); `edge` reaches
+   * the internet and the tunnel (Alertmanager sends there, Grafana is reached and queries there).
+   */
   networks: { data: docker.Network; edge: docker.Network };
-  /** host:port of each job's /metrics on the data network. */
+  /** host:port of each scrape job's /metrics on the data network, by job. Required. */
   targets: Record<ScrapeJob, pulumi.Input<string>[]>;
-  /** Started after these (the scraped services). */
+  /** Prometheus starts after these (the scraped services). Default: none. */
   dependsOn?: pulumi.Resource[];
+  /** Grafana's public hostname (its root URL; the tunnel and Access in front of it are ZoneSecurity's). Required. */
   grafana: { hostname: string };
+  /** Account whose Analytics Engine SQL API Grafana queries. Required. */
   cloudflareAccountId: string;
+  /**
+   * Each uploaded as a file under /run/secrets: the Slack-compatible webhook that receives every
+   * alert (Alertmanager's and Grafana's), Grafana's admin password, and an API token with Account
+   * Analytics Read only. Required.
+   */
   secrets: { alertWebhookUrl: pulumi.Output<string>; grafanaAdminPassword: pulumi.Output<string>; analyticsApiToken: pulumi.Output<string> };
-  /** Days of metrics Prometheus keeps. Default 15. */
+  /** Days of metrics Prometheus keeps. Default: 15. */
   retentionDays?: number;
 }
 
@@ -159,6 +172,7 @@ export class Monitoring extends pulumi.ComponentResource {
     ready: (port: number, path: string) => docker.types.input.ContainerHealthcheck,
   ) {
     const dashboardsDir = "/etc/grafana/dashboards";
+    const tables = analyticsTables(args.stack);
     return new docker.Container(
       "grafana",
       {
@@ -180,9 +194,14 @@ export class Monitoring extends pulumi.ComponentResource {
               analyticsTokenFile: `${SECRETS_DIR}/ANALYTICS_API_TOKEN`,
             }),
             "/etc/grafana/provisioning/dashboards/twist.yml": dashboardProviderYaml(dashboardsDir),
-            ...Object.fromEntries(DASHBOARD_FILES.map((f) => [`${dashboardsDir}/${f}`, dashboardJson(f)])),
+            // EdgeDeadLetters: dead letters are counted in Analytics Engine, which Prometheus cannot read.
+            "/etc/grafana/provisioning/alerting/twist.yml": alertingYaml({ deadLettersTable: tables.edge_dead_letters!, webhookUrlFile: `${SECRETS_DIR}/ALERT_WEBHOOK_URL` }),
+            ...Object.fromEntries(DASHBOARD_FILES.map((f) => [`${dashboardsDir}/${f}`, dashboardJson(f, tables)])),
           }),
-          ...secretFiles({ GRAFANA_ADMIN_PASSWORD: args.secrets.grafanaAdminPassword, ANALYTICS_API_TOKEN: args.secrets.analyticsApiToken }, [USERS.grafana, "0"]),
+          ...secretFiles(
+            { GRAFANA_ADMIN_PASSWORD: args.secrets.grafanaAdminPassword, ANALYTICS_API_TOKEN: args.secrets.analyticsApiToken, ALERT_WEBHOOK_URL: args.secrets.alertWebhookUrl },
+            [USERS.grafana, "0"],
+          ),
         ],
         volumes: [{ volumeName: data.name, containerPath: "/var/lib/grafana" }],
         networksAdvanced: [{ name: args.networks.data.name }, { name: args.networks.edge.name, aliases: ["grafana"] }],

@@ -10,7 +10,7 @@ import { dependencyOrder } from "../../scripts/plan";
 import type { DetailedResource, Evaluation } from "../offline/evaluate";
 import { STACKS, T, evaluated, only } from "./helpers";
 
-type Binding = { type: string; name: string; text?: string; namespaceId?: string; bucketName?: string; queueName?: string; className?: string };
+type Binding = { type: string; name: string; text?: string; namespaceId?: string; bucketName?: string; queueName?: string; className?: string; dataset?: string };
 
 for (const stack of STACKS) {
   describe(`infra graph (${stack})`, () => {
@@ -92,6 +92,20 @@ for (const stack of STACKS) {
       for (const d of decl.durableObjects) expect(bindings.find((b) => b.name === d.binding)!.className).to.equal(d.className);
       expect(bindings.find((b) => b.name === "ENVIRONMENT")!.text).to.equal(stack);
       expect(script.dependencies).to.include.members(["kv-devices", "r2-audit", "queue-rewards"].map((n) => resources.find((r) => r.name === n)!.urn));
+    });
+
+    it("binds each Analytics Engine dataset of bindings.ts to this stack's dataset", () => {
+      const bindings = get(T.script, "worker").inputs.bindings as Binding[];
+      const analytics = bindings.filter((b) => b.type === "analytics_engine");
+      expect(analytics.map((b) => [b.name, b.dataset])).to.deep.equal(decl.analyticsDatasets.map((a) => [a.binding, `twist_${a.dataset}_${stack}`]));
+      expect(analytics.map((b) => [b.name, b.dataset])).to.deep.include.members([
+        ["ANALYTICS", `twist_edge_requests_${stack}`],
+        ["DEAD_LETTERS", `twist_edge_dead_letters_${stack}`],
+      ]);
+      // Miniflare binds the same names locally.
+      const local = edgeMiniflareOptions({ vars: { JWT_KEYS: "k:0123456789abcdef", VAU_SIGNING_KEYS: "0123456789abcdef", SERVICE_SIGNING_KEYS: "0123456789abcdef" } });
+      const worker = (local as { workers: Record<string, any>[] }).workers[0]!;
+      expect(analytics.map((b) => b.name).sort()).to.deep.equal(Object.keys(worker.analyticsEngineDatasets).sort());
     });
 
     it("deploys the built bundle as an ES module with SQLite Durable Object migrations", () => {

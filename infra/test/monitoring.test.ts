@@ -1,8 +1,8 @@
 import { expect } from "chai";
-import { vauRuleExpressions } from "../components/zone-security";
+import { NOTIFICATIONS, VAU_PATHS, vauRuleExpressions } from "../components/zone-security";
 import { MONITORING_IMAGES } from "../components/monitoring";
-import type { DetailedResource } from "../offline/evaluate";
-import { DASHBOARD_FILES } from "../../ops/grafana/provisioning";
+import { type DetailedResource, evaluateProgram } from "../offline/evaluate";
+import { DASHBOARD_FILES, deadLettersSql } from "../../ops/grafana/provisioning";
 import { RULE_FILES } from "../../ops/prometheus/config";
 import { STACKS, T, evaluated, only } from "./helpers";
 
@@ -40,7 +40,10 @@ for (const stack of STACKS) {
       const limit = get(R.ruleset, "vau-ratelimit").inputs;
       expect(limit).to.include({ zoneId: "fedcba9876543210fedcba9876543210", kind: "zone", phase: "http_ratelimit" });
       const [perIp] = limit.rules as Rule[];
-      expect(perIp).to.include({ ref: "vau_per_ip", action: "block", expression: e.vau });
+      // The stack files leave twist:cloudflarePlan at its default, free: a path-only expression, each
+      // VAU route compared by eq (the Free plan allows only the path and Verified Bot fields here).
+      expect(perIp).to.include({ ref: "vau_per_ip", action: "block", expression: '(http.request.uri.path eq "/api/v1/vau" or http.request.uri.path eq "/api/v1/vau/batch")' });
+      expect(perIp!.expression).to.equal(e.rateLimit).and.not.contain("http.host");
       // The Free plan's only allowed shape: 10 s period and mitigation, counted per IP and colo.
       expect(perIp!.ratelimit).to.deep.equal({ characteristics: ["cf.colo.id", "ip.src"], period: 10, requestsPerPeriod: 50, mitigationTimeout: 10 });
     });
@@ -62,6 +65,28 @@ for (const stack of STACKS) {
       const policies = resources.filter((r) => r.type === R.notification);
       expect(policies.map((p) => p.inputs.alertType)).to.deep.equal(["tunnel_health_event"]);
       expect(policies[0]!.inputs.mechanisms).to.deep.equal({ emails: [{ id: "ops@twist.example" }] });
+    });
+
+    it("provisions the edge dashboard and the EdgeDeadLetters alert with this stack's Analytics Engine tables", () => {
+      const uploads = get(T.container, "grafana").inputs.uploads as Upload[];
+      const edge = uploads.find((u) => u.file === "/etc/grafana/dashboards/edge.json")!.content;
+      const sql = (JSON.parse(edge) as { panels: { targets: { rawSql: string }[] }[] }).panels.flatMap((p) => p.targets.map((t) => t.rawSql));
+      expect(sql.filter((q) => q.includes(`FROM twist_edge_requests_${stack} `))).to.have.length(4);
+      expect(sql.filter((q) => q.includes(`FROM twist_edge_dead_letters_${stack} `))).to.have.length(1);
+      expect(edge).to.not.contain("@dataset(");
+      const other = stack === "production" ? "staging" : "production";
+      expect(edge).to.not.contain(`_${other}`);
+
+      const alerting = JSON.parse(uploads.find((u) => u.file === "/etc/grafana/provisioning/alerting/twist.yml")!.content) as {
+        contactPoints: { receivers: { type: string; settings: { url: string } }[] }[];
+        groups: { rules: { title: string; condition: string; data: { refId: string; datasourceUid: string; model: { rawSql?: string; expression?: string } }[] }[] }[];
+      };
+      // The same webhook as Alertmanager's receiver, from the same secret file.
+      expect(alerting.contactPoints[0]!.receivers[0]).to.deep.include({ type: "slack", settings: { url: "$__file{/run/secrets/ALERT_WEBHOOK_URL}" } });
+      const [rule] = alerting.groups[0]!.rules;
+      expect(rule!.title).to.equal("EdgeDeadLetters");
+      expect(rule!.data[0]).to.deep.include({ refId: "A", datasourceUid: "analytics-engine" });
+      expect(rule!.data[0]!.model.rawSql).to.equal(deadLettersSql(`twist_edge_dead_letters_${stack}`));
     });
 
     it("runs Prometheus, Alertmanager and Grafana pinned, with no host port, Prometheus on the internal network only", () => {
@@ -108,6 +133,7 @@ for (const stack of STACKS) {
       secretFile("alertmanager", "ALERT_WEBHOOK_URL");
       secretFile("grafana", "GRAFANA_ADMIN_PASSWORD");
       secretFile("grafana", "ANALYTICS_API_TOKEN");
+      secretFile("grafana", "ALERT_WEBHOOK_URL");
       const am = (get(T.container, "alertmanager").inputs.uploads as Upload[]).find((u) => u.file.endsWith("alertmanager.yml"))!;
       expect(am.content).to.contain("api_url_file: /run/secrets/ALERT_WEBHOOK_URL");
       const envs = get(T.container, "grafana").inputs.envs as string[];
@@ -117,3 +143,32 @@ for (const stack of STACKS) {
     });
   });
 }
+
+// A paid plan under mocks: the stack's config with twist:cloudflarePlan overridden (one more evaluation).
+describe("infra zone security on a paid plan (staging, twist:cloudflarePlan)", function () {
+  this.timeout(180_000);
+  const rules = (resources: DetailedResource[], name: string) => only(resources, R.ruleset, name).inputs.rules as Rule[];
+
+  it("adds the host to the rate-limiting rule on pro, keeps the custom rules, and declares no paid notification", async () => {
+    const { resources } = await evaluateProgram({ stack: "staging", config: { "twist:cloudflarePlan": "pro" } });
+    const host = "vau-staging.twist.example";
+    const [perIp] = rules(resources, "vau-ratelimit");
+    expect(perIp!.expression).to.equal(`(http.host eq "${host}" and (http.request.uri.path eq "/api/v1/vau" or http.request.uri.path eq "/api/v1/vau/batch"))`);
+    expect(perIp!.expression).to.equal(vauRuleExpressions(host, "pro").rateLimit);
+    const free = vauRuleExpressions(host, "free");
+    expect(rules(resources, "vau-firewall").map((r) => r.expression)).to.deep.equal([free.methods, free.authorization]);
+    expect(resources.filter((r) => r.type === R.notification).map((p) => p.inputs.alertType)).to.deep.equal(["tunnel_health_event"]);
+  });
+
+  it("declares the edge-errors notification, scoped to the zone, on business", async () => {
+    const { resources } = await evaluateProgram({ stack: "staging", config: { "twist:cloudflarePlan": "business" } });
+    const policies = resources.filter((r) => r.type === R.notification);
+    expect(policies.map((p) => p.inputs.alertType)).to.deep.equal(NOTIFICATIONS.map((n) => n.alertType));
+    expect(only(resources, R.notification, "notify-edge-errors").inputs.filters).to.deep.equal({ zones: ["fedcba9876543210fedcba9876543210"] });
+    expect(rules(resources, "vau-ratelimit")[0]!.expression).to.contain('http.host eq "vau-staging.twist.example"');
+  });
+
+  it("guards exactly the Worker's VAU routes", () => {
+    expect(VAU_PATHS).to.deep.equal(["/api/v1/vau", "/api/v1/vau/batch"]);
+  });
+});

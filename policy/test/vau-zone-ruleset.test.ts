@@ -6,6 +6,9 @@ import { ACCOUNT_ID, ZONE_ID, checkStack, resource } from "./harness";
 
 const typeOf = (cls: unknown) => (cls as { __pulumiType: string }).__pulumiType;
 const VAU = '(http.host eq "vau.twist.example" and starts_with(http.request.uri.path, "/api/v1/vau"))';
+// The rate-limiting rule as the program writes it on the Free plan (path fields only) and on paid plans.
+const FREE_LIMIT = '(http.request.uri.path eq "/api/v1/vau" or http.request.uri.path eq "/api/v1/vau/batch")';
+const PAID_LIMIT = `(http.host eq "vau.twist.example" and ${FREE_LIMIT})`;
 
 /** Compliant baseline: the Worker's custom domain in the zone, and both VAU rulesets bound to it. */
 function baseline(): RecordedResource[] {
@@ -25,7 +28,7 @@ function baseline(): RecordedResource[] {
         {
           ref: "vau_per_ip",
           action: "block",
-          expression: VAU,
+          expression: FREE_LIMIT,
           ratelimit: { characteristics: ["cf.colo.id", "ip.src"], period: 10, requestsPerPeriod: 50, mitigationTimeout: 10 },
           enabled: true,
         },
@@ -72,6 +75,18 @@ describe("policy: vau-zone-ruleset (stack)", () => {
     expect(await checkStack(rule, rules({ action: "log" }))).to.deep.equal([FIREWALL_MISSING]);
     expect(await checkStack(rule, rules({ enabled: false }))).to.deep.equal([FIREWALL_MISSING]);
     expect(await checkStack(rule, rules({ expression: 'starts_with(http.request.uri.path, "/health")' }))).to.deep.equal([FIREWALL_MISSING]);
+  });
+
+  it("passes the rate-limiting rule in both of the program's shapes, path only (Free plan) and host and path (paid plans)", async () => {
+    for (const expression of [FREE_LIMIT, PAID_LIMIT]) {
+      const stack = change("vau-ratelimit", (i) => ({ ...i, rules: (i.rules as object[]).map((x) => ({ ...x, expression })) }));
+      expect(await checkStack(rule, stack), expression).to.deep.equal([]);
+    }
+  });
+
+  it("fails a rate-limiting rule on another path", async () => {
+    const stack = change("vau-ratelimit", (i) => ({ ...i, rules: (i.rules as object[]).map((x) => ({ ...x, expression: '(http.request.uri.path eq "/health")' })) }));
+    expect(await checkStack(rule, stack)).to.deep.equal([LIMIT_MISSING]);
   });
 
   it("fails a rate-limiting rule without a ratelimit", async () => {

@@ -90,6 +90,7 @@ export const durableObjects: readonly DurableObjectDecl[] = [
 
 export const analyticsDatasets: readonly AnalyticsDatasetDecl[] = [
   { binding: "ANALYTICS", dataset: "edge_requests", purpose: "one data point per request: route, status, outcome, latency bucket" },
+  { binding: "DEAD_LETTERS", dataset: "edge_dead_letters", purpose: "one data point per reward message dead-lettered: cause, attempts" },
 ];
 
 /**

@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { load } from "js-yaml";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { NOTIFICATIONS } from "../../infra/components/zone-security";
+import { alertingYaml } from "../../ops/grafana/provisioning";
 import { RULE_FILES, RULES_DIR } from "../../ops/prometheus/config";
 import { runCpuBound } from "../support/cpu-bound";
 import { requireTool } from "./tools";
@@ -75,6 +77,40 @@ describe("ops: Prometheus rules and Alertmanager config (promtool, amtool)", fun
       const text = readFileSync(runbook, "utf8");
       expect(text, `${a.alert} named in its runbook`).to.contain(`\`${a.alert}\``);
       expect(text, `${a.alert}'s runbook has a Prometheus query (promq, runbooks/README.md)`).to.match(/promq '/);
+    }
+  });
+
+  const runbookText = (path: string | undefined, what: string) => {
+    const runbook = join(__dirname, "..", "..", path ?? "missing");
+    expect(existsSync(runbook), `${what}: ${path}`).to.equal(true);
+    return readFileSync(runbook, "utf8");
+  };
+
+  it("sends the Grafana alert (EdgeDeadLetters) to a runbook that names it and an Analytics Engine query that confirms it", () => {
+    const file = load(alertingYaml({ deadLettersTable: "twist_edge_dead_letters_staging", webhookUrlFile: "/run/secrets/ALERT_WEBHOOK_URL" })) as {
+      groups: { rules: { title: string; labels: { severity: string }; annotations: { runbook?: string } }[] }[];
+    };
+    const rules = file.groups.flatMap((g) => g.rules);
+    expect(rules.map((r) => r.title)).to.deep.equal(["EdgeDeadLetters"]);
+    for (const r of rules) {
+      expect(["page", "ticket"], r.title).to.include(r.labels.severity);
+      const text = runbookText(r.annotations.runbook, r.title);
+      expect(text, `${r.title} named in its runbook`).to.contain(`\`${r.title}\``);
+      expect(text, `${r.title}'s runbook has an Analytics Engine query (aeq, runbooks/README.md)`).to.match(/aeq "SELECT .* FROM twist_edge_dead_letters_\$S /);
+    }
+  });
+
+  it("sends every Cloudflare notification policy to a runbook that names its alert type and a command that confirms it", () => {
+    expect(NOTIFICATIONS.map((n) => n.alertType)).to.include.members(["tunnel_health_event", "http_alert_edge_error"]);
+    const index = runbookText("docs/runbooks/README.md", "runbook index");
+    for (const n of NOTIFICATIONS) {
+      const text = runbookText(n.runbook, n.alertType);
+      expect(text, `${n.alertType} named in ${n.runbook}`).to.contain(`\`${n.alertType}\``);
+      expect(text, `${n.runbook} names the policy twist-${n.logical}-$S`).to.contain(`twist-${n.logical}-$S`);
+      // The confirming command sits next to the name: a fenced shell block after it.
+      const after = text.slice(text.indexOf(`\`${n.alertType}\``));
+      expect(after, `${n.alertType}: a command to confirm it`).to.match(/```sh\n[^`]*(curl|aeq|wrangler|ssh)[^`]*```/);
+      expect(index, `${n.alertType} in the runbook index`).to.contain(`notification \`${n.alertType}\``);
     }
   });
 

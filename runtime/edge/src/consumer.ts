@@ -5,8 +5,12 @@
 //   failed, network error, non-2xx,
 //   invalid response               -> retry with exponential backoff; after maxRetries the platform
 //                                     moves the message to the dead-letter queue
+// Every dead letter, of each cause, is also one DEAD_LETTERS data point (analytics.ts): the only
+// count across isolates, which the Grafana alert EdgeDeadLetters reads (docs/monitoring.md).
 import { MAX_DELIVERY_BATCH, validateDeliveryResponse, validateRewardMessage, type RewardDeliveryResult, type RewardMessageV1 } from "@twist/shared/messages";
 import { signedHeaders } from "@twist/shared/signed-request";
+import { queues } from "../bindings";
+import { type DeadLetterCause, deadLetterPoint, record } from "./analytics";
 import { loadConfig } from "./config";
 import type { Env } from "./env";
 import { log } from "./log";
@@ -15,6 +19,11 @@ import { retryDelaySeconds } from "./scoring";
 
 export const DELIVERY_PATH = "/internal/v1/rewards";
 const DELIVERY_TIMEOUT_MS = 10_000;
+/** The deployed consumer's retry limit (infra declares the QueueConsumer from the same entry). */
+const MAX_RETRIES = queues.find((q) => q.queue === "rewards")!.consumer!.maxRetries;
+
+/** True when a retry of this delivery is the platform's cue to dead-letter the message. */
+export const isLastAttempt = (attempts: number, maxRetries = MAX_RETRIES): boolean => attempts > maxRetries;
 
 export async function consume(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const loaded = loadConfig(env);
@@ -24,12 +33,22 @@ export async function consume(batch: MessageBatch<unknown>, env: Env): Promise<v
     return;
   }
   const config = loaded.config;
+  const deadLettered = (m: Message<unknown>, cause: DeadLetterCause) => {
+    inc("twist_edge_consumer_messages_total", { outcome: "dead_lettered" });
+    record(env.DEAD_LETTERS, deadLetterPoint(cause, m.attempts));
+  };
   const retry = (m: Message<unknown>, reason: string) => {
+    if (isLastAttempt(m.attempts)) {
+      deadLettered(m, "retries_exhausted");
+      log("warn", "reward delivery failed its last attempt; the platform dead-letters it", { id: idOf(m.body), attempts: m.attempts, reason });
+      m.retry();
+      return;
+    }
     inc("twist_edge_consumer_messages_total", { outcome: "retried" });
     log("warn", "reward delivery will be retried", { id: idOf(m.body), attempts: m.attempts, reason });
     m.retry({ delaySeconds: retryDelaySeconds(m.attempts, config.retryBaseDelaySeconds) });
   };
-  const deadLetter = async (m: Message<unknown>, reason: string) => {
+  const deadLetter = async (m: Message<unknown>, cause: Exclude<DeadLetterCause, "retries_exhausted">, reason: string) => {
     try {
       await env.REWARDS_DLQ.send(m.body, { contentType: "json" });
     } catch (err) {
@@ -37,8 +56,8 @@ export async function consume(batch: MessageBatch<unknown>, env: Env): Promise<v
       retry(m, `dead-letter send failed: ${String(err)}`);
       return;
     }
-    inc("twist_edge_consumer_messages_total", { outcome: "dead_lettered" });
-    log("warn", "reward message dead-lettered", { id: idOf(m.body), reason });
+    deadLettered(m, cause);
+    log("warn", "reward message dead-lettered", { id: idOf(m.body), cause, reason });
     m.ack();
   };
 
@@ -46,7 +65,7 @@ export async function consume(batch: MessageBatch<unknown>, env: Env): Promise<v
   for (const m of batch.messages) {
     const check = validateRewardMessage(m.body);
     if (check.ok) valid.push({ message: m, body: check.value });
-    else await deadLetter(m, `invalid message: ${check.errors.join("; ")}`);
+    else await deadLetter(m, "invalid", `invalid message: ${check.errors.join("; ")}`);
   }
 
   for (let start = 0; start < valid.length; start += MAX_DELIVERY_BATCH) {
@@ -68,7 +87,7 @@ export async function consume(batch: MessageBatch<unknown>, env: Env): Promise<v
         inc("twist_edge_consumer_messages_total", { outcome: "acked" });
         message.ack();
       } else if (result.status === "rejected") {
-        await deadLetter(message, `rejected by backend: ${result.code ?? ""} ${result.message ?? ""}`.trim());
+        await deadLetter(message, "rejected", `rejected by backend: ${result.code ?? ""} ${result.message ?? ""}`.trim());
       } else {
         retry(message, `backend failed: ${result.code ?? ""} ${result.message ?? ""}`.trim());
       }

@@ -11,6 +11,7 @@ export interface Bindings {
   WALLETS: DurableObjectNamespace<WalletGate>;
   AGGREGATOR: DurableObjectNamespace<HourlyAggregator>;
   ANALYTICS: AnalyticsEngineDataset;
+  DEAD_LETTERS: AnalyticsEngineDataset;
 }
 
 /** Vars and secrets arrive as strings; any may be missing on a misconfigured deployment. */
