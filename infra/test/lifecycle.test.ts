@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { appendFileSync, chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { stageImages } from "../../scripts/build.mjs";
 import { diffEvaluations } from "../offline/diff";
 import { REPO_ROOT, evaluateProgram } from "../offline/evaluate";
 import { PLACEHOLDER_SECRETS } from "../offline/placeholders";
@@ -65,6 +66,8 @@ describe("infra lifecycle: rollback redeploys old artifacts with the current pro
     cpSync(join(REPO_ROOT, "dist"), oldArtifacts, { recursive: true });
     appendFileSync(join(oldArtifacts, "edge", "index.js"), "\n// older edge build\n");
     appendFileSync(join(oldArtifacts, "auth", "main.js"), "\n// older auth build\n");
+    // As the rollback workflow does: the image contexts staged with this checkout's Dockerfiles.
+    stageImages(oldArtifacts);
   });
   after(() => rmSync(oldArtifacts, { recursive: true, force: true }));
 
@@ -101,6 +104,19 @@ describe("infra lifecycle: rollback redeploys old artifacts with the current pro
     const db = (only(rollback.resources, T.container, "influencer").inputs.uploads as { file: string; content: string }[]).find((u) => u.file.endsWith("DATABASE_URL"))!;
     expect(db.content).to.contain(rotated);
     expect(JSON.stringify(rollback.resources)).not.to.contain(PLACEHOLDER_SECRETS.postgresPassword);
+  });
+
+  it("refuses an artifacts directory whose image contexts are not staged, naming the command that stages them", async () => {
+    const unstaged = mkdtempSync(join(tmpdir(), "twist-rollback-unstaged-"));
+    try {
+      cpSync(oldArtifacts, unstaged, { recursive: true });
+      rmSync(join(unstaged, "images"), { recursive: true });
+      let error: Error | undefined;
+      await evaluateProgram({ stack: "staging", env: { TWIST_ARTIFACTS_DIR: unstaged } }).catch((e: Error) => (error = e));
+      expect(error?.message).to.contain("TWIST_ARTIFACTS_DIR: ").and.to.contain("lacks the image contexts images/auth/main.js").and.to.contain("node scripts/build.mjs --stage-images");
+    } finally {
+      rmSync(unstaged, { recursive: true, force: true });
+    }
   });
 
   it("refuses an artifacts directory that lacks a bundle, naming TWIST_ARTIFACTS_DIR and the file", async () => {

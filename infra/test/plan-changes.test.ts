@@ -80,6 +80,14 @@ describe("npm run plan -- --against: the offline change set", function () {
     for (const c of changes.filter((x) => x.op === "replace")) expect(c.forceNew, c.name).to.include("image");
   });
 
+  it("a change to the backup code replaces only the backup job: the influencer image's context does not hold it", async () => {
+    const changes = await changed((dir) =>
+      appendFileSync(join(dir, "runtime", "influencer", "src", "backup", "main.ts"), '\n(globalThis as Record<string, unknown>).PLAN_PROBE = "backup";\n'),
+    );
+    expect(summary(changes)).to.deep.equal(["replace backup", "update image-backup"]);
+    expect(changes.find((c) => c.name === "backup")!.forceNew).to.include("image");
+  });
+
   it("a change to the migrations also re-runs the migration job", async () => {
     const changes = await changed((dir) =>
       appendFileSync(join(dir, "runtime", "influencer", "src", "migrate.ts"), '\n(globalThis as Record<string, unknown>).PLAN_PROBE = "migration";\n'),

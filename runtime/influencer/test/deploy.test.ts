@@ -319,7 +319,8 @@ describe("influencer: Dockerfile", () => {
     expect(DOCKERFILE).to.match(/^HEALTHCHECK /m);
     expect(DOCKERFILE).to.match(/^CMD \["node", "main\.js"\]$/m);
     const copies = DOCKERFILE.match(/^COPY .*$/gm) ?? [];
-    // The build context is dist/influencer itself (infra/components/backend.ts).
-    expect(copies).to.deep.equal(["COPY *.js *.js.map openapi.json ./", "COPY swagger-ui/ ./swagger-ui/"]);
+    // The build context is dist/images/influencer, staged with exactly these files (scripts/build.mjs):
+    // the API and the worker, not the migration or backup bundles, which have images of their own.
+    expect(copies).to.deep.equal(["COPY main.js main.js.map worker.js worker.js.map openapi.json ./", "COPY swagger-ui/ ./swagger-ui/"]);
   });
 });
