@@ -458,7 +458,9 @@ docker run --rm -i --name ${n("migrate")}-$(date +%s) --network ${network} --lab
         uploads: secretFiles({ REDIS_URL: urls.redis, JWT_KEYS: secrets.jwtKeys }, IMAGE_USERS.node),
         healthcheck: httpHealthcheck(SERVICE_PORTS.auth),
         alias: "auth",
-        dependsOn: redis ? [redis.container] : [],
+        // Auth reads no table, but it is part of the release: no app container of a deploy starts
+        // on any host before that deploy's migration succeeded.
+        dependsOn: [migration.command, ...(redis ? [redis.container] : [])],
       });
     }
 
