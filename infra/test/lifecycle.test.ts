@@ -55,6 +55,24 @@ describe("infra lifecycle: updates after the first deploy", function () {
     expect(stateful.map((r) => r.name)).to.include.members(["kv-devices", "r2-audit", "queue-rewards", "queue-rewards-dlq", "worker", "vol-pgdata", "vol-redisdata"]);
     for (const r of stateful) expect(r.options.retainOnDelete, r.name).to.equal(true);
   });
+
+  it("docs/deploy.md's Destroy names every resource a destroy leaves behind, and the protected one production's destroy stops on", async () => {
+    const doc = readFileSync(join(REPO_ROOT, "docs", "deploy.md"), "utf8");
+    const destroy = doc.slice(doc.indexOf("### Destroy"), doc.indexOf("\n## ", doc.indexOf("### Destroy")));
+    const production = (await evaluated("production")).resources;
+    const retained = production.filter((r) => r.options.retainOnDelete);
+    expect(retained.map((r) => r.name)).to.include.members(["bucket", "vol-prometheus", "vol-alertmanager", "vol-grafana"]);
+    for (const r of retained) {
+      expect(destroy, r.name).to.contain(`\`${r.name}\``);
+      expect(destroy, `${r.name}'s physical name`).to.contain(
+        `\`${String(r.inputs.name ?? r.inputs.title ?? r.inputs.queueName ?? r.inputs.scriptName).replace("production", "<stack>")}\``,
+      );
+    }
+    expect(production.filter((r) => r.options.protect).map((r) => `${r.type} ${r.name}`)).to.deep.equal(["cloudflare:index/r2Bucket:R2Bucket bucket"]);
+    expect(destroy).to.contain("--exclude-protected").and.to.contain("pulumi state unprotect");
+    // Staging can be torn down whole: nothing of it is protected.
+    expect((await evaluated("staging")).resources.filter((r) => r.options.protect)).to.deep.equal([]);
+  });
 });
 
 describe("infra lifecycle: rollback redeploys old artifacts with the current program, config and secrets", function () {
