@@ -145,7 +145,6 @@ const minLength =
     v.length >= n && !/\s/.test(v) ? undefined : `must be at least ${n} characters without whitespace`;
 
 export const SECRET_KEYS = {
-  cloudflareApiToken: { check: minLength(32), purpose: "token Pulumi uses to manage the Cloudflare account (bootstrap, created by hand)" },
   jwtKeys: { check: secretCheck((v) => parseJwtKeySet(v)), purpose: "JWT_KEYS kid:secret list, current first" },
   vauSigningKeys: { check: secretCheck((v) => parseSigningKeys(v)), purpose: "VAU_SIGNING_KEYS (clients -> edge)" },
   serviceSigningKeys: { check: secretCheck((v) => parseSigningKeys(v)), purpose: "SERVICE_SIGNING_KEYS (edge consumer -> backend)" },

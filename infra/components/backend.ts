@@ -198,6 +198,19 @@ function derivedTunnelSecret(secret: pulumi.Output<string>, purpose: string): pu
   return pulumi.secret(secret.apply((s) => createHash("sha256").update(`${purpose}\0${s}`).digest("base64")));
 }
 
+/**
+ * A remotely managed tunnel's connector token, computed here rather than read from the API: it is
+ * cloudflared's TunnelToken (connection/connection.go), base64 of {"a": account, "t": tunnel id,
+ * "s": secret}, and every part is known to the program. Reading it (GET .../cfd_tunnel/<id>/token)
+ * needs Cloudflare Tunnel *Write*, which the read-only token of a pull request's preview must not
+ * hold (docs/secrets.md).
+ */
+export function tunnelToken(accountId: string, tunnelId: pulumi.Input<string>, tunnelSecret: pulumi.Output<string>): pulumi.Output<string> {
+  return pulumi.secret(
+    pulumi.all([tunnelId, tunnelSecret]).apply(([t, s]) => Buffer.from(JSON.stringify({ a: accountId, t, s: Buffer.from(s, "base64").toString("base64") })).toString("base64")),
+  );
+}
+
 export class BackendHost extends pulumi.ComponentResource {
   readonly nodes: BackendNodes;
   readonly authUrl: pulumi.Output<string>;
@@ -545,8 +558,7 @@ docker run --rm -i --name ${n("migrate")}-$(date +%s) --network ${network} --lab
           cfOpts,
         );
       }
-      const token = cloudflare.getZeroTrustTunnelCloudflaredTokenOutput({ accountId: args.cloudflare.accountId, tunnelId: t.id }, cfOpts).apply((r) => r.token);
-      return { tunnel: t, token };
+      return { tunnel: t, token: tunnelToken(args.cloudflare.accountId, t.id, tunnelSecret) };
     }
 
     /**
