@@ -88,11 +88,12 @@ describe("npm run plan -- --against: the offline change set", function () {
     expect(changes.find((c) => c.name === "backup")!.forceNew).to.include("image");
   });
 
-  it("a change to the migrations re-runs the migration job only: the influencer image's context does not hold them", async () => {
+  it("a change to the migrations re-runs the migration job and rebuilds the backup job (restore.js checks them), not the API", async () => {
     const changes = await changed((dir) =>
       appendFileSync(join(dir, "runtime", "influencer", "src", "migrations", "index.ts"), '\n(globalThis as Record<string, unknown>).PLAN_PROBE = "migration";\n'),
     );
-    expect(summary(changes)).to.deep.equal(["replace migrate", "update image-migrate"]);
+    // The influencer image's context does not hold them: the API and settlement containers stay.
+    expect(summary(changes)).to.deep.equal(["replace backup", "replace migrate", "update image-backup", "update image-migrate"]);
     expect(changes.find((c) => c.name === "migrate")!.forceNew).to.deep.equal(["triggers"]);
   });
 });
