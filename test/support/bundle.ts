@@ -6,22 +6,32 @@ import { cpSync, mkdtempSync, readFileSync } from "node:fs";
 import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { images } from "../../scripts/build.mjs";
 
 export const ROOT = join(__dirname, "..", "..");
 
+/** Bundles built by this process already (one build serves every image made from it). */
+const built = new Set<string>();
+
 /**
- * Builds `service` and copies into a fresh temporary folder exactly what its Dockerfile's COPY
- * lines copy into the image's WORKDIR from its build context, dist/images/<service>, staged by the
- * build (infra/components/backend.ts); returns the folder.
+ * Builds the bundle of `image` (scripts/build.mjs `images`: auth, influencer, migrate, backup) and
+ * copies into a fresh temporary folder exactly what its Dockerfile's COPY lines copy into the
+ * image's WORKDIR from its build context, dist/images/<image>, staged by the build; returns the folder.
  */
-export function isolatedBundle(service: string): string {
-  const build = spawnSync(process.execPath, ["scripts/build.mjs", service], { cwd: ROOT, encoding: "utf8" });
-  expect(build.status, build.stderr).to.equal(0);
-  const dir = mkdtempSync(join(tmpdir(), `twist-${service}-bundle-`));
-  const dockerfile = readFileSync(join(ROOT, "runtime", service, "Dockerfile"), "utf8");
-  const context = join(ROOT, "dist", "images", service);
+export function isolatedBundle(image: string): string {
+  const spec = images.find((i) => i.name === image);
+  expect(spec, `an image named ${image}`).to.not.equal(undefined);
+  if (!built.has(spec!.bundle)) {
+    const build = spawnSync(process.execPath, ["scripts/build.mjs", spec!.bundle], { cwd: ROOT, encoding: "utf8" });
+    expect(build.status, build.stderr).to.equal(0);
+    built.add(spec!.bundle);
+  }
+  const dir = mkdtempSync(join(tmpdir(), `twist-${image}-bundle-`));
+  const dockerfile = readFileSync(join(ROOT, spec!.dockerfile), "utf8");
+  const context = join(ROOT, "dist", "images", image);
   for (const [, args] of dockerfile.matchAll(/^COPY (.+)$/gm)) {
     const parts = args!.trim().split(/\s+/);
+    if (parts[0]!.startsWith("--from=")) continue;
     const dest = join(dir, parts.pop()!);
     for (const source of parts) cpSync(join(context, source), source.endsWith("/") ? dest : join(dest, basename(source)), { recursive: true });
   }
