@@ -154,7 +154,6 @@ const minLength =
     v.length >= n && !/\s/.test(v) ? undefined : `must be at least ${n} characters without whitespace`;
 
 export const SECRET_KEYS = {
-  cloudflareApiToken: { check: minLength(32), purpose: "token Pulumi uses to manage the Cloudflare account (bootstrap, created by hand)" },
   jwtKeys: { check: secretCheck((v) => parseJwtKeySet(v)), purpose: "JWT_KEYS kid:secret list, current first" },
   vauSigningKeys: { check: secretCheck((v) => parseSigningKeys(v)), purpose: "VAU_SIGNING_KEYS (clients -> edge)" },
   serviceSigningKeys: { check: secretCheck((v) => parseSigningKeys(v)), purpose: "SERVICE_SIGNING_KEYS (edge consumer -> backend)" },
@@ -491,16 +490,26 @@ export function loadStackConfig(): StackConfig {
 }
 
 /**
- * TWIST_ARTIFACTS_DIR: a directory with the built bundles (edge/index.js, auth/, influencer/) to
- * deploy instead of <repo>/dist. The rollback workflow builds the chosen commit there; it must
- * hold all three, or the run stops naming what is missing.
+ * TWIST_ARTIFACTS_DIR: a directory with the built bundles (edge/index.js, auth/, influencer/) and
+ * the image contexts staged from them (images/<image>/) to deploy instead of <repo>/dist. The
+ * rollback workflow builds the chosen commit there and stages its image contexts with this
+ * checkout's Dockerfiles; anything missing stops the run, named.
  */
 export function artifactsDirectory(repoRoot: string): string {
   const dir = process.env.TWIST_ARTIFACTS_DIR;
   if (!dir) return join(repoRoot, "dist");
   const abs = resolve(dir);
-  const missing = ["edge/index.js", "auth/main.js", "influencer/main.js", "influencer/migrate.js", "influencer/worker.js"].filter((f) => !existsSync(join(abs, f)));
-  if (missing.length > 0) throw new StackConfigError([{ key: "TWIST_ARTIFACTS_DIR", message: `${dir} lacks ${missing.join(", ")} (build the commit there with npm run build)` }]);
+  const has = (files: string[]) => files.filter((f) => !existsSync(join(abs, f)));
+  const bundles = has(["edge/index.js", "auth/main.js", "influencer/main.js", "influencer/migrate.js", "influencer/worker.js", "influencer/backup.js"]);
+  if (bundles.length > 0) throw new StackConfigError([{ key: "TWIST_ARTIFACTS_DIR", message: `${dir} lacks ${bundles.join(", ")} (build the commit there with npm run build)` }]);
+  const contexts = has(["images/auth/main.js", "images/influencer/main.js", "images/migrate/migrate.js", "images/backup/backup.js"]);
+  if (contexts.length > 0)
+    throw new StackConfigError([
+      {
+        key: "TWIST_ARTIFACTS_DIR",
+        message: `${dir} lacks the image contexts ${contexts.join(", ")} (stage them with this checkout's \`node scripts/build.mjs --stage-images ${dir}\`)`,
+      },
+    ]);
   return abs;
 }
 

@@ -4,6 +4,7 @@
 // one API token a stack mints is the backup job's, scoped to its bucket's objects (docs/secrets.md).
 // Run offline with `npm run plan`.
 import * as cloudflare from "@pulumi/cloudflare";
+import * as pulumi from "@pulumi/pulumi";
 import { join, resolve } from "node:path";
 import { BackendHost, METRICS_PORTS, SETTLEMENT_METRICS_PORT } from "./components/backend";
 import { BACKUP_METRICS_PORT, Backups } from "./components/backups";
@@ -16,8 +17,14 @@ import { physicalName } from "./naming";
 const repoRoot = resolve(__dirname, "..");
 const cfg = loadStackConfig();
 
-// One explicit provider, so the token it runs with is a stack secret rather than ambient env.
-const cloudflareProvider = new cloudflare.Provider("cloudflare", { apiToken: cfg.secrets.cloudflareApiToken });
+// One explicit provider with no credential input: the provider process reads CLOUDFLARE_API_TOKEN
+// from the environment the workflow gives it (the stack's deploy token for `up`, a read-only token
+// for a pull request's preview: docs/secrets.md). So the token is in neither the stack config nor
+// the state, which a preview decrypts with the staging passphrase.
+if (!pulumi.runtime.isDryRun() && !process.env.CLOUDFLARE_API_TOKEN) {
+  throw new Error("CLOUDFLARE_API_TOKEN is not set: export the stack's Cloudflare deploy token (docs/deploy.md, 2. Cloudflare)");
+}
+const cloudflareProvider = new cloudflare.Provider("cloudflare", {});
 
 // Where the built bundles come from: this checkout's dist/, or (rollback) the bundles of an older
 // commit built into another directory; the program, config and secrets stay the current ones.

@@ -1,10 +1,13 @@
 // Bundles every runtime with esbuild into dist/. The Pulumi program deploys these files: the Worker
-// script content and the services' container images are built from exactly what this writes.
+// script content and the services' container images are built from exactly what this writes. Each
+// image's build context is staged apart, in dist/images/<image>/, holding only the files its
+// Dockerfile copies (a few of a bundle's outputs), so a change to one entry point changes only the
+// images that copy it.
 import { build, context } from "esbuild";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import yaml from "js-yaml";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -43,6 +46,62 @@ export const bundles = [
     apiSpec: "docs/api/influencer.yaml",
   },
 ];
+
+/**
+ * The service images the Pulumi program builds on the VM (infra/components/backend.ts, backups.ts):
+ * each from dist/images/<name>/, which stageImages fills from dist/<bundle>/ with exactly what the
+ * Dockerfile's COPY lines name.
+ */
+export const images = [
+  { name: "auth", bundle: "auth", dockerfile: "runtime/auth/Dockerfile" },
+  { name: "influencer", bundle: "influencer", dockerfile: "runtime/influencer/Dockerfile" },
+  { name: "migrate", bundle: "influencer", dockerfile: "runtime/influencer/migrate.Dockerfile" },
+  { name: "backup", bundle: "influencer", dockerfile: "runtime/influencer/backup.Dockerfile" },
+];
+
+/**
+ * The build-context paths a Dockerfile's COPY lines read (`COPY --from=<stage>` reads an image, not
+ * the context). Globs are refused: they would copy whatever the bundle directory happens to hold.
+ */
+export function copiedSources(dockerfileText, what = "Dockerfile") {
+  const sources = [];
+  for (const [, args] of dockerfileText.replace(/\\\n/g, " ").matchAll(/^COPY\s+(.+)$/gm)) {
+    const words = args.trim().split(/\s+/);
+    if (words.some((w) => w.startsWith("--from="))) continue;
+    for (const source of words.filter((w) => !w.startsWith("--")).slice(0, -1)) {
+      if (/[*?[]/.test(source)) throw new Error(`build: ${what} copies ${source}: name each file, not a pattern`);
+      sources.push(source);
+    }
+  }
+  return sources;
+}
+
+/**
+ * Stages dist/images/<image>/ (under `distDir`, default this checkout's dist/) for every image whose
+ * bundle is in `bundleNames` (all when omitted), with the Dockerfiles of this checkout: a rollback
+ * stages an older commit's bundles for today's images. Returns the files written.
+ */
+export function stageImages(distDir = join(root, "dist"), bundleNames) {
+  const written = [];
+  for (const image of images) {
+    if (bundleNames && !bundleNames.includes(image.bundle)) continue;
+    const from = join(distDir, image.bundle);
+    const to = join(distDir, "images", image.name);
+    rmSync(to, { recursive: true, force: true });
+    mkdirSync(to, { recursive: true });
+    for (const source of copiedSources(readFileSync(join(root, image.dockerfile), "utf8"), image.dockerfile)) {
+      const file = join(from, source);
+      if (!existsSync(file)) throw new Error(`build: ${image.dockerfile} copies ${source}, which ${from} does not hold`);
+      cpSync(file, join(to, source), { recursive: true });
+    }
+    written.push(
+      ...readdirSync(to, { recursive: true, withFileTypes: true })
+        .filter((f) => f.isFile())
+        .map((f) => join(f.parentPath, f.name)),
+    );
+  }
+  return written;
+}
 
 /** esbuild's options for one bundle, written to dist/<name>/. */
 function optionsFor(b) {
@@ -85,7 +144,7 @@ export async function buildAll({ only } = {}) {
     if (only && !only.includes(b.name)) continue;
     written.push(...finish(b, await build(optionsFor(b))));
   }
-  return written;
+  return [...written, ...stageImages(join(root, "dist"), only).map((f) => f.slice(root.length + 1))];
 }
 
 /**
@@ -144,8 +203,17 @@ function writeApiDocs(specPath, outdir) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const only = process.argv.slice(2);
-  buildAll({ only: only.length ? only : undefined }).then(
+  const args = process.argv.slice(2);
+  // `--stage-images <dir>`: only stage the image contexts of bundles built into <dir> by another
+  // checkout (a rollback's older commit), with this checkout's Dockerfiles.
+  const staging = args[0] === "--stage-images";
+  const run = staging
+    ? Promise.resolve().then(() => {
+        if (!args[1]) throw new Error("build: --stage-images needs the directory the bundles were built into");
+        return stageImages(resolve(args[1]));
+      })
+    : buildAll({ only: args.length ? args : undefined });
+  run.then(
     (files) => {
       for (const f of files) console.log(`built ${f}`);
     },

@@ -147,18 +147,37 @@ export const SECRET_ENV_LOADER = ["/bin/sh", "-c", `for f in ${SECRETS_DIR}/*; d
 const IMAGE_USERS = { node: ["1000", "1000"], postgres: ["70", "70"], redis: ["999", "1000"], cloudflared: ["65532", "65532"] } as const;
 
 /**
- * sha256 over a build context (or the files of it that the Dockerfile copies) and its Dockerfile:
- * the tag of a service image. Unchanged bundles give the same tag, so a commit that does not touch
- * a service leaves its image and containers alone.
+ * sha256 over a build context and its Dockerfile: the tag of a service image. Unchanged bundles
+ * give the same tag, so a commit that does not touch a service leaves its image and containers alone.
  */
-export function contextDigest(contextDir: string, dockerfile: string, only?: string[]): string {
+export function contextDigest(contextDir: string, dockerfile: string): string {
   if (!existsSync(contextDir)) throw new Error(`build context ${contextDir} does not exist: run \`npm run build\` first`);
   const hash = createHash("sha256").update(readFileSync(dockerfile));
-  const files = readdirSync(contextDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile() && (!only || only.includes(f.name)));
+  const files = readdirSync(contextDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
   for (const file of files.map((f) => join(f.parentPath, f.name)).sort()) {
     hash.update(relative(contextDir, file)).update("\0").update(readFileSync(file));
   }
   return hash.digest("hex");
+}
+
+/**
+ * A service image built on the VM from its staged context, `<artifacts>/images/<image>/`
+ * (scripts/build.mjs `images`: exactly the files the Dockerfile copies, so a change to another
+ * entry point of the same bundle leaves this image alone), tagged with the context's digest.
+ */
+export function serviceImage(logical: string, image: string, place: { artifactsDir: string; dockerfile: string; platform: string }, opts: pulumi.CustomResourceOptions): docker.Image {
+  const context = join(place.artifactsDir, "images", image);
+  return new docker.Image(
+    logical,
+    {
+      imageName: `twist-${image}:${contextDigest(context, place.dockerfile).slice(0, 16)}`,
+      // Relative to the directory Pulumi runs in (the project root), so CI and laptops agree.
+      build: { context: relative(process.cwd(), context), dockerfile: relative(process.cwd(), place.dockerfile), platform: place.platform },
+      skipPush: true,
+      buildOnPreview: false,
+    },
+    opts,
+  );
 }
 
 /**
@@ -177,6 +196,19 @@ function knownHostsEntry(vm: BackendVm): string {
  */
 function derivedTunnelSecret(secret: pulumi.Output<string>, purpose: string): pulumi.Output<string> {
   return pulumi.secret(secret.apply((s) => createHash("sha256").update(`${purpose}\0${s}`).digest("base64")));
+}
+
+/**
+ * A remotely managed tunnel's connector token, computed here rather than read from the API: it is
+ * cloudflared's TunnelToken (connection/connection.go), base64 of {"a": account, "t": tunnel id,
+ * "s": secret}, and every part is known to the program. Reading it (GET .../cfd_tunnel/<id>/token)
+ * needs Cloudflare Tunnel *Write*, which the read-only token of a pull request's preview must not
+ * hold (docs/secrets.md).
+ */
+export function tunnelToken(accountId: string, tunnelId: pulumi.Input<string>, tunnelSecret: pulumi.Output<string>): pulumi.Output<string> {
+  return pulumi.secret(
+    pulumi.all([tunnelId, tunnelSecret]).apply(([t, s]) => Buffer.from(JSON.stringify({ a: accountId, t, s: Buffer.from(s, "base64").toString("base64") })).toString("base64")),
+  );
 }
 
 export class BackendHost extends pulumi.ComponentResource {
@@ -306,7 +338,6 @@ export class BackendHost extends pulumi.ComponentResource {
       return new docker.RemoteImage(logical(`image-${key}`), { name: PINNED_IMAGES[key], platform: vm.platform, keepLocally: true }, onHost);
     }
 
-    /** Each image's build context is its bundle directory alone (a few hundred kB over SSH, not the repository). */
     function buildImage(
       image: ServiceImage,
       service: "auth" | "influencer",
@@ -314,21 +345,9 @@ export class BackendHost extends pulumi.ComponentResource {
       logical: (k: string) => string,
       onHost: pulumi.CustomResourceOptions,
       dockerfileName = "Dockerfile",
-      copies?: string[],
     ) {
-      const context = join(artifacts, service);
       const dockerfile = join(args.repoRoot, "runtime", service, dockerfileName);
-      return new docker.Image(
-        logical(`image-${image}`),
-        {
-          imageName: `twist-${image}:${contextDigest(context, dockerfile, copies).slice(0, 16)}`,
-          // Relative to the directory Pulumi runs in (the project root), so CI and laptops agree.
-          build: { context: relative(process.cwd(), context), dockerfile: relative(process.cwd(), dockerfile), platform: vm.platform },
-          skipPush: true,
-          buildOnPreview: false,
-        },
-        onHost,
-      );
+      return serviceImage(logical(`image-${image}`), image, { artifactsDir: artifacts, dockerfile, platform: vm.platform }, onHost);
     }
 
     /** A volume that outlives the program (state): never deleted with the stack. */
@@ -403,13 +422,20 @@ export class BackendHost extends pulumi.ComponentResource {
      * The one-shot migration, once per deploy on the primary, as a command over SSH rather than a
      * container resource: `docker run` exits non-zero when the migration fails, so the create fails
      * and nothing is recorded in state; the next `pulumi up` of the same commit runs it again (a
-     * docker_container that exited 1 would stay "created" until someone passed --replace). It
-     * re-runs whenever the migration image ID changes (triggers replace the command). DATABASE_URL
-     * travels on stdin, never in argv. A container database is on the internal data network; an
-     * external one is reached through the edge network's route out.
+     * docker_container that exited 1 would stay "created" until someone passed --replace). Why
+     * nothing is recorded, in the pinned providers: pulumi-command 1.2.1's Create
+     * (provider/pkg/provider/remote/commandController.go) returns its new id together with the
+     * error, but pulumi-go-provider 1.3.0 (infer/resource.go, Create) forwards a partial state only
+     * for a ResourceInitFailedError, and the command's run() returns a plain error, so the engine
+     * gets an error and no id. A failed re-run on update leaves the old state in place, whose
+     * inputs differ from the program's, so the next `up` runs it again too. It re-runs whenever the
+     * migration image ID changes (`triggers` replace the command; a changed `create` or `stdin`
+     * updates it, which runs `create` again). DATABASE_URL travels on stdin, never in argv. A
+     * container database is on the internal data network; an external one is reached through the
+     * edge network's route out.
      */
     function runMigration() {
-      const image = buildImage("migrate", "influencer", primary.vm, primary.logical, primary.onHost, "migrate.Dockerfile", ["migrate.js", "migrate.js.map"]);
+      const image = buildImage("migrate", "influencer", primary.vm, primary.logical, primary.onHost, "migrate.Dockerfile");
       const network = postgres ? primary.networks.data.name : primary.networks.edge.name;
       const command = new remote.Command(
         "migrate",
@@ -445,7 +471,9 @@ docker run --rm -i --name ${n("migrate")}-$(date +%s) --network ${network} --lab
         uploads: secretFiles({ REDIS_URL: urls.redis, JWT_KEYS: secrets.jwtKeys }, IMAGE_USERS.node),
         healthcheck: httpHealthcheck(SERVICE_PORTS.auth),
         alias: "auth",
-        dependsOn: redis ? [redis.container] : [],
+        // Auth reads no table, but it is part of the release: no app container of a deploy starts
+        // on any host before that deploy's migration succeeded.
+        dependsOn: [migration.command, ...(redis ? [redis.container] : [])],
       });
     }
 
@@ -530,8 +558,7 @@ docker run --rm -i --name ${n("migrate")}-$(date +%s) --network ${network} --lab
           cfOpts,
         );
       }
-      const token = cloudflare.getZeroTrustTunnelCloudflaredTokenOutput({ accountId: args.cloudflare.accountId, tunnelId: t.id }, cfOpts).apply((r) => r.token);
-      return { tunnel: t, token };
+      return { tunnel: t, token: tunnelToken(args.cloudflare.accountId, t.id, tunnelSecret) };
     }
 
     /**

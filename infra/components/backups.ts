@@ -11,9 +11,9 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { physicalName } from "../naming";
-import { SECRET_ENV_LOADER, contextDigest, secretFiles } from "./backend";
+import { SECRET_ENV_LOADER, secretFiles, serviceImage } from "./backend";
 
 /**
  * "Workers R2 Storage Bucket Item Write": read, write and list objects of the buckets a policy
@@ -26,15 +26,13 @@ export const BACKUP_PREFIX = "postgres/";
 export const BACKUP_METRICS_PORT = 9187;
 /** The postgres:16.6-bookworm base image's "postgres" user. */
 const BACKUP_IMAGE_USER = ["999", "999"] as const;
-/** What backup.Dockerfile copies from the context. */
-const BACKUP_IMAGE_FILES = ["backup.js", "backup.js.map", "restore.js", "restore.js.map"];
 
 export interface BackupsArgs {
   /** Stack name; the bucket and container names end in it. Required. */
   stack: string;
   /** Repository root: the Dockerfile is runtime/influencer/backup.Dockerfile. Required. */
   repoRoot: string;
-  /** The built bundles (BackendHost's artifactsDir): the image's context is its influencer/ folder. Required. */
+  /** The built bundles (BackendHost's artifactsDir): the image's context is its staged images/backup/ folder. Required. */
   artifactsDir: string;
   /** Docker platform of the primary host, e.g. linux/arm64. Required. */
   platform: string;
@@ -147,21 +145,10 @@ export class Backups extends pulumi.ComponentResource {
     after: pulumi.ResourceOptions["dependsOn"],
   ): docker.Container {
     const onHost = { parent: this, provider: args.docker };
-    // Like the service images: the context is the influencer bundle folder and the tag a digest of
-    // the files the Dockerfile copies, so a commit that leaves them alone leaves the job running.
-    const context = join(args.artifactsDir, "influencer");
+    // Like the service images: the context holds only what the Dockerfile copies and the tag is its
+    // digest, so a commit that leaves the backup and restore bundles alone leaves the job running.
     const dockerfile = join(args.repoRoot, "runtime", "influencer", "backup.Dockerfile");
-    const image = new docker.Image(
-      "image-backup",
-      {
-        imageName: `twist-backup:${contextDigest(context, dockerfile, BACKUP_IMAGE_FILES).slice(0, 16)}`,
-        // Relative to the directory Pulumi runs in (the project root), as BackendHost's images.
-        build: { context: relative(process.cwd(), context), dockerfile: relative(process.cwd(), dockerfile), platform: args.platform },
-        skipPush: true,
-        buildOnPreview: false,
-      },
-      onHost,
-    );
+    const image = serviceImage("image-backup", "backup", { artifactsDir: args.artifactsDir, dockerfile, platform: args.platform }, onHost);
     const env = {
       TWIST_ENV: args.stack,
       LOG_LEVEL: "info",

@@ -10,8 +10,10 @@
 //   docker.Image is the native Pulumi resource (provider/image.go): it is rebuilt in place, never replaced.
 // - @pulumi/cloudflare 6.22.1 bridges cloudflare/cloudflare v5: each resource's schema.go sets
 //   RequiresReplace on its account_id / zone_id and on the identifiers named below.
-// - @pulumi/command 1.2.1 (native, provider/pkg/provider/remote/commandController.go): `triggers`
-//   and `create` replace; other inputs update.
+// - @pulumi/command 1.2.1 (native, pulumi/pulumi-command v1.2.1): only `triggers` is
+//   `replaceOnChanges` (provider/pkg/provider/common/inputs.go); any other change is an update, and
+//   Update (provider/pkg/provider/remote/commandController.go) runs `update`, or `create` again when
+//   there is no `update` command, so a changed `create` re-runs in place.
 //
 // `"*"` means every input except those listed under `except`.
 
@@ -58,7 +60,7 @@ export const FORCE_NEW: Record<string, Rule> = {
   "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared": { forceNew: ["accountId", "configSrc", "tunnelSecret"] },
   "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig": { forceNew: ["accountId", "tunnelId"] },
   "cloudflare:index/apiToken:ApiToken": { forceNew: [] },
-  "command:remote:Command": { forceNew: ["triggers", "create"] },
+  "command:remote:Command": { forceNew: ["triggers"] },
 };
 
 /** The changed top-level inputs that force a replacement ([] = an in-place update). Unknown types: none (the plan says so). */

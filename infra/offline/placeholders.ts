@@ -6,7 +6,6 @@ import type { SecretKeyName } from "../config";
 export const PLACEHOLDER_MARKER = "PLACEHOLDER";
 
 export const PLACEHOLDER_SECRETS: Record<SecretKeyName, string> = {
-  cloudflareApiToken: "PLACEHOLDER-cloudflareApiToken-4d1f0c9e8b7a6d5c",
   jwtKeys: "plan-1:PLACEHOLDER-jwtKeys-6f1e2d3c4b5a6978",
   vauSigningKeys: "PLACEHOLDER-vauSigningKeys-0a1b2c3d4e5f6071",
   serviceSigningKeys: "PLACEHOLDER-serviceSigningKeys-8192a3b4c5d6",
@@ -28,13 +27,12 @@ export const PLACEHOLDER_SECRETS: Record<SecretKeyName, string> = {
   solanaPayerSecretKey: "PLACEHOLDER-solanaPayerSecretKey-0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778",
 };
 
-/** Values the mocked providers "mint" (API token values, the tunnel token): secrets too. */
+/** Values the mocked providers "mint" (API token values): secrets too. */
 export const PLACEHOLDER_MINTED = {
   apiTokenValue: (name: string) => `PLACEHOLDER-minted-apiToken-${name}`,
-  tunnelToken: "PLACEHOLDER-minted-tunnelToken-77aa88bb99cc",
 };
 
 /** Every placeholder string a leak scan should look for. */
 export function placeholderNeedles(): string[] {
-  return [...Object.values(PLACEHOLDER_SECRETS), PLACEHOLDER_MINTED.tunnelToken, PLACEHOLDER_MINTED.apiTokenValue("")];
+  return [...Object.values(PLACEHOLDER_SECRETS), PLACEHOLDER_MINTED.apiTokenValue("")];
 }

@@ -1,8 +1,8 @@
 // Test doubles for the cloud boundary: the Cloudflare API, the Docker daemon on the VM and the SSH
 // host cannot be reached from here, so pulumi.runtime.setMocks answers in their place. They echo
 // the inputs back as state and fill in the few computed outputs the program reads (ids, queue ids,
-// the minted API token value and tunnel token, image IDs), and answer data-source reads from a `CloudState` the caller
-// describes (what the account already holds). The program itself runs unchanged.
+// the minted API token value, image IDs), and answer data-source reads from a `CloudState` the
+// caller describes (what the account already holds). The program itself runs unchanged.
 import type * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { PLACEHOLDER_MINTED } from "./placeholders";
@@ -33,8 +33,6 @@ export const cloudBoundaryDoubles = (live: CloudState = {}): pulumi.runtime.Mock
       // GET /accounts/{id}/workers/scripts: one entry per existing script, id = script name.
       case "cloudflare:index/getWorkersScripts:getWorkersScripts":
         return { accountId: args.inputs.accountId, results: Object.entries(live.workerMigrationTags ?? {}).map(([id, migrationTag]) => ({ id, migrationTag })) };
-      case "cloudflare:index/getZeroTrustTunnelCloudflaredToken:getZeroTrustTunnelCloudflaredToken":
-        return { accountId: args.inputs.accountId, tunnelId: args.inputs.tunnelId, token: PLACEHOLDER_MINTED.tunnelToken };
       default:
         return args.inputs;
     }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import * as decl from "../../runtime/edge/bindings";
 import { edgeMiniflareOptions } from "../../runtime/edge/local/miniflare";
 import { createHash } from "node:crypto";
+import { images } from "../../scripts/build.mjs";
 import { PINNED_IMAGES, contextDigest } from "../components/backend";
 import { REPO_ROOT } from "../offline/evaluate";
 import { dependencyOrder } from "../../scripts/plan";
@@ -203,14 +204,20 @@ for (const stack of STACKS) {
     it("pins third-party images, tags service images with their content digest and runs them by image ID", () => {
       expect(get(T.remoteImage, "image-postgres").inputs.name).to.equal(PINNED_IMAGES.postgres);
       for (const r of resources.filter((x) => x.type === T.remoteImage)) expect(r.inputs.name).to.match(/^[\w./-]+:v?\d[\w.-]*$/);
-      for (const service of ["auth", "influencer"]) {
-        const image = get(T.image, `image-${service}`);
-        const dockerfile = join("runtime", service, "Dockerfile");
-        expect(image.inputs.imageName).to.equal(`twist-${service}:${contextDigest(join(REPO_ROOT, "dist", service), join(REPO_ROOT, dockerfile)).slice(0, 16)}`);
-        // The build context is the bundle directory alone, not the repository.
-        expect(image.inputs.build).to.deep.include({ context: join("dist", service), dockerfile });
+      // Every image of scripts/build.mjs, built from its staged context (not the repository, not the
+      // whole bundle directory) with its Dockerfile, and tagged with the digest of both.
+      expect(
+        resources
+          .filter((r) => r.type === T.image)
+          .map((r) => r.name)
+          .sort(),
+      ).to.deep.equal(images.map((i) => `image-${i.name}`).sort());
+      for (const { name, dockerfile } of images) {
+        const image = get(T.image, `image-${name}`);
+        const context = join("dist", "images", name);
+        expect(image.inputs.imageName).to.equal(`twist-${name}:${contextDigest(join(REPO_ROOT, context), join(REPO_ROOT, dockerfile)).slice(0, 16)}`);
+        expect(image.inputs.build).to.deep.include({ context, dockerfile });
       }
-      expect(get(T.image, "image-migrate").inputs.build).to.deep.include({ context: join("dist", "influencer"), dockerfile: join("runtime", "influencer", "migrate.Dockerfile") });
       for (const name of ["auth", "influencer", "settlement"]) expect(get(T.container, name).inputs.image, name).to.match(/^sha256:[0-9a-f]{64}$/);
     });
 
@@ -226,7 +233,7 @@ for (const stack of STACKS) {
       expect(provider.dependencies).to.include(get(T.command, "prepare-host").urn);
     });
 
-    it("mints one API token only, the backup job's bucket-scoped one: CI's only credential is its own bootstrap token", () => {
+    it("mints one API token only, the backup job's bucket-scoped one (the provider's credential is the job's deploy token, never an input)", () => {
       expect(resources.filter((r) => r.type === T.apiToken).map((r) => r.name)).to.deep.equal(["bucket-token"]);
     });
 

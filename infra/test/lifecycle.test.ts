@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { appendFileSync, chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { stageImages } from "../../scripts/build.mjs";
 import { diffEvaluations } from "../offline/diff";
 import { REPO_ROOT, evaluateProgram } from "../offline/evaluate";
 import { PLACEHOLDER_SECRETS } from "../offline/placeholders";
@@ -54,6 +55,24 @@ describe("infra lifecycle: updates after the first deploy", function () {
     expect(stateful.map((r) => r.name)).to.include.members(["kv-devices", "r2-audit", "queue-rewards", "queue-rewards-dlq", "worker", "vol-pgdata", "vol-redisdata"]);
     for (const r of stateful) expect(r.options.retainOnDelete, r.name).to.equal(true);
   });
+
+  it("docs/deploy.md's Destroy names every resource a destroy leaves behind, and the protected one production's destroy stops on", async () => {
+    const doc = readFileSync(join(REPO_ROOT, "docs", "deploy.md"), "utf8");
+    const destroy = doc.slice(doc.indexOf("### Destroy"), doc.indexOf("\n## ", doc.indexOf("### Destroy")));
+    const production = (await evaluated("production")).resources;
+    const retained = production.filter((r) => r.options.retainOnDelete);
+    expect(retained.map((r) => r.name)).to.include.members(["bucket", "vol-prometheus", "vol-alertmanager", "vol-grafana"]);
+    for (const r of retained) {
+      expect(destroy, r.name).to.contain(`\`${r.name}\``);
+      expect(destroy, `${r.name}'s physical name`).to.contain(
+        `\`${String(r.inputs.name ?? r.inputs.title ?? r.inputs.queueName ?? r.inputs.scriptName).replace("production", "<stack>")}\``,
+      );
+    }
+    expect(production.filter((r) => r.options.protect).map((r) => `${r.type} ${r.name}`)).to.deep.equal(["cloudflare:index/r2Bucket:R2Bucket bucket"]);
+    expect(destroy).to.contain("--exclude-protected").and.to.contain("pulumi state unprotect");
+    // Staging can be torn down whole: nothing of it is protected.
+    expect((await evaluated("staging")).resources.filter((r) => r.options.protect)).to.deep.equal([]);
+  });
 });
 
 describe("infra lifecycle: rollback redeploys old artifacts with the current program, config and secrets", function () {
@@ -65,6 +84,8 @@ describe("infra lifecycle: rollback redeploys old artifacts with the current pro
     cpSync(join(REPO_ROOT, "dist"), oldArtifacts, { recursive: true });
     appendFileSync(join(oldArtifacts, "edge", "index.js"), "\n// older edge build\n");
     appendFileSync(join(oldArtifacts, "auth", "main.js"), "\n// older auth build\n");
+    // As the rollback workflow does: the image contexts staged with this checkout's Dockerfiles.
+    stageImages(oldArtifacts);
   });
   after(() => rmSync(oldArtifacts, { recursive: true, force: true }));
 
@@ -101,6 +122,19 @@ describe("infra lifecycle: rollback redeploys old artifacts with the current pro
     const db = (only(rollback.resources, T.container, "influencer").inputs.uploads as { file: string; content: string }[]).find((u) => u.file.endsWith("DATABASE_URL"))!;
     expect(db.content).to.contain(rotated);
     expect(JSON.stringify(rollback.resources)).not.to.contain(PLACEHOLDER_SECRETS.postgresPassword);
+  });
+
+  it("refuses an artifacts directory whose image contexts are not staged, naming the command that stages them", async () => {
+    const unstaged = mkdtempSync(join(tmpdir(), "twist-rollback-unstaged-"));
+    try {
+      cpSync(oldArtifacts, unstaged, { recursive: true });
+      rmSync(join(unstaged, "images"), { recursive: true });
+      let error: Error | undefined;
+      await evaluateProgram({ stack: "staging", env: { TWIST_ARTIFACTS_DIR: unstaged } }).catch((e: Error) => (error = e));
+      expect(error?.message).to.contain("TWIST_ARTIFACTS_DIR: ").and.to.contain("lacks the image contexts images/auth/main.js").and.to.contain("node scripts/build.mjs --stage-images");
+    } finally {
+      rmSync(unstaged, { recursive: true, force: true });
+    }
   });
 
   it("refuses an artifacts directory that lacks a bundle, naming TWIST_ARTIFACTS_DIR and the file", async () => {

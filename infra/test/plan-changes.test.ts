@@ -80,12 +80,21 @@ describe("npm run plan -- --against: the offline change set", function () {
     for (const c of changes.filter((x) => x.op === "replace")) expect(c.forceNew, c.name).to.include("image");
   });
 
-  it("a change to the migrations also re-runs the migration job", async () => {
+  it("a change to the backup code replaces only the backup job: the influencer image's context does not hold it", async () => {
     const changes = await changed((dir) =>
-      appendFileSync(join(dir, "runtime", "influencer", "src", "migrate.ts"), '\n(globalThis as Record<string, unknown>).PLAN_PROBE = "migration";\n'),
+      appendFileSync(join(dir, "runtime", "influencer", "src", "backup", "main.ts"), '\n(globalThis as Record<string, unknown>).PLAN_PROBE = "backup";\n'),
     );
-    expect(summary(changes)).to.deep.equal(["replace influencer", "replace migrate", "replace settlement", "update image-influencer", "update image-migrate"]);
-    expect(changes.find((c) => c.name === "migrate")!.forceNew).to.include("triggers");
+    expect(summary(changes)).to.deep.equal(["replace backup", "update image-backup"]);
+    expect(changes.find((c) => c.name === "backup")!.forceNew).to.include("image");
+  });
+
+  it("a change to the migrations re-runs the migration job and rebuilds the backup job (restore.js checks them), not the API", async () => {
+    const changes = await changed((dir) =>
+      appendFileSync(join(dir, "runtime", "influencer", "src", "migrations", "index.ts"), '\n(globalThis as Record<string, unknown>).PLAN_PROBE = "migration";\n'),
+    );
+    // The influencer image's context does not hold them: the API and settlement containers stay.
+    expect(summary(changes)).to.deep.equal(["replace backup", "replace migrate", "update image-backup", "update image-migrate"]);
+    expect(changes.find((c) => c.name === "migrate")!.forceNew).to.deep.equal(["triggers"]);
   });
 });
 

@@ -34,8 +34,14 @@ for (const stack of STACKS) {
       expect(secretness).not.to.have.any.keys("postgresPassword", "redisPassword");
     });
 
-    it("passes every secret as a secret input (JWT and signing keys, passwords, SSH key, API and tunnel tokens)", () => {
-      expect(get(T.cfProvider, "cloudflare").secretLeaves).to.include("apiToken");
+    it("gives the Cloudflare provider no credential input: its token comes from CLOUDFLARE_API_TOKEN, never config or state", () => {
+      const provider = get(T.cfProvider, "cloudflare");
+      expect(Object.keys(provider.inputs).filter((k) => /api|token|key|email/i.test(k))).to.deep.equal([]);
+      // A preview decrypts staging's config with its passphrase: no Cloudflare credential is in it.
+      expect(Object.keys(SECRET_KEYS).filter((k) => /cloudflare/i.test(k))).to.deep.equal([]);
+    });
+
+    it("passes every secret as a secret input (JWT and signing keys, passwords, SSH key, tunnel secret and token)", () => {
       expect(get(T.command, "prepare-host").secretLeaves).to.include("connection");
       expect(get(T.tunnel, "tunnel").secretLeaves).to.include("tunnelSecret");
       const bindings = get(T.script, "worker").inputs.bindings as { type: string; name: string }[];
@@ -72,6 +78,14 @@ for (const stack of STACKS) {
       expect(get(T.command, "migrate").secretLeaves).to.include("stdin");
       expect(get(T.command, "migrate").secretLeaves).not.to.include("create");
       expect(files("cloudflared")).to.deep.equal(["TUNNEL_TOKEN"]);
+    });
+
+    it("computes cloudflared's tunnel token from the account, the tunnel and its secret (no API read, which needs Tunnel Write)", () => {
+      const token = (get(T.container, "cloudflared").inputs.uploads as { file: string; content: string }[]).find((u) => u.file === "/run/secrets/TUNNEL_TOKEN")!;
+      const decoded = JSON.parse(Buffer.from(token.content, "base64").toString("utf8")) as Record<string, string>;
+      expect(decoded).to.deep.equal({ a: get(T.tunnel, "tunnel").inputs.accountId, t: "tunnel-id", s: PLACEHOLDER_SECRETS.tunnelSecret });
+      // cloudflared decodes "s" as the secret's bytes: the same bytes the tunnel was created with.
+      expect(Buffer.from(decoded.s!, "base64").equals(Buffer.from(String(get(T.tunnel, "tunnel").inputs.tunnelSecret), "base64"))).to.equal(true);
     });
 
     it("puts no secret value into any plaintext input of any resource", () => {

@@ -135,13 +135,17 @@ describe("infra topology: two app hosts with a managed Postgres and Redis", func
       .and.not.to.equal(get(T.tunnel, "tunnel").inputs.tunnelSecret);
   });
 
-  it("runs one migration job, on the primary, that every influencer and settlement container on every host waits for", () => {
+  it("runs one migration job, on the primary, that every app container on every host waits for", () => {
     const migrations = resources.filter((r) => r.type === T.command && /migrate/.test(r.name));
     expect(migrations.map((r) => r.name)).to.deep.equal(["migrate"]);
     const migrate = migrations[0]!;
     expect((migrate.inputs.connection as { host: string }).host).to.equal("203.0.113.10");
     expect(named(T.image, /migrate/)).to.deep.equal(["image-migrate"]);
-    for (const name of ["influencer", "settlement", "b-influencer", "b-settlement"]) expect(get(T.container, name).dependencies, name).to.include(migrate.urn);
+    const apps = resources.filter((r) => r.type === T.container && /^(b-)?(auth|influencer|settlement)$/.test(r.name)).map((r) => r.name);
+    expect(apps.sort()).to.deep.equal(["auth", "b-auth", "b-influencer", "b-settlement", "influencer", "settlement"]);
+    for (const name of apps) expect(get(T.container, name).dependencies, name).to.include(migrate.urn);
+    // The connectors are not app containers: they never wait for (or restart with) a migration.
+    for (const name of ["cloudflared", "b-cloudflared"]) expect(get(T.container, name).dependencies, name).not.to.include(migrate.urn);
     // The managed database is outside the internal data network: the job reaches it by the edge network's route out.
     expect(migrate.inputs.create).to.contain("--network twist-edge-staging ");
     expect(migrate.secretLeaves).to.include("stdin");

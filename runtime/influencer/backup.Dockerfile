@@ -1,6 +1,7 @@
-# Image of the scheduled Postgres backup job. Build context = repository root, after
-# `node scripts/build.mjs influencer`:
-#   docker build -f runtime/influencer/backup.Dockerfile -t twist-backup:<commit> .
+# Image of the scheduled Postgres backup job. Build context = dist/images/backup, which
+# `node scripts/build.mjs influencer` stages with exactly the files copied below (about 22 MB, most
+# of it source maps):
+#   docker build -f runtime/influencer/backup.Dockerfile -t twist-backup:<tag> dist/images/backup
 # pg_dump must be at least the server's major version, so the base is the same postgres image the
 # database runs (16.6); Node comes from the pinned Node image as one binary (the bundle needs
 # nothing else). Runs as the image's unprivileged "postgres" user (uid 999). Two commands:

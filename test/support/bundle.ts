@@ -2,44 +2,40 @@
 // outside the repository (no node_modules to fall back on) and started with only the given env.
 import { expect } from "chai";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync } from "node:fs";
 import { once } from "node:events";
 import { tmpdir } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { basename, join } from "node:path";
+import { images } from "../../scripts/build.mjs";
 
 export const ROOT = join(__dirname, "..", "..");
 
+/** Bundles built by this process already (one build serves every image made from it). */
+const built = new Set<string>();
+
 /**
- * Builds `service` and copies into a fresh temporary folder exactly what its Dockerfile's COPY
- * lines copy into the image's WORKDIR (files, `*` globs, folders) from its build context, dist/<service>
- * (infra/components/backend.ts); returns the folder.
+ * Builds the bundle of `image` (scripts/build.mjs `images`: auth, influencer, migrate, backup) and
+ * copies into a fresh temporary folder exactly what its Dockerfile's COPY lines copy into the
+ * image's WORKDIR from its build context, dist/images/<image>, staged by the build; returns the folder.
  */
-export function isolatedBundle(service: string): string {
-  const build = spawnSync(process.execPath, ["scripts/build.mjs", service], { cwd: ROOT, encoding: "utf8" });
-  expect(build.status, build.stderr).to.equal(0);
-  const dir = mkdtempSync(join(tmpdir(), `twist-${service}-bundle-`));
-  const dockerfile = readFileSync(join(ROOT, "runtime", service, "Dockerfile"), "utf8");
-  const context = join(ROOT, "dist", service);
+export function isolatedBundle(image: string): string {
+  const spec = images.find((i) => i.name === image);
+  expect(spec, `an image named ${image}`).to.not.equal(undefined);
+  if (!built.has(spec!.bundle)) {
+    const build = spawnSync(process.execPath, ["scripts/build.mjs", spec!.bundle], { cwd: ROOT, encoding: "utf8" });
+    expect(build.status, build.stderr).to.equal(0);
+    built.add(spec!.bundle);
+  }
+  const dir = mkdtempSync(join(tmpdir(), `twist-${image}-bundle-`));
+  const dockerfile = readFileSync(join(ROOT, spec!.dockerfile), "utf8");
+  const context = join(ROOT, "dist", "images", image);
   for (const [, args] of dockerfile.matchAll(/^COPY (.+)$/gm)) {
     const parts = args!.trim().split(/\s+/);
+    if (parts[0]!.startsWith("--from=")) continue;
     const dest = join(dir, parts.pop()!);
-    for (const source of parts.flatMap((p) => expandGlob(context, p))) cpSync(join(context, source), source.endsWith("/") ? dest : join(dest, basename(source)), { recursive: true });
+    for (const source of parts) cpSync(join(context, source), source.endsWith("/") ? dest : join(dest, basename(source)), { recursive: true });
   }
   return dir;
-}
-
-/** `*.js` -> the matching files of the build context; any other source as it is. */
-function expandGlob(context: string, source: string): string[] {
-  if (!source.includes("*")) return [source];
-  const folder = dirname(source);
-  const pattern = new RegExp(
-    `^${basename(source)
-      .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
-      .replace(/\*/g, ".*")}$`,
-  );
-  return readdirSync(join(context, folder))
-    .filter((name) => pattern.test(name))
-    .map((name) => join(folder, name));
 }
 
 export function run(file: string, env: Record<string, string>): ChildProcess {

@@ -45,18 +45,45 @@ describe("workflows: stack isolation", () => {
     });
   }
 
-  it("the preview reads staging state with its own credential, not the deploy's", () => {
-    const secrets = secretNames(read("preview.yml").jobs!.preview);
-    expect(secrets).to.include.members(["STAGING_PREVIEW_STATE_ACCESS_KEY_ID", "STAGING_PREVIEW_STATE_SECRET_ACCESS_KEY", "STAGING_PULUMI_CONFIG_PASSPHRASE"]);
-    expect(secrets).not.to.include.members(["STAGING_STATE_ACCESS_KEY_ID", "STAGING_STATE_SECRET_ACCESS_KEY"]);
-    expect(envName(read("preview.yml").jobs!.preview!)).to.equal("staging-preview");
+  it("the preview sees only its own read-only credentials: staging state, staging's passphrase, the read-only Cloudflare token", () => {
+    const preview = read("preview.yml").jobs!.preview!;
+    expect([...new Set(secretNames(preview))].sort()).to.deep.equal([
+      "STAGING_PREVIEW_CLOUDFLARE_API_TOKEN",
+      "STAGING_PREVIEW_STATE_ACCESS_KEY_ID",
+      "STAGING_PREVIEW_STATE_SECRET_ACCESS_KEY",
+      "STAGING_PULUMI_BACKEND_URL",
+      "STAGING_PULUMI_CONFIG_PASSPHRASE",
+    ]);
+    expect(envName(preview)).to.equal("staging-preview");
+    // The provider's token is the read-only one (infra/index.ts gives the provider no credential input).
+    const step = (preview.steps as { id?: string; env?: Record<string, string> }[]).find((s) => s.id === "preview")!;
+    expect(step.env!.CLOUDFLARE_API_TOKEN).to.equal("${{ secrets.STAGING_PREVIEW_CLOUDFLARE_API_TOKEN }}");
   });
 
-  it("the deploy job picks each stack's own passphrase and state credentials, in the environment named like the stack", () => {
+  for (const file of prWorkflows) {
+    it(`${file}: no job a pull request runs can see a Cloudflare deploy token; the only Cloudflare secret is the read-only preview token`, () => {
+      for (const [name, job] of Object.entries(read(file).jobs ?? {})) {
+        const cloudflare = reachableSecrets(job).filter((s) => /CLOUDFLARE/i.test(s));
+        expect(
+          cloudflare.filter((s) => s !== "STAGING_PREVIEW_CLOUDFLARE_API_TOKEN"),
+          `${file} ${name}`,
+        ).to.deep.equal([]);
+      }
+      expect(readFileSync(join(WORKFLOWS, file), "utf8")).not.to.match(/\b(STAGING|PRODUCTION)_CLOUDFLARE_API_TOKEN\b/);
+    });
+  }
+
+  it("no Cloudflare token is a stack config secret, so decrypting staging's config (as a preview can) yields none", () => {
+    for (const stack of ["staging", "production"]) expect(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8"), stack).not.to.match(/cloudflareApiToken|cloudflare:apiToken/);
+    // The one stack config value a pull request's job reads is staging's SSH key (for the docker provider).
+    for (const f of prWorkflows) for (const [, key] of readFileSync(join(WORKFLOWS, f), "utf8").matchAll(/pulumi config get (\S+)/g)) expect(key, f).to.equal("twist:vmSshPrivateKey");
+  });
+
+  it("the deploy job picks each stack's own passphrase, state credentials and Cloudflare deploy token, in the environment named like the stack", () => {
     const up = read("pulumi-up.yml").jobs!.up!;
     expect(envName(up)).to.equal("${{ inputs.stack }}");
     const env = up.env as Record<string, string>;
-    for (const key of ["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]) {
+    for (const key of ["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "CLOUDFLARE_API_TOKEN"]) {
       expect(env[key], key).to.match(/^\$\{\{ inputs\.stack == 'production' && secrets\.PRODUCTION_\w+ \|\| secrets\.STAGING_\w+ \}\}$/);
     }
   });

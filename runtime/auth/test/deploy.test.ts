@@ -198,7 +198,7 @@ describe("auth: Dockerfile", () => {
   });
 
   it("copies only the bundle and its API docs, and runs it as a non-root user", () => {
-    // The build context is dist/auth itself (infra/components/backend.ts).
+    // The build context is dist/images/auth, staged with exactly these files (scripts/build.mjs).
     expect(of("COPY")).to.deep.equal(["COPY main.js main.js.map openapi.json ./", "COPY swagger-ui/ ./swagger-ui/"]);
     expect(of("ADD")).to.deep.equal([]);
     expect(of("RUN"), "nothing installed at build time").to.deep.equal([]);

@@ -240,14 +240,18 @@ describe("influencer: health, readiness, metrics, outages", () => {
 describe("influencer: the bundles, run alone as in the image", function () {
   this.timeout(60_000);
   let dir: string;
+  let migrateDir: string;
   const prefix = testRedisPrefix("p1bundle");
 
   before(() => {
-    // Only what the Dockerfile copies, outside the repository: no node_modules to fall back on.
+    // Only what each Dockerfile copies, outside the repository: no node_modules to fall back on.
+    // The migration has an image of its own (migrate.Dockerfile).
     dir = isolatedBundle("influencer");
+    migrateDir = isolatedBundle("migrate");
   });
   after(async () => {
     rmSync(dir, { recursive: true, force: true });
+    rmSync(migrateDir, { recursive: true, force: true });
     await deleteRedisPrefix(prefix);
   });
 
@@ -259,7 +263,7 @@ describe("influencer: the bundles, run alone as in the image", function () {
 
   it("migrate.js names a missing or malformed DATABASE_URL like the services do, with no stack", async () => {
     for (const env of [{}, { DATABASE_URL: "not a url" }, { DATABASE_URL: "mysql://db.example/twist" }] as Record<string, string>[]) {
-      const result = await output(run(join(dir, "migrate.js"), env));
+      const result = await output(run(join(migrateDir, "migrate.js"), env));
       expect(result.code, JSON.stringify(env)).to.equal(1);
       expect(result.stderr).to.match(/^influencer-migrate: invalid configuration: DATABASE_URL: .+\n$/);
       expect(result.stderr + result.stdout).to.not.match(/\bat .+:\d+:\d+/);
@@ -271,9 +275,9 @@ describe("influencer: the bundles, run alone as in the image", function () {
     this.timeout(5 * 60_000);
     const db = await createTestDatabase("p1bundle");
     try {
-      expect((await output(run(join(dir, "migrate.js"), {}))).code).to.equal(1);
+      expect((await output(run(join(migrateDir, "migrate.js"), {}))).code).to.equal(1);
       for (let i = 0; i < 2; i++) {
-        const migrated = await output(run(join(dir, "migrate.js"), { DATABASE_URL: db.url }));
+        const migrated = await output(run(join(migrateDir, "migrate.js"), { DATABASE_URL: db.url }));
         expect(migrated.code, migrated.stderr + migrated.stdout).to.equal(0);
       }
       const port = await freePort();
@@ -319,7 +323,8 @@ describe("influencer: Dockerfile", () => {
     expect(DOCKERFILE).to.match(/^HEALTHCHECK /m);
     expect(DOCKERFILE).to.match(/^CMD \["node", "main\.js"\]$/m);
     const copies = DOCKERFILE.match(/^COPY .*$/gm) ?? [];
-    // The build context is dist/influencer itself (infra/components/backend.ts).
-    expect(copies).to.deep.equal(["COPY *.js *.js.map openapi.json ./", "COPY swagger-ui/ ./swagger-ui/"]);
+    // The build context is dist/images/influencer, staged with exactly these files (scripts/build.mjs):
+    // the API and the worker, not the migration or backup bundles, which have images of their own.
+    expect(copies).to.deep.equal(["COPY main.js main.js.map worker.js worker.js.map openapi.json ./", "COPY swagger-ui/ ./swagger-ui/"]);
   });
 });
