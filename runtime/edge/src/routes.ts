@@ -1,11 +1,8 @@
 // The Worker's route table as data: what index.ts dispatches on, what docs/api/edge.yaml must
 // describe (test/openapi.test.ts) and what the fuzz test probes (test/fuzz/edge.test.ts). No runtime
 // imports, so Node reads it as it is.
-import { MAX_DELIVERY_BATCH } from "@twist/shared/messages";
-
 export const MAX_VAU_BODY_BYTES = 8 * 1024;
 export const MAX_BATCH_BODY_BYTES = 512 * 1024;
-export const MAX_BATCH_ITEMS = MAX_DELIVERY_BATCH;
 
 export type Operation = "ingestVau" | "ingestBatch" | "health" | "ready" | "metrics";
 

@@ -1,11 +1,12 @@
 // The VAU body (contract 4) and the batch envelope: field-by-field validation, nothing stored.
 import { validationError } from "@twist/shared/errors";
-import { TOKEN_PATTERN } from "@twist/shared/messages";
+import { MAX_DELIVERY_BATCH, TOKEN_PATTERN } from "@twist/shared/messages";
 import type { EdgeConfig } from "./config";
-import { MAX_BATCH_ITEMS } from "./routes";
 
 export const MAX_ACTIVE_MS = 3_600_000;
 export const MAX_PAYLOAD_BYTES = 2048;
+/** A batch fits one backend delivery (contract 4). */
+export const MAX_BATCH_ITEMS = MAX_DELIVERY_BATCH;
 
 export interface VauInput {
   deviceId: string;
