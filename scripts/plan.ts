@@ -7,6 +7,7 @@
 // ForceNew inputs that force it) and delete per resource, with the properties that changed.
 // Nothing is deployed or previewed against a cloud. Then the policy pack runs over the working
 // tree's resources (policy/offline.ts): every violation is printed and a mandatory one fails.
+// Progress (each stack's phases, with the time elapsed) goes to stderr; stdout is the plan alone.
 import { createHash } from "node:crypto";
 import { relative, resolve } from "node:path";
 import { STACKS, currentCommit } from "../infra/config";
@@ -150,14 +151,25 @@ export async function planChanges(opts: {
   baseCommit: string;
   headDir?: string;
   headCommit?: string;
+  /** Told each phase as it starts (the CLI prints it on stderr). */
+  progress?: (phase: string) => void;
 }): Promise<{ changes: ReturnType<typeof diffEvaluations>; base: Evaluation; head: Evaluation }> {
+  const progress = opts.progress ?? (() => {});
+  progress(`evaluating the program at ${opts.baseCommit.slice(0, 12)}`);
   const base = await evaluateProgram({ stack: opts.stack, root: opts.baseDir, config: { "twist:commit": opts.baseCommit } });
+  progress(`evaluating the program in ${opts.headDir ?? "the working tree"}`);
   const head = await evaluateProgram({
     stack: opts.stack,
     ...(opts.headDir ? { root: opts.headDir } : {}),
     ...(opts.headCommit ? { config: { "twist:commit": opts.headCommit } } : {}),
   });
+  progress("diffing the two evaluations");
   return { changes: diffEvaluations(base, head), base, head };
+}
+
+/** A progress line on stderr, so stdout stays the plan alone; the elapsed time shows where a long run is. */
+function progressLine(started: number, stack: string) {
+  return (phase: string) => console.error(`plan [${((Date.now() - started) / 1000).toFixed(1)} s] ${stack}: ${phase}`);
 }
 
 async function policyReport(resources: DetailedResource[], stack: string): Promise<boolean> {
@@ -181,16 +193,19 @@ export async function main(argv: string[]): Promise<number> {
     base = { sha, dir: checkoutCommit(REPO_ROOT, sha) };
     buildTree(REPO_ROOT);
   }
+  const started = Date.now();
   for (const stack of stacks) {
+    const progress = progressLine(started, stack);
     let resources: DetailedResource[];
     try {
       if (base) {
-        const { changes, head } = await planChanges({ stack, baseDir: base.dir, baseCommit: base.sha });
+        const { changes, head } = await planChanges({ stack, baseDir: base.dir, baseCommit: base.sha, progress });
         const custom = new Set(head.resources.filter((r) => r.custom).map((r) => r.urn));
         const unchanged = custom.size - changes.filter((c) => c.op !== "delete" && custom.has(c.urn)).length;
         console.log(formatChanges(`Changes for stack "${stack}": ${against} (${base.sha.slice(0, 12)}) -> working tree (${currentCommit()})`, changes, unchanged));
         resources = head.resources;
       } else {
+        progress(`evaluating ${relative(REPO_ROOT, program)} offline`);
         const evaluation = await evaluateProgram({ stack, program });
         console.log(formatPlan(stack, program, evaluation.resources, evaluation.outputs, evaluation.placeholderKeys));
         resources = evaluation.resources;
@@ -200,8 +215,10 @@ export async function main(argv: string[]): Promise<number> {
       failed = true;
       continue;
     }
+    progress(`running the policy pack over ${resources.length} resources`);
     if (await policyReport(resources, stack)) failed = true;
   }
+  progressLine(started, stacks.join(", "))(failed ? "done, failed" : "done");
   return failed ? 1 : 0;
 }
 

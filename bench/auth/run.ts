@@ -2,7 +2,7 @@
 // child process against local Redis under a bench prefix, drives complete sign-ins (POST /auth/nonce,
 // sign, POST /auth/verify) from a bounded concurrent loop, and prints sign-ins/s with p50/p95/p99
 // next to the raw ed25519 verifications/s of node:crypto and tweetnacl measured in the same run.
-//   npx tsx bench/auth/run.ts          (BENCH_SECONDS=10 BENCH_CONCURRENCY=8 to change the load)
+//   npx tsx bench/auth/run.ts [--seconds 10] [--concurrency 8]
 // The client signs with node:crypto (tens of microseconds) so it is not the bottleneck. Bounded in
 // time; deletes its Redis keys and stops the service whatever happens.
 import { spawn, spawnSync } from "node:child_process";
@@ -15,10 +15,26 @@ import { verifyEd25519 } from "../../runtime/auth/src/signature";
 import { TEST_REDIS_URL, deleteRedisPrefix } from "../../test/support/redis";
 import { peakRssMiB, percentile, report } from "../report";
 import { freePort } from "../../test/support/ports";
+import { exitOnUsageError, parseCommandLine, usageError } from "../../scripts/lib/cli";
+import { runBench } from "../lib/main";
+
+const USAGE = `usage: npx tsx bench/auth/run.ts [--seconds <n>] [--concurrency <n>]
+  --seconds      length of the measured run, after 1.5 s of warm-up (default $BENCH_SECONDS or 10)
+  --concurrency  sign-in clients running at once (default $BENCH_CONCURRENCY or 8)`;
+const { values } = parseCommandLine({
+  usage: USAGE,
+  options: { seconds: { type: "string", default: process.env.BENCH_SECONDS ?? "10" }, concurrency: { type: "string", default: process.env.BENCH_CONCURRENCY ?? "8" } },
+});
+const SECONDS = Number(values.seconds);
+const CONCURRENCY = Number(values.concurrency);
+try {
+  if (!(SECONDS > 0)) usageError("--seconds must be a positive number", USAGE);
+  if (!Number.isInteger(CONCURRENCY) || CONCURRENCY < 1) usageError("--concurrency must be a positive integer", USAGE);
+} catch (err) {
+  exitOnUsageError(err);
+}
 
 const ROOT = join(__dirname, "..", "..");
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const WALLETS = 256;
 
 interface Wallet {
@@ -170,7 +186,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

@@ -38,7 +38,9 @@ describe("npm run plan -- --against: the offline change set", function () {
     sharePackages(baseDir, head);
     edit(head);
     buildTree(head);
-    const { changes } = await planChanges({ stack: "staging", baseDir, baseCommit: sha, headDir: head, headCommit: "c".repeat(40) });
+    const phases: string[] = [];
+    const { changes } = await planChanges({ stack: "staging", baseDir, baseCommit: sha, headDir: head, headCommit: "c".repeat(40), progress: (p) => phases.push(p) });
+    expect(phases).to.deep.equal([`evaluating the program at ${sha.slice(0, 12)}`, `evaluating the program in ${head}`, "diffing the two evaluations"]);
     for (const name of NEVER_REPLACED_BY_CODE)
       expect(
         changes.map((c) => c.name),
@@ -119,6 +121,19 @@ describe("npm run plan: command line", function () {
     expect(usage(["--stack", "qa"])).to.deep.include({ code: 2 });
     expect(usage(["--stack", "qa"])!.message).to.contain('unknown stack "qa"');
     expect(parseArgs(["--stack", "staging", "--against", "main"])).to.deep.include({ stacks: ["staging"], against: "main" });
+  });
+
+  it("a run shows its progress on stderr, stack by stack and phase by phase, and keeps stdout the plan alone", () => {
+    const plan = spawnSync(process.execPath, ["--import", "tsx", join(REPO_ROOT, "scripts", "plan.ts"), "--stack", "staging"], { cwd: REPO_ROOT, encoding: "utf8" });
+    expect(plan.status, plan.stderr).to.equal(0);
+    expect(plan.stdout.startsWith('=== Plan for stack "staging" ===\n'), plan.stdout.slice(0, 200)).to.equal(true);
+    expect(plan.stdout).not.to.match(/^plan \[/m);
+    const progress = plan.stderr
+      .split("\n")
+      .filter((l) => /^plan \[\d+\.\d s\] /.test(l))
+      .map((l) => l.replace(/^plan \[\d+\.\d s\] /, ""));
+    const planned = /^Resources \((\d+)\), in dependency order:$/m.exec(plan.stdout)?.[1];
+    expect(progress).to.deep.equal(["staging: evaluating infra/index.ts offline", `staging: running the policy pack over ${planned} resources`, "staging: done"]);
   });
 
   it("the process exits 2 on a usage mistake and 2 on a ref that is not a commit", () => {

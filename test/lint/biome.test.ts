@@ -1,7 +1,10 @@
 // Lint and format are part of the suite: `biome ci .` (biome.json: the recommended rules, the
 // formatter settings) must pass on the whole tree, warnings included, and a failure lists what it found.
+// No source carries another linter's suppressions: nothing reads them, so they only mislead.
 import { expect } from "chai";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { ROOT } from "../support/bundle";
 
 function biomeCi(): Promise<{ code: number | null; output: string }> {
@@ -21,5 +24,12 @@ describe("lint and format (Biome)", function () {
   it("biome ci . finds nothing: no lint finding, every file formatted", async () => {
     const { code, output } = await biomeCi();
     expect(code, `biome ci . found:\n${output}`).to.equal(0);
+  });
+
+  it("no tracked source carries an ESLint suppression comment (Biome's are biome-ignore, with a reason)", () => {
+    const tracked = spawnSync("git", ["ls-files", "*.ts", "*.mjs", "*.cjs", "*.js"], { cwd: ROOT, encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+    expect(tracked.length).to.be.greaterThan(100);
+    const stale = tracked.filter((file) => /eslint-(disable|enable)/.test(readFileSync(join(ROOT, file), "utf8")));
+    expect(stale).to.deep.equal([]);
   });
 });

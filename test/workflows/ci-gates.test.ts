@@ -1,7 +1,10 @@
 // The CI gates the repository promises: Dependabot for npm and GitHub Actions, a CodeQL workflow for
-// JavaScript/TypeScript, staging deploys only after ci passed for that commit, and the required
-// checks docs/deploy.md lists are real job names of the workflows it names.
-import { readFileSync } from "node:fs";
+// JavaScript/TypeScript, staging deploys only after ci passed for that commit, the required
+// checks docs/deploy.md lists are real job names of the workflows it names, and CI's test job runs
+// .ci/run, the machine packages included (as root or through sudo).
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import yaml from "js-yaml";
@@ -15,7 +18,7 @@ interface Job {
   uses?: string;
   with?: Record<string, unknown>;
   strategy?: { matrix?: Record<string, unknown> };
-  steps?: { uses?: string; with?: Record<string, unknown> }[];
+  steps?: { uses?: string; run?: string; with?: Record<string, unknown> }[];
 }
 interface Workflow {
   name: string;
@@ -93,5 +96,62 @@ describe("CI gates", () => {
     const renamed: Workflow = { ...wf, jobs: { ...wf.jobs, audit: { ...wf.jobs.audit!, name: "npm audit" } } };
     expect(checkNames(renamed)).to.not.include("dependency audit");
     expect(checkNames(wf)).to.include.members(["offline plan (staging)", "offline plan (production)"]);
+  });
+
+  it("ci's test job runs .ci/run, which installs the test packages before npm ci and npm test", () => {
+    const job = workflow("ci.yml").jobs.test!;
+    expect((job.steps ?? []).flatMap((step) => (step.run ? [step.run] : []))).to.deep.equal(["bash .ci/run"]);
+    const commands = read(".ci/run")
+      .split("\n")
+      .filter((line) => line && !line.startsWith("#") && !/^(set|cd) /.test(line));
+    expect(commands).to.deep.equal(["bash scripts/install-test-packages.sh", "npm ci --no-audit --no-fund", "npm test"]);
+  });
+
+  describe("scripts/install-test-packages.sh", () => {
+    // apt-get, sudo and id are stand-ins recording their calls (installing packages is out of a
+    // test's reach); PATH holds only them, so `command -v` finds exactly the tools a case provides.
+    let bin = "";
+    const log = () => join(bin, "calls.log");
+    const tool = (name: string, body: string) => {
+      writeFileSync(join(bin, name), `#!/bin/bash\n${body}\n`);
+      chmodSync(join(bin, name), 0o755);
+    };
+    const install = (uid: number, present: string[]) => {
+      if (bin) rmSync(bin, { recursive: true, force: true });
+      bin = mkdtempSync(join(tmpdir(), "twist-install-packages-"));
+      writeFileSync(log(), "");
+      tool("id", `echo ${uid}`);
+      tool("sudo", `echo "sudo $*" >> ${log()}; exec "$@"`);
+      tool("apt-get", `echo "apt-get $*" >> ${log()}`);
+      symlinkSync("/usr/bin/env", join(bin, "env"));
+      for (const name of present) tool(name, "exit 0");
+      const run = spawnSync("/bin/bash", [join(ROOT, "scripts", "install-test-packages.sh")], { env: { PATH: bin }, encoding: "utf8" });
+      return { status: run.status, stdout: run.stdout, stderr: run.stderr, calls: readFileSync(log(), "utf8").trim().split("\n").filter(Boolean) };
+    };
+    after(() => rmSync(bin, { recursive: true, force: true }));
+
+    const installLine = "apt-get install -y -qq --no-install-recommends";
+
+    it("as a non-root user (GitHub's runner) installs what is missing through sudo", () => {
+      const run = install(1001, ["chromium"]);
+      expect(run.status, run.stderr).to.equal(0);
+      expect(run.stdout).to.equal("installing prometheus prometheus-alertmanager (through sudo)\n");
+      expect(run.calls).to.deep.equal([
+        "sudo apt-get update -qq",
+        "apt-get update -qq",
+        `sudo env DEBIAN_FRONTEND=noninteractive ${installLine} prometheus prometheus-alertmanager`,
+        `${installLine} prometheus prometheus-alertmanager`,
+      ]);
+    });
+
+    it("as root installs directly, and installs nothing when every tool is there", () => {
+      const run = install(0, ["prometheus", "promtool"]);
+      expect(run.status, run.stderr).to.equal(0);
+      expect(run.calls).to.deep.equal(["apt-get update -qq", `${installLine} chromium prometheus-alertmanager`]);
+      const none = install(1001, ["chromium", "prometheus", "promtool", "amtool"]);
+      expect(none.status, none.stderr).to.equal(0);
+      expect(none.stdout).to.equal("");
+      expect(none.calls).to.deep.equal([]);
+    });
   });
 });

@@ -51,6 +51,11 @@ export interface IngestOutcome {
 /** The wallet's gate: one object per JWT sub. */
 export const walletGate = (env: Env, wallet: string) => env.WALLETS.get(env.WALLETS.idFromName(`wallet:${wallet}`));
 
+/**
+ * One wallet's validated VAUs through its gate in a single call, so limits and dedupe are decided
+ * atomically for the whole batch. Throws a 503 when the gate or the reward queue is unreachable,
+ * never with an admission left standing, so the client can simply retry.
+ */
 export async function ingest(rc: RequestContext, wallet: string, vaus: VauInput[]): Promise<IngestOutcome> {
   const { env, config } = rc;
   const ids = await Promise.all(vaus.map((v) => vauIdOf(wallet, v.deviceId, v.siteId, v.timestamp)));
@@ -119,6 +124,7 @@ function rewardMessage(wallet: string, vau: VauInput, accepted: VauAccepted, rec
   return check.value;
 }
 
+/** One refused item in the per-item shape a batch answers with, so a batch never fails whole for one bad VAU. */
 export function errorItem(err: ApiError, vauId?: string): ItemResult {
   const error = err.details === undefined ? { code: err.code, message: err.message } : { code: err.code, message: err.message, details: err.details };
   return vauId === undefined ? { status: err.status, error } : { status: err.status, vauId, error };
@@ -133,6 +139,7 @@ export function rateLimitHeaders(view: RateLimitView): Record<string, string> {
   };
 }
 
+/** What the audit log keeps of an item: ids, outcome and amounts; the client's payload never reaches R2. */
 export function auditItem(result: ItemResult, vau?: VauInput): AuditItem {
   const item: AuditItem = { status: result.status };
   if (result.vauId) item.vauId = result.vauId;

@@ -8,7 +8,6 @@ import { type IdentityClaims, JwtError, verifyAuthorization } from "@twist/share
 import type { JwtKeySet } from "@twist/shared/keys";
 
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
       /** The verified JWT claims, set by requireBearer. */

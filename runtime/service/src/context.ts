@@ -5,7 +5,6 @@ import type { NextFunction, Request, Response } from "express";
 import type { Logger } from "@twist/shared/logger";
 
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
       id: string;

@@ -15,7 +15,6 @@ export interface Identity {
 }
 
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
       identity?: Identity;
