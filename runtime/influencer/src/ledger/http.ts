@@ -31,7 +31,15 @@ function scopeOf(req: Request, key: string): { wallet: string; key: string; hash
 export async function isStoredReplay(sequelize: Sequelize, req: Request): Promise<boolean> {
   const key = req.get("idempotency-key");
   if (!key || !IDEMPOTENCY_KEY_PATTERN.test(key)) return false;
-  return hasStoredAnswer(sequelize, scopeOf(req, key));
+  let scope: ReturnType<typeof scopeOf>;
+  try {
+    scope = scopeOf(req, key);
+  } catch {
+    // This runs before validation: a body too deeply nested to hash (a stack overflow) was never
+    // stored, since stored bodies passed validation. It is counted, then refused with a 400.
+    return false;
+  }
+  return hasStoredAnswer(sequelize, scope);
 }
 
 /**
