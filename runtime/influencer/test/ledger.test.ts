@@ -47,6 +47,32 @@ describe("ledger module (real Postgres)", () => {
     expect(await ledger.balance(account.available(w).key)).to.equal(300n);
   });
 
+  it("accountsExist skips creating accounts; a missing one fails the whole posting and leaves no trace", async () => {
+    const known = newWallet();
+    await ledger.ensureAccounts([account.system("rewards"), account.available(known)]);
+    const id = `t-${randomUUID()}`;
+    await ledger.transaction((t) => ledger.post(t, [{ id, from: account.system("rewards"), to: account.available(known), amount: 5n, kind: "reward" }], { accountsExist: true }));
+    expect(await ledger.balance(account.available(known).key)).to.equal(5n);
+
+    const missing = newWallet();
+    const ids = [`t-${randomUUID()}`, `t-${randomUUID()}`];
+    const err = await ledger
+      .transaction((t) =>
+        ledger.post(
+          t,
+          [
+            { id: ids[0]!, from: account.system("rewards"), to: account.available(known), amount: 7n, kind: "reward" },
+            { id: ids[1]!, from: account.system("rewards"), to: account.available(missing), amount: 7n, kind: "reward" },
+          ],
+          { accountsExist: true },
+        ),
+      )
+      .catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(LedgerConflictError);
+    expect(await ledger.balance(account.available(known).key)).to.equal(5n);
+    expect((await ledger.accountsOf(missing)).length).to.equal(0);
+  });
+
   it("never lets a user-owned account go negative, and the failed transfer leaves no trace", async () => {
     const w = newWallet();
     await credit(w, 100n);

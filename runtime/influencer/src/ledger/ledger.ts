@@ -72,8 +72,12 @@ export class Ledger {
     return { applied: result.applied[0]!, balances: result.balances };
   }
 
-  /** Posts transfers atomically (all or nothing) within `t`. */
-  async post(t: Transaction, inputs: readonly TransferInput[]): Promise<PostResult> {
+  /**
+   * Posts transfers atomically (all or nothing) within `t`. `accountsExist`: the caller created every
+   * account beforehand (ensureAccounts), so step 1 is skipped; a missing one fails the posting as a
+   * LedgerConflictError (its transfer is not inserted and has no earlier copy), never half-posts it.
+   */
+  async post(t: Transaction, inputs: readonly TransferInput[], options: { accountsExist?: boolean } = {}): Promise<PostResult> {
     if (inputs.length === 0) return { applied: [], balances: new Map() };
     const ids = new Set<string>();
     const specs = new Map<string, AccountSpec>();
@@ -87,10 +91,12 @@ export class Ledger {
       specs.set(tr.to.key, tr.to);
     }
     const keys = [...specs.keys()].sort();
-    await this.ensureAccounts(
-      keys.map((k) => specs.get(k)!),
-      t,
-    );
+    if (!options.accountsExist) {
+      await this.ensureAccounts(
+        keys.map((k) => specs.get(k)!),
+        t,
+      );
+    }
     const inserted = await this.sequelize.query<{ id: string }>(
       `INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, kind, reference)
        SELECT tr.id, d.id, c.id, tr.amount, tr.kind, tr.reference

@@ -247,7 +247,7 @@ export class RewardCredits {
     );
     let balances: Map<string, bigint>;
     try {
-      const posted = await this.ledger.post(t, transfers);
+      const posted = await this.ledger.post(t, transfers, { accountsExist: true }); // ensureRecipients made them
       if (posted.applied.some((a) => !a)) throw new CreditRace();
       balances = posted.balances;
     } catch (err) {
