@@ -9,9 +9,8 @@
 import { expect } from "chai";
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { signedHeaders } from "@twist/shared/signed-request";
-import { WORKER } from "../../runtime/edge/bindings";
 import { startEdge, type RunningEdge } from "../../runtime/edge/local/miniflare";
-import { DLQ_OBSERVER } from "../../runtime/edge/test/support";
+import { dlqObserverWorker } from "../../runtime/edge/test/support";
 import { createTestDatabase, type TestDatabase } from "../support/postgres";
 import { TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../support/redis";
 import { balanceOf, Client, report, scale, sleep, startBackend, type Backend, type Wallet } from "./harness";
@@ -110,16 +109,7 @@ describe("fault: the edge consumer against a failing backend", function () {
         RETRY_BASE_DELAY_SECONDS: "1",
       },
       consumerOverrides: { rewards: { maxBatchTimeoutSeconds: 1, maxRetries: MAX_RETRIES } },
-      extraWorkers: [
-        {
-          name: "dlq-observer",
-          modules: true,
-          script: DLQ_OBSERVER,
-          compatibilityDate: WORKER.compatibilityDate,
-          bindings: { SINK: network.url },
-          queueConsumers: { "rewards-dlq": { maxBatchTimeout: 0 } },
-        },
-      ],
+      extraWorkers: [dlqObserverWorker(network.url)],
     });
   });
   after(async () => {

@@ -10,7 +10,7 @@ import { WORKER, analyticsDatasets, queues } from "../bindings";
 import { EDGE_BUNDLE, edgeMiniflareOptions, type EdgeRunnerOptions, type RunningEdge } from "../local/miniflare";
 import { DEAD_LETTER_POINT, REQUEST_POINT } from "../src/analytics";
 import { DURATION_BUCKETS_MS } from "../src/metrics";
-import { BackendDouble, DLQ_OBSERVER, JWT_KEYS, newWallet, send, SERVICE_KEY, TEST_SECRETS, tokenFor, vauBody, waitFor } from "./support";
+import { BackendDouble, dlqObserverWorker, JWT_KEYS, newWallet, send, SERVICE_KEY, TEST_SECRETS, tokenFor, vauBody, waitFor } from "./support";
 
 const RECORDING_WRAPPER = `
 import worker from "./${WORKER.mainModule}";
@@ -138,14 +138,7 @@ describe("edge analytics: one data point per dead-lettered reward message, of ev
       consumerOverrides: { rewards: { maxBatchTimeoutSeconds: 0, retryDelaySeconds: 0 } },
       extraWorkers: [
         { name: "producer", modules: true, script: PRODUCER, compatibilityDate: WORKER.compatibilityDate, queueProducers: { Q: { queueName: "rewards" } } },
-        {
-          name: "dlq-observer",
-          modules: true,
-          script: DLQ_OBSERVER,
-          compatibilityDate: WORKER.compatibilityDate,
-          bindings: { SINK: backend.url },
-          queueConsumers: { "rewards-dlq": { maxBatchTimeout: 0 } },
-        },
+        dlqObserverWorker(backend.url),
       ],
     }));
   });

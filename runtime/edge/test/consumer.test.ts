@@ -2,9 +2,8 @@
 // from the backend's answer, retries with backoff, the dead-letter queue. The instance runs with
 // ENVIRONMENT=development, which is also where the VAU signature may be skipped.
 import { expect } from "chai";
-import { WORKER } from "../bindings";
 import { startEdge, type RunningEdge } from "../local/miniflare";
-import { BackendDouble, DLQ_OBSERVER, errorOf, JWT_KEYS, send, SERVICE_KEY, tokenFor, newWallet, vauBody, waitFor } from "./support";
+import { BackendDouble, dlqObserverWorker, errorOf, JWT_KEYS, send, SERVICE_KEY, tokenFor, newWallet, vauBody, waitFor } from "./support";
 
 const MAX_RETRIES = 2;
 
@@ -32,16 +31,7 @@ describe("edge queue consumer (workerd)", () => {
     edge = await startEdge({
       vars: { JWT_KEYS, SERVICE_SIGNING_KEYS: SERVICE_KEY, ENVIRONMENT: "development", BACKEND_URL: backend.url, RETRY_BASE_DELAY_SECONDS: "1" },
       consumerOverrides: { rewards: { maxBatchTimeoutSeconds: 0, maxRetries: MAX_RETRIES } },
-      extraWorkers: [
-        {
-          name: "dlq-observer",
-          modules: true,
-          script: DLQ_OBSERVER,
-          compatibilityDate: WORKER.compatibilityDate,
-          bindings: { SINK: backend.url },
-          queueConsumers: { "rewards-dlq": { maxBatchTimeout: 0 } },
-        },
-      ],
+      extraWorkers: [dlqObserverWorker(backend.url)],
     });
     token = await tokenFor(newWallet());
   });

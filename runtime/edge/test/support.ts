@@ -9,6 +9,7 @@ import { parseJwtKeySet } from "@twist/shared/keys";
 import { signedHeaders, verifySignedRequest } from "@twist/shared/signed-request";
 import type { RewardDeliveryResult } from "@twist/shared/messages";
 import type { RunningEdge } from "../local/miniflare";
+import { WORKER } from "../bindings";
 
 export const JWT_KEYS = "edge-test:jwt-secret-0123456789abcdef";
 export const VAU_KEY = "vau-signing-key-0123456789abcdef";
@@ -157,7 +158,7 @@ function header(req: IncomingMessage, name: string): string | null {
 // The dead-letter queue's reader lives outside this repository (an operator pulls it). This observer
 // Worker stands in for it so the test can see what reaches the queue: it forwards each message to
 // the backend double's /dlq.
-export const DLQ_OBSERVER = `
+const DLQ_OBSERVER = `
 export default {
   async queue(batch, env) {
     for (const m of batch.messages) {
@@ -166,3 +167,15 @@ export default {
     }
   },
 };`;
+
+/** The observer as an extra Miniflare Worker consuming the rewards dead-letter queue, forwarding to `sinkUrl`. */
+export function dlqObserverWorker(sinkUrl: string) {
+  return {
+    name: "dlq-observer",
+    modules: true,
+    script: DLQ_OBSERVER,
+    compatibilityDate: WORKER.compatibilityDate,
+    bindings: { SINK: sinkUrl },
+    queueConsumers: { "rewards-dlq": { maxBatchTimeout: 0 } },
+  };
+}
