@@ -3,11 +3,15 @@
 // image's build context is staged apart, in dist/images/<image>/, holding only the files its
 // Dockerfile copies (a few of a bundle's outputs), so a change to one entry point changes only the
 // images that copy it.
+//
+// Every file is written only when its content changed, and then by a rename: npm test runs its
+// files in parallel, and a test that builds (npm start, a bundle run alone) must never truncate a
+// bundle that another test is loading at that moment.
 import { build, context } from "esbuild";
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import yaml from "js-yaml";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -87,20 +91,34 @@ export function stageImages(distDir = join(root, "dist"), bundleNames) {
     if (bundleNames && !bundleNames.includes(image.bundle)) continue;
     const from = join(distDir, image.bundle);
     const to = join(distDir, "images", image.name);
-    rmSync(to, { recursive: true, force: true });
-    mkdirSync(to, { recursive: true });
+    const wanted = new Map(); // staged path -> source file
     for (const source of copiedSources(readFileSync(join(root, image.dockerfile), "utf8"), image.dockerfile)) {
       const file = join(from, source);
       if (!existsSync(file)) throw new Error(`build: ${image.dockerfile} copies ${source}, which ${from} does not hold`);
-      cpSync(file, join(to, source), { recursive: true });
+      for (const f of statSync(file).isDirectory() ? filesUnder(file) : [""]) wanted.set(join(to, source, f), join(file, f));
     }
-    written.push(
-      ...readdirSync(to, { recursive: true, withFileTypes: true })
-        .filter((f) => f.isFile())
-        .map((f) => join(f.parentPath, f.name)),
-    );
+    for (const [staged, source] of wanted) writeIfChanged(staged, readFileSync(source));
+    for (const f of existsSync(to) ? filesUnder(to) : []) if (!wanted.has(join(to, f))) rmSync(join(to, f));
+    written.push(...wanted.keys());
   }
   return written;
+}
+
+/** The files under `dir`, as paths relative to it. */
+function filesUnder(dir) {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((f) => f.isFile())
+    .map((f) => relative(dir, join(f.parentPath, f.name)));
+}
+
+/** Writes `data` to `file` unless it already holds exactly that; a new content replaces the old in one rename. */
+function writeIfChanged(file, data) {
+  const bytes = typeof data === "string" ? Buffer.from(data) : data;
+  if (existsSync(file) && readFileSync(file).equals(bytes)) return;
+  mkdirSync(dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, bytes);
+  renameSync(temporary, file);
 }
 
 /** esbuild's options for one bundle, written to dist/<name>/. */
@@ -126,6 +144,7 @@ function optionsFor(b) {
     mainFields: b.mainFields,
     external: b.external,
     metafile: true,
+    write: false, // written by finish(), only what changed
     logLevel: "warning",
     legalComments: "none",
   };
@@ -134,7 +153,8 @@ function optionsFor(b) {
 /** What a bundle's build leaves beside its scripts (metafile, API docs); the files written. */
 function finish(b, result) {
   const outdir = join(root, "dist", b.name);
-  writeFileSync(join(outdir, "meta.json"), JSON.stringify(result.metafile));
+  for (const out of result.outputFiles) writeIfChanged(out.path, out.contents);
+  writeIfChanged(join(outdir, "meta.json"), JSON.stringify(result.metafile));
   return [...(b.apiSpec ? writeApiDocs(b.apiSpec, outdir) : []), ...Object.keys(result.metafile.outputs).filter((f) => f.endsWith(".js"))];
 }
 
@@ -195,10 +215,9 @@ const SWAGGER_UI_FILES = ["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x
 function writeApiDocs(specPath, outdir) {
   const spec = yaml.load(readFileSync(join(root, specPath), "utf8"));
   const specOut = join(outdir, "openapi.json");
-  writeFileSync(specOut, JSON.stringify(spec));
+  writeIfChanged(specOut, JSON.stringify(spec));
   const swaggerDir = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
-  mkdirSync(join(outdir, "swagger-ui"), { recursive: true });
-  for (const file of SWAGGER_UI_FILES) copyFileSync(join(swaggerDir, file), join(outdir, "swagger-ui", file));
+  for (const file of SWAGGER_UI_FILES) writeIfChanged(join(outdir, "swagger-ui", file), readFileSync(join(swaggerDir, file)));
   return [specOut, ...SWAGGER_UI_FILES.map((f) => join(outdir, "swagger-ui", f))].map((f) => f.slice(root.length + 1));
 }
 

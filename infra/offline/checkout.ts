@@ -3,7 +3,7 @@
 // this checkout's installed packages shared in, and its own bundles built there, so each side of
 // the diff deploys what its own sources build.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -44,16 +44,31 @@ export function buildTree(dir: string): void {
   execFileSync(process.execPath, [join(dir, "scripts", "build.mjs")], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
 }
 
-/** The tree of `sha`, built; reused from an earlier run when already built. */
+/**
+ * The tree of `sha`, built; reused from an earlier run when already built. Exported and built in a
+ * directory of this process, then renamed into place: processes asking for the same commit at once
+ * (parallel test files) never build into each other's tree, and the first rename wins.
+ */
 export function checkoutCommit(repo: string, sha: string): string {
   const dir = join(tmpdir(), `twist-plan-${sha}`);
   if (existsSync(join(dir, BUILT))) return dir;
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const archive = execFileSync("git", ["archive", "--format=tar", sha], { cwd: repo, maxBuffer: 1 << 30 });
-  execFileSync("tar", ["-x", "-C", dir], { input: archive });
-  sharePackages(repo, dir);
-  buildTree(dir);
-  writeFileSync(join(dir, BUILT), `${sha}\n`);
-  return dir;
+  const building = `${dir}.${process.pid}`;
+  rmSync(building, { recursive: true, force: true });
+  mkdirSync(building, { recursive: true });
+  try {
+    const archive = execFileSync("git", ["archive", "--format=tar", sha], { cwd: repo, maxBuffer: 1 << 30 });
+    execFileSync("tar", ["-x", "-C", building], { input: archive });
+    sharePackages(repo, building);
+    buildTree(building);
+    writeFileSync(join(building, BUILT), `${sha}\n`);
+    if (existsSync(join(dir, BUILT))) return dir;
+    rmSync(dir, { recursive: true, force: true }); // a tree left half-built by a process that died
+    renameSync(building, dir);
+    return dir;
+  } catch (err) {
+    if (existsSync(join(dir, BUILT))) return dir; // another process renamed its tree in first
+    throw err;
+  } finally {
+    rmSync(building, { recursive: true, force: true });
+  }
 }

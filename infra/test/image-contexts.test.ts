@@ -2,6 +2,7 @@
 // dist/images/<image>/ holds exactly the files its Dockerfile copies, byte for byte the bundle's,
 // so a change to one entry point of a bundle changes only the images that copy it.
 import { expect } from "chai";
+import { spawnSync } from "node:child_process";
 import { appendFileSync, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -69,6 +70,14 @@ describe("image build contexts: exactly what each Dockerfile copies", () => {
       stageImages(dist, ["influencer"]);
       expect(filesUnder(join(dist, "images", "influencer"))).not.to.include("stale.js");
     });
+  });
+
+  it("a rebuild of unchanged sources rewrites no file of dist/ (parallel test files load the bundles meanwhile)", () => {
+    const stamp = () => Object.fromEntries(filesUnder(DIST).map((f) => [f, `${statSync(join(DIST, f)).ino}:${statSync(join(DIST, f)).mtimeMs}`]));
+    const before = stamp();
+    const build = spawnSync(process.execPath, [join(REPO_ROOT, "scripts", "build.mjs")], { cwd: REPO_ROOT, encoding: "utf8" });
+    expect(build.status, build.stderr).to.equal(0);
+    expect(stamp()).to.deep.equal(before);
   });
 
   it("refuses a COPY glob and names a missing source", () => {

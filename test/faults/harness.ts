@@ -37,14 +37,16 @@ export function report(result: FaultResult): void {
   console.log(`    fault: ${result.fault}: ${result.detail}; ${result.lost} lost, ${result.doubled} doubled`);
 }
 
-// Root hook: after the whole run, the closing line (only when a fault ran).
-after(() => {
-  if (!results.length) return;
-  const lost = results.reduce((n, r) => n + r.lost, 0);
-  const doubled = results.reduce((n, r) => n + r.doubled, 0);
-  const survived = results.filter((r) => r.lost === 0 && r.doubled === 0).length;
-  console.log(`faults: ${survived} survived, ${lost} lost, ${doubled} doubled`);
-});
+// Root hook: after the whole run, the closing line (only when a fault ran). Not in npm test's
+// parallel workers, where a run is one worker's share of the files: there the per-fault lines stand.
+if (process.env.MOCHA_WORKER_ID === undefined)
+  after(() => {
+    if (!results.length) return;
+    const lost = results.reduce((n, r) => n + r.lost, 0);
+    const doubled = results.reduce((n, r) => n + r.doubled, 0);
+    const survived = results.filter((r) => r.lost === 0 && r.doubled === 0).length;
+    console.log(`faults: ${survived} survived, ${lost} lost, ${doubled} doubled`);
+  });
 
 // ---- the backend processes ----
 
@@ -105,7 +107,7 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     keys,
     { edge: "", ...urls },
   );
-  const env: Record<ServiceName, Record<string, string>> = { auth: envs.auth, influencer: envs.influencer, settlement: envs.influencer };
+  const env: Record<ServiceName, Record<string, string>> = { auth: envs.auth, influencer: envs.influencer, settlement: { ...envs.influencer, WORKER_METRICS_PORT: "0" } };
   const script: Record<ServiceName, string> = { auth: BUNDLES.auth, influencer: BUNDLES.influencer, settlement: BUNDLES.settlement };
   const ready: Partial<Record<ServiceName, string>> = { auth: `${urls.auth}/ready`, influencer: `${urls.influencer}/ready` };
   const running = new Map<ServiceName, ServiceProcess>();

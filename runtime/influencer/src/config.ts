@@ -59,6 +59,11 @@ export interface InfluencerConfig {
   SETTLEMENT_SWEEP_EVERY_SECONDS: number;
   /** A payout pending this long is swept (re-enqueued by its id: never settled twice). */
   SETTLEMENT_STALE_AFTER_SECONDS: number;
+  /**
+   * BullMQ's lock on a job in hand, renewed while the worker lives: after a worker dies, its jobs
+   * are taken up again within about twice this (the lock expires, then the next stalled-job check).
+   */
+  SETTLEMENT_LOCK_SECONDS: number;
   /** TTL of cached public pool reads. */
   POOL_CACHE_TTL_SECONDS: number;
 
@@ -188,6 +193,7 @@ export const configSchema = Joi.object<InfluencerConfig & RawSmtp>({
   SETTLEMENT_BACKOFF_MS: Joi.number().integer().min(10).max(3_600_000).default(5000),
   SETTLEMENT_SWEEP_EVERY_SECONDS: Joi.number().integer().min(1).max(3600).default(60),
   SETTLEMENT_STALE_AFTER_SECONDS: Joi.number().integer().min(1).max(86_400).default(120),
+  SETTLEMENT_LOCK_SECONDS: Joi.number().integer().min(2).max(600).default(30),
   POOL_CACHE_TTL_SECONDS: Joi.number().integer().min(1).max(3600).default(30),
 
   // ---- events WebSocket ----

@@ -18,6 +18,7 @@ export function settlementQueueOptions(config: InfluencerConfig) {
     backoffMs: config.SETTLEMENT_BACKOFF_MS,
     sweepEverySeconds: config.SETTLEMENT_SWEEP_EVERY_SECONDS,
     staleAfterSeconds: config.SETTLEMENT_STALE_AFTER_SECONDS,
+    lockSeconds: config.SETTLEMENT_LOCK_SECONDS,
   };
 }
 

@@ -114,7 +114,7 @@ export interface RunningSettlementWorker {
 }
 
 export function startSettlementWorker(
-  options: SettlementQueueOptions & { concurrency?: number; sweepEverySeconds?: number; staleAfterSeconds?: number },
+  options: SettlementQueueOptions & { concurrency?: number; sweepEverySeconds?: number; staleAfterSeconds?: number; lockSeconds?: number },
   payouts: PayoutService,
   adapter: SettlementAdapter,
   logger: Logger,
@@ -122,10 +122,12 @@ export function startSettlementWorker(
   const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   connection.on("error", (err) => logger.warn({ err: err.message }, "settlement worker Redis error"));
   const producer = new SettlementQueue(options);
+  const lockMs = (options.lockSeconds ?? 30) * 1000;
   const worker = new Worker<SettlementJob, SettlementOutcome>(
     options.name,
     (job: Job<SettlementJob>) => settlePayout(payouts, adapter, job.data.payoutId, { number: job.attemptsMade + 1, of: job.opts.attempts ?? 1 }, logger),
-    { connection, prefix: options.prefix, concurrency: options.concurrency ?? 4 },
+    // A dead worker's job waits for its lock to expire and the next stalled check: both one lock period.
+    { connection, prefix: options.prefix, concurrency: options.concurrency ?? 4, lockDuration: lockMs, stalledInterval: lockMs },
   );
   worker.on("error", (err) => logger.warn({ err: err.message }, "settlement worker error"));
   const sweep = async () => {
