@@ -5,7 +5,7 @@ import request from "supertest";
 import { signedHeaders } from "@twist/shared/signed-request";
 import { validateDeliveryResponse } from "@twist/shared/messages";
 import { createLogger } from "@twist/shared/logger";
-import { account, Ledger } from "../src/ledger";
+import { account, Ledger, SYSTEM_SHARDS } from "../src/ledger";
 import { RewardCredits } from "../src/rewards/credit";
 import { countRows, expectEnvelope, newWallet, startHarness, type Harness, balanceOf, deliverRewards, expectLedgerConsistent, rewardMessage } from "./harness";
 
@@ -141,6 +141,50 @@ describe("reward credits: POST /internal/v1/rewards", () => {
     expect(many.res.body.results.filter((r: { status: string }) => r.status === "credited")).to.have.length(100);
     expect(many.statements).to.equal(one.statements);
     for (const w of wallets) expect(await balanceOf(h, account.available(w).key)).to.equal(15n);
+  });
+
+  it("a returning wallet's credit skips creating its user and account: two statements fewer than a new wallet's", async () => {
+    const seq = h.service.context.sequelize;
+    const credits = new RewardCredits(new Ledger(seq), { dailyCap: CAP }, createLogger("credits", { level: "silent" }));
+    const w = newWallet();
+    // One delivery per system:rewards shard first, so every shard's account is known as well.
+    for (let i = 0; i < SYSTEM_SHARDS; i++) expect((await credits.deliver([rewardMessage(w, { earned: "1" })]))[0]!.status).to.equal("credited");
+    const statementsOf = async (wallet: string) => {
+      const original = seq.query.bind(seq);
+      let statements = 0;
+      seq.query = ((...args: Parameters<typeof seq.query>) => {
+        statements++;
+        return original(...args);
+      }) as typeof seq.query;
+      try {
+        expect((await credits.deliver([rewardMessage(wallet, { earned: "1" })]))[0]!.status).to.equal("credited");
+      } finally {
+        seq.query = original;
+      }
+      return statements;
+    };
+    const fresh = newWallet();
+    expect(await statementsOf(w)).to.equal((await statementsOf(fresh)) - 2);
+    expect(await balanceOf(h, account.available(w).key)).to.equal(BigInt(SYSTEM_SHARDS + 1));
+    expect(await balanceOf(h, account.available(fresh).key)).to.equal(1n);
+  });
+
+  it("a remembered wallet whose account is gone (the database restored under the API) is credited again, its account created anew", async () => {
+    const restored = await startHarness("rewards-restored", { REWARD_DAILY_CAP: CAP.toString() });
+    try {
+      const w = newWallet();
+      const first = await deliverRewards(restored, { messages: [rewardMessage(w, { earned: "70" })] });
+      expect(first.body.results[0].status).to.equal("credited");
+      // A restore of a backup taken before that credit: the wallet's user and account are gone.
+      await restored.service.context.sequelize.query("TRUNCATE ledger_transfers, ledger_accounts, users, reward_daily_totals, wallet_events, wallet_event_heads, notifications CASCADE");
+      const again = await deliverRewards(restored, { messages: [rewardMessage(w, { earned: "30" })] });
+      expect(again.body.results[0].status).to.equal("credited");
+      expect(await balanceOf(restored, account.available(w).key)).to.equal(30n);
+      expect(await countRows(restored, "users", `wallet_address = '${w}'`)).to.equal(1);
+      await expectLedgerConsistent(restored);
+    } finally {
+      await restored.close();
+    }
   });
 
   it("the cap holds across concurrent deliveries to one wallet, and only the capped messages are refused", async () => {

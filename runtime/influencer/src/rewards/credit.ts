@@ -42,6 +42,8 @@ const RACE_ATTEMPTS = 3;
 /** Credit transactions a process runs at once, and the most messages one of them carries. */
 const CREDIT_WRITERS = 2;
 const GROUP_MESSAGES = 1000;
+/** Recipients (and system:rewards shards) whose accounts this process knows exist. */
+const KNOWN_RECIPIENTS = 100_000;
 
 interface WaitingDelivery {
   messages: unknown[];
@@ -54,6 +56,8 @@ export class RewardCredits {
   private nextShard = 0;
   private readonly waiting: WaitingDelivery[] = [];
   private writers = 0;
+  /** Wallets and shard keys whose users and accounts exist (ensureRecipients). */
+  private readonly known = new Set<string>();
 
   constructor(
     private readonly ledger: Ledger,
@@ -160,11 +164,14 @@ export class RewardCredits {
   private async creditWithRetry(candidates: Candidate[]): Promise<Map<string, RewardDeliveryResult>> {
     const source = account.system("rewards", this.nextShard);
     this.nextShard = (this.nextShard + 1) % SYSTEM_SHARDS;
-    await this.ensureRecipients(source, candidates);
     for (let attempt = 1; ; attempt++) {
+      await this.ensureRecipients(source, candidates);
       try {
         return await this.ledger.transaction((t) => this.creditBatch(t, source, candidates));
       } catch (err) {
+        // A remembered account that is gone (a database restored under this process) fails the
+        // posting as a race too: the next attempt creates what it needs again.
+        this.forget(source, candidates);
         if (!(err instanceof CreditRace) || attempt === RACE_ATTEMPTS) throw err;
       }
     }
@@ -174,16 +181,28 @@ export class RewardCredits {
    * Recipients become users, with their available account, on their first credit: created ahead of
    * the credit's transaction, each in its own short statement, so deliveries that share a new wallet
    * wait for that statement only, never for each other's whole transaction. Idempotent; if the credit
-   * then fails, an empty user and account stay (no balance moved).
+   * then fails, an empty user and account stay (no balance moved). Wallets this process has seen
+   * already are skipped: most credits go to returning wallets, and users and accounts are never deleted.
    */
   private async ensureRecipients(source: AccountSpec, candidates: Candidate[]): Promise<void> {
-    const wallets = [...new Set(candidates.map((c) => c.message.walletAddress))].sort();
+    const wallets = [...new Set(candidates.map((c) => c.message.walletAddress))].filter((w) => !this.known.has(w)).sort();
+    if (wallets.length === 0 && this.known.has(source.key)) return;
     await this.ledger.sequelize.query(
       `INSERT INTO users (wallet_address) SELECT w FROM unnest($1::text[]) AS w
        WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.wallet_address = w) ON CONFLICT (wallet_address) DO NOTHING`,
       { bind: [wallets] },
     );
     await this.ledger.ensureAccounts([source, ...wallets.map((w) => account.available(w))]);
+    for (const key of [source.key, ...wallets]) {
+      this.known.add(key);
+      // A Set iterates in insertion order: past the bound, the longest remembered goes first.
+      if (this.known.size > KNOWN_RECIPIENTS) this.known.delete(this.known.values().next().value!);
+    }
+  }
+
+  private forget(source: AccountSpec, candidates: Candidate[]): void {
+    this.known.delete(source.key);
+    for (const c of candidates) this.known.delete(c.message.walletAddress);
   }
 
   /**
@@ -206,9 +225,12 @@ export class RewardCredits {
     const totals = new Map(pairs.map((c) => [`${c.message.walletAddress}|${c.day}`, 0n]));
     for (const r of totalRows) totals.set(`${r.wallet}|${r.day}`, BigInt(r.total));
 
+    // One index probe per id (LATERAL ... LIMIT 1): a hash join over the whole table, which the
+    // planner prefers for a young table, costs more with every transfer posted.
     const existing = await sequelize.query<{ id: string; to_key: string; amount: string }>(
-      `SELECT t.id, c.key AS to_key, t.amount::text AS amount FROM ledger_transfers t JOIN ledger_accounts c ON c.id = t.credit_account_id
-       WHERE t.id = ANY($1::text[])`,
+      `SELECT t.id, c.key AS to_key, t.amount::text AS amount FROM unnest($1::text[]) AS x(id)
+       CROSS JOIN LATERAL (SELECT id, credit_account_id, amount FROM ledger_transfers WHERE id = x.id LIMIT 1) t
+       JOIN ledger_accounts c ON c.id = t.credit_account_id`,
       { bind: [candidates.map((c) => transferId(c.message))], transaction: t, type: QueryTypes.SELECT },
     );
     const earlier = new Map(existing.map((r) => [r.id, r]));
