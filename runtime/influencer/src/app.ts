@@ -102,8 +102,10 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
   const logger = deps.logger ?? createLogger("influencer", { level: config.LOG_LEVEL });
   const sequelize = createSequelize(config.DATABASE_URL);
   const redis = createRedis(config.REDIS_URL, config.REDIS_PREFIX);
-  // The click redirect's one round trip, auto-pipelined on its own connection (ClickRecorder.admit).
-  const clickRedis = createRedis(config.REDIS_URL, config.REDIS_PREFIX, undefined, { autoPipelining: true });
+  // The click redirect's one round trip (ClickRecorder.admit), on a connection of its own so it never
+  // queues behind the recorder's stream reads. Not auto-pipelined: with one command per request
+  // turn, ioredis's pipeline per command cost 13 % more CPU per redirect (bench/clicks).
+  const clickRedis = createRedis(config.REDIS_URL, config.REDIS_PREFIX);
   const identityStore = new IdentityStore(sequelize, redis, logger);
   const identity = createIdentityMiddlewares(config.JWT_KEYS, identityStore, { clockTimestamp: deps.jwtClockTimestamp });
   const mailer = deps.mailer ?? createMailer(config, logger);

@@ -76,7 +76,7 @@ describe("clicks: the link cache across two instances", () => {
   it("a counted click of a cached link costs one Redis command (rate limit, dedupe and append together)", async () => {
     const link = await newLink(h, owner);
     expect((await follow(h.app, link.code)).status).to.equal(302); // caches the link and the script
-    // The redirect's own auto-pipelining connection, and the shared one its background flush uses.
+    // The redirect's own connection, and the shared one its background flush uses.
     const { redis } = h.service.context;
     const admitRedis = h.service.recorder.admitRedis;
     expect(admitRedis).to.not.equal(redis);

@@ -6,14 +6,11 @@ import type { Logger } from "@twist/shared/logger";
 
 /**
  * With a logger, an outage is logged once when it starts (the first failed connect, or a dropped
- * connection) and once when the connection is back, never per retry. `autoPipelining` sends the
- * commands issued in one event-loop turn in one write (a hot path of single round trips, on a
- * connection of its own so it never queues behind another caller's large replies).
+ * connection) and once when the connection is back, never per retry.
  */
-export function createRedis(url: string, keyPrefix: string, logger?: Logger, options: { autoPipelining?: boolean } = {}): Redis {
+export function createRedis(url: string, keyPrefix: string, logger?: Logger): Redis {
   const redis = new Redis(url, {
     keyPrefix,
-    enableAutoPipelining: options.autoPipelining ?? false,
     lazyConnect: false,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,

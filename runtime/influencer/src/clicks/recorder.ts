@@ -88,7 +88,7 @@ export class ClickRecorder {
       batchSize?: number;
       intervalMs?: number;
       reclaimIdleMs?: number;
-      /** The client of admit(), the redirect's round trip (e.g. an auto-pipelining one); default `redis`. */
+      /** The client of admit(), the redirect's round trip (a connection of its own); default `redis`. */
       admitRedis?: Redis;
     } = {},
   ) {
