@@ -88,7 +88,8 @@ Re-run with \`bench/run\` (all) or \`bench/run edge auth\` (some). Each benchmar
   (\`recordEvents\` in transactions, NOTIFY on commit): events/s delivered, delivery latency from the
   publisher's commit to the frame received, and server memory per socket, next to a bare \`ws\`
   server sending as many frames to as many sockets in the same run.
-- \`bench/ledger\`: at each concurrency, pgbench simple-update on a throwaway database (the limit),
+- \`bench/ledger\`: at each concurrency, pgbench simple-update on a throwaway database before and
+  after the paths (the limit: the mean of the two, since its tps follows the disk's fsync latency),
   reward credits through signed \`POST /internal/v1/rewards\` in deliveries of 100, stakes to one pool
   and spread over 100 pools, ledger module transfers, each as a ratio to pgbench; then one
   commission distributed to 10,000 stakers.
