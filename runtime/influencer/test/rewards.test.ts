@@ -11,6 +11,23 @@ import { countRows, expectEnvelope, newWallet, startHarness, type Harness, balan
 
 const CAP = 5_000n;
 
+/** The SQL statements the app's Sequelize sends while `run` runs. */
+async function statementsDuring(h: Harness, run: () => Promise<void>): Promise<number> {
+  const seq = h.service.context.sequelize;
+  const original = seq.query.bind(seq);
+  let statements = 0;
+  seq.query = ((...args: Parameters<typeof seq.query>) => {
+    statements++;
+    return original(...args);
+  }) as typeof seq.query;
+  try {
+    await run();
+  } finally {
+    seq.query = original;
+  }
+  return statements;
+}
+
 describe("reward credits: POST /internal/v1/rewards", () => {
   let h: Harness;
   before(async () => {
@@ -119,20 +136,12 @@ describe("reward credits: POST /internal/v1/rewards", () => {
   });
 
   it("credits a delivery of 100 messages in one transaction with as many statements as a delivery of 1", async () => {
-    const seq = h.service.context.sequelize;
     const counted = async (messages: unknown[]) => {
-      const original = seq.query.bind(seq);
-      let statements = 0;
-      seq.query = ((...args: Parameters<typeof seq.query>) => {
-        statements++;
-        return original(...args);
-      }) as typeof seq.query;
-      try {
-        const res = await deliverRewards(h, { messages });
-        return { res, statements };
-      } finally {
-        seq.query = original;
-      }
+      let res!: Awaited<ReturnType<typeof deliverRewards>>;
+      const statements = await statementsDuring(h, async () => {
+        res = await deliverRewards(h, { messages });
+      });
+      return { res, statements };
     };
     const wallets = Array.from({ length: 20 }, () => newWallet());
     const hundred = Array.from({ length: 100 }, (_, i) => rewardMessage(wallets[i % 20]!, { earned: "3" }));
@@ -149,20 +158,10 @@ describe("reward credits: POST /internal/v1/rewards", () => {
     const w = newWallet();
     // One delivery per system:rewards shard first, so every shard's account is known as well.
     for (let i = 0; i < SYSTEM_SHARDS; i++) expect((await credits.deliver([rewardMessage(w, { earned: "1" })]))[0]!.status).to.equal("credited");
-    const statementsOf = async (wallet: string) => {
-      const original = seq.query.bind(seq);
-      let statements = 0;
-      seq.query = ((...args: Parameters<typeof seq.query>) => {
-        statements++;
-        return original(...args);
-      }) as typeof seq.query;
-      try {
+    const statementsOf = (wallet: string) =>
+      statementsDuring(h, async () => {
         expect((await credits.deliver([rewardMessage(wallet, { earned: "1" })]))[0]!.status).to.equal("credited");
-      } finally {
-        seq.query = original;
-      }
-      return statements;
-    };
+      });
     const fresh = newWallet();
     expect(await statementsOf(w)).to.equal((await statementsOf(fresh)) - 2);
     expect(await balanceOf(h, account.available(w).key)).to.equal(BigInt(SYSTEM_SHARDS + 1));
