@@ -61,13 +61,14 @@ export function checkoutCommit(repo: string, sha: string): string {
     sharePackages(repo, building);
     buildTree(building);
     writeFileSync(join(building, BUILT), `${sha}\n`);
-    if (existsSync(join(dir, BUILT))) return dir;
-    rmSync(dir, { recursive: true, force: true }); // a tree left half-built by a process that died
-    renameSync(building, dir);
+    try {
+      renameSync(building, dir);
+    } catch {
+      if (existsSync(join(dir, BUILT))) return dir; // another process renamed its tree in first
+      rmSync(dir, { recursive: true, force: true }); // a tree without the marker: left by an older version
+      renameSync(building, dir);
+    }
     return dir;
-  } catch (err) {
-    if (existsSync(join(dir, BUILT))) return dir; // another process renamed its tree in first
-    throw err;
   } finally {
     rmSync(building, { recursive: true, force: true });
   }
