@@ -71,10 +71,12 @@ interface Run {
   cpuMs?: number;
 }
 
+/** Requests sent so far, across windows: the n-th request's X-Forwarded-For is the n-th address. */
+let sent = 0;
+
 /** Drives `url` for one window, charging `pid` (the server) with its CPU time. */
 async function window(url: string, pid: number | undefined, seconds: number) {
   const cpuBefore = cpuTimeMs(pid);
-  let n = 0;
   const latencies: number[] = [];
   const instance = autocannon({
     url,
@@ -84,7 +86,7 @@ async function window(url: string, pid: number | undefined, seconds: number) {
       {
         method: "GET",
         setupRequest: (req) => {
-          n++;
+          const n = ++sent;
           return { ...req, headers: { ...req.headers, "user-agent": UA, "x-forwarded-for": `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` } };
         },
       },

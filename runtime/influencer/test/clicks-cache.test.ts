@@ -1,6 +1,7 @@
 // The redirect's in-process link cache across two service instances (one Postgres, one Redis):
 // deactivation and expiry stop a link on every instance within the stated bound, and a counted
 // click costs one Redis command.
+import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import request from "supertest";
 import { createLogger } from "@twist/shared/logger";
@@ -102,5 +103,34 @@ describe("clicks: the link cache across two instances", () => {
       h.service.recorder.start();
     }
     expect(sent).to.deep.equal(["admit evalsha"]);
+  });
+
+  it("admits of one event-loop turn leave in one socket write, each answered for its own click", async () => {
+    const link = await newLink(h, owner);
+    expect((await follow(h.app, link.code)).status).to.equal(302); // loads the script on this connection
+    const { recorder } = h.service;
+    const [rows] = (await h.service.context.sequelize.query(`SELECT id FROM links WHERE code = $1`, { bind: [link.code] })) as [{ id: string }[], unknown];
+    const linkId = rows[0]!.id;
+    const stream = recorder.admitRedis.stream;
+    const writes = { count: 0 };
+    const original = stream._writev!.bind(stream);
+    const originalWrite = stream._write.bind(stream);
+    stream._writev = (chunks, callback) => {
+      writes.count++;
+      original(chunks, callback);
+    };
+    stream._write = (chunk, encoding, callback) => {
+      writes.count++;
+      originalWrite(chunk, encoding, callback);
+    };
+    const clicks = Array.from({ length: 10 }, (_, i) => ({ id: randomUUID(), linkId, visitorHash: `turn-visitor-${i}-${randomUUID()}`, ipHash: "turn-ip", occurredAt: new Date() }));
+    try {
+      const admitted = await Promise.all(clicks.map((click) => recorder.admit({ rateLimit: { key: `rl:turn:${randomUUID()}`, windowMs: 60_000, limit: 100 }, linkId, click })));
+      expect(admitted.map((a) => [a.outcome, a.clickId])).to.deep.equal(clicks.map((c) => ["new", c.id]));
+    } finally {
+      stream._writev = original;
+      stream._write = originalWrite;
+    }
+    expect(writes.count).to.equal(1);
   });
 });

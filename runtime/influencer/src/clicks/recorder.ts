@@ -78,6 +78,8 @@ export class ClickRecorder {
   private readonly duplicates: Counter;
   /** The client admit() sends on. */
   readonly admitRedis: Redis;
+  /** admitRedis's socket while it is corked until the end of this event-loop turn (admit). */
+  private corked: Redis["stream"] | null = null;
 
   constructor(
     private readonly redis: Redis,
@@ -104,6 +106,7 @@ export class ClickRecorder {
     const redis = this.admitRedis;
     // Registered once per client; ioredis then sends EVALSHA, not the script text.
     if (!("twistClickAdmit" in redis)) redis.defineCommand("twistClickAdmit", { numberOfKeys: 4, lua: ADMIT });
+    this.corkUntilNextTurn();
     const [count, ttl, code, id] = await (redis as WithAdmit).twistClickAdmit(
       input.rateLimit.key,
       linkGoneKey(input.linkId),
@@ -123,6 +126,22 @@ export class ClickRecorder {
     if (outcome === "new") this.accepted.inc();
     if (outcome === "repeat") this.duplicates.inc();
     return { count, ttl, outcome, clickId: id || null };
+  }
+
+  /**
+   * The admits of concurrent redirects that this event-loop turn handles leave in one socket write
+   * (corked here, uncorked in setImmediate, after the turn's I/O callbacks): on loopback each write
+   * costs its sender the receiver's side too, and one write per redirect was its largest cost.
+   */
+  private corkUntilNextTurn(): void {
+    const stream = this.admitRedis.stream;
+    if (this.corked === stream || stream?.writable !== true) return;
+    this.corked = stream;
+    stream.cork();
+    setImmediate(() => {
+      this.corked = null;
+      stream.uncork();
+    });
   }
 
   /** Starts the background flusher. */
