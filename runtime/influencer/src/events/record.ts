@@ -2,8 +2,9 @@
 //   1. events of a notifying type also create their notification rows (and a notification.created event);
 //   2. each wallet's head row is advanced by its number of events (a row lock held until commit:
 //      a wallet's ids commit in increasing order), which assigns the ids;
-//   3. the events go into the bounded replay log, with one pg_notify per wallet in the same statement;
-//      every PRUNE_STEP ids, a wallet's events past the count bound are deleted (the age bound: EventLog);
+//   3. the events go into the bounded replay log, with one pg_notify per wallet; every PRUNE_STEP
+//      ids, a wallet's events past the count bound are deleted (the age bound: EventLog);
+//   2 and 3 are one statement.
 //   4. Postgres delivers those NOTIFYs only when the transaction commits, to every
 //      instance that LISTENs, so a rolled-back transfer emits nothing and any instance can serve the wallet.
 // Call it last in the transaction, after the ledger postings: the head locks then come after the
@@ -34,75 +35,53 @@ export type ChannelMessage = { w: string; e: EventFrame[] } | { w: string; from:
 // Sequelize's Transaction knows its Sequelize instance (v6 sets it in the constructor; the typings omit it).
 const sequelizeOf = (t: Transaction) => (t as unknown as { sequelize: Sequelize }).sequelize;
 
-export async function recordEvents(t: Transaction, events: readonly NewEvent[]): Promise<EventFrame[]> {
-  if (events.length === 0) return [];
+/** Per wallet: its frames inline when they fit in a NOTIFY payload, else their id range. */
+const NOTIFY = `pg_notify('${EVENTS_CHANNEL}', CASE WHEN octet_length(inline) <= ${MAX_INLINE_PAYLOAD} THEN inline
+  ELSE json_build_object('w', wallet, 'from', first::text, 'to', last::text)::text END)`;
+
+export async function recordEvents(t: Transaction, events: readonly NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
   const sequelize = sequelizeOf(t);
   const all = [...events, ...(await createNotifications(sequelize, t, events))];
-
-  const counts = new Map<string, number>();
-  for (const e of all) counts.set(e.wallet, (counts.get(e.wallet) ?? 0) + 1);
-  const wallets = [...counts.keys()].sort();
-  const heads = await sequelize.query<{ wallet: string; last_id: string; at: Date }>(
-    `INSERT INTO wallet_event_heads AS h (wallet, last_id)
-     SELECT * FROM unnest($1::text[], $2::bigint[]) ORDER BY 1
-     ON CONFLICT (wallet) DO UPDATE SET last_id = h.last_id + EXCLUDED.last_id
-     RETURNING h.wallet, h.last_id::text AS last_id, now() AS at`,
-    { bind: [wallets, wallets.map((w) => counts.get(w)!)], transaction: t, type: QueryTypes.SELECT },
-  );
-  const next = new Map(heads.map((h) => [h.wallet, BigInt(h.last_id) - BigInt(counts.get(h.wallet)!) + 1n]));
-  const at = new Date(heads[0]!.at).toISOString();
-  const frames = all.map((e): EventFrame & { wallet: string } => {
-    const id = next.get(e.wallet)!;
-    next.set(e.wallet, id + 1n);
-    return { wallet: e.wallet, v: 1, type: e.type, id: id.toString(), at, data: e.data };
-  });
-
-  const framesOf = new Map<string, (EventFrame & { wallet: string })[]>();
-  for (const f of frames) {
-    const list = framesOf.get(f.wallet);
-    if (list) list.push(f);
-    else framesOf.set(f.wallet, [f]);
-  }
-  // The insert and the notifications in one round trip (a data-modifying WITH runs whether read or not).
+  // Steps 2 and 3 in one statement, the frames and NOTIFY payloads built by Postgres: per event the
+  // process sends only its wallet, type and data (the data as one JSON array). Data-modifying CTEs
+  // share one snapshot, so the prune sees only rows stored before this statement; events of this
+  // statement already past the count bound (more than REPLAY_LOG_MAX_EVENTS to one wallet) are
+  // published but not stored.
   await sequelize.query(
-    `WITH inserted AS (
+    `WITH at AS (SELECT date_trunc('milliseconds', now()) AS at),
+     input AS (
+       SELECT x.wallet, x.type, d.data, x.n
+       FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(wallet, type, n)
+       JOIN jsonb_array_elements($3::jsonb) WITH ORDINALITY AS d(data, n) ON d.n = x.n),
+     counts AS (SELECT wallet, count(*) AS c FROM input GROUP BY wallet),
+     heads AS (
+       INSERT INTO wallet_event_heads AS h (wallet, last_id) SELECT wallet, c FROM counts ORDER BY wallet
+       ON CONFLICT (wallet) DO UPDATE SET last_id = h.last_id + EXCLUDED.last_id
+       RETURNING h.wallet, h.last_id),
+     advanced AS (SELECT h.wallet, h.last_id, h.last_id - c.c AS before FROM heads h JOIN counts c ON c.wallet = h.wallet),
+     numbered AS (
+       SELECT i.wallet, i.type, i.data, h.last_id, h.before + row_number() OVER (PARTITION BY i.wallet ORDER BY i.n) AS id
+       FROM input i JOIN advanced h ON h.wallet = i.wallet),
+     inserted AS (
        INSERT INTO wallet_events (wallet, id, type, data, at)
-       SELECT w, i, ty, d, $5::timestamptz FROM unnest($1::text[], $2::bigint[], $3::text[], $4::jsonb[]) AS x(w, i, ty, d))
-     SELECT pg_notify('${EVENTS_CHANNEL}', m) FROM unnest($6::text[]) AS m`,
+       SELECT wallet, id, type, data, at.at FROM numbered, at WHERE id > last_id - ${REPLAY_LOG_MAX_EVENTS}),
+     -- Only the count bound (an index range on (wallet, id)), and only for wallets whose head crossed a
+     -- multiple of PRUNE_STEP: a descent per credited wallet on every delivery cost more than the credit.
+     pruned AS (
+       DELETE FROM wallet_events e USING advanced h
+       WHERE e.wallet = h.wallet AND h.last_id > ${REPLAY_LOG_MAX_EVENTS} AND h.last_id / ${PRUNE_STEP} <> h.before / ${PRUNE_STEP}
+         AND e.id <= h.last_id - ${REPLAY_LOG_MAX_EVENTS}),
+     messages AS (
+       SELECT wallet, min(id) AS first, max(id) AS last,
+              json_build_object('w', wallet, 'e', json_agg(json_build_object('v', 1, 'type', type, 'id', id::text, 'at', to_char(at.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'data', data) ORDER BY id))::text AS inline
+       FROM numbered, at GROUP BY wallet)
+     SELECT count(${NOTIFY}) FROM messages`,
     {
-      bind: [
-        frames.map((f) => f.wallet),
-        frames.map((f) => f.id),
-        frames.map((f) => f.type),
-        frames.map((f) => JSON.stringify(f.data)),
-        at,
-        wallets.map((w) => channelMessage(w, framesOf.get(w)!)),
-      ],
+      bind: [all.map((e) => e.wallet), all.map((e) => e.type), JSON.stringify(all.map((e) => e.data))],
       transaction: t,
     },
   );
-  // A statement of its own, so it sees (and bounds) the rows just inserted. Only the count bound (an
-  // index range on (wallet, id)), and only for wallets whose head crossed a multiple of PRUNE_STEP:
-  // a descent per credited wallet on every delivery cost more than the credit's own transfer. Reads
-  // apply both bounds exactly (EventLog), and EventLog.pruneExpired deletes expired events periodically.
-  const due = heads.filter((h) => {
-    const last = BigInt(h.last_id);
-    return last > BigInt(REPLAY_LOG_MAX_EVENTS) && last / PRUNE_STEP !== (last - BigInt(counts.get(h.wallet)!)) / PRUNE_STEP;
-  });
-  if (due.length > 0) {
-    await sequelize.query(
-      `DELETE FROM wallet_events e USING unnest($1::text[], $2::bigint[]) AS h(wallet, last_id)
-       WHERE e.wallet = h.wallet AND e.id <= h.last_id - ${REPLAY_LOG_MAX_EVENTS}`,
-      { bind: [due.map((h) => h.wallet), due.map((h) => h.last_id)], transaction: t },
-    );
-  }
-  return frames.map(({ wallet: _wallet, ...frame }) => frame);
-}
-
-function channelMessage(wallet: string, frames: (EventFrame & { wallet: string })[]): string {
-  const inline = JSON.stringify({ w: wallet, e: frames.map(({ wallet: _w, ...f }) => f) } satisfies ChannelMessage);
-  if (Buffer.byteLength(inline) <= MAX_INLINE_PAYLOAD) return inline;
-  return JSON.stringify({ w: wallet, from: frames[0]!.id, to: frames[frames.length - 1]!.id } satisfies ChannelMessage);
 }
 
 /** Notification rows for the notifying events, and the notification.created event of each. */
