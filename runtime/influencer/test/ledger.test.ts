@@ -156,6 +156,35 @@ describe("ledger module (real Postgres)", () => {
     expect(String(del)).to.match(/immutable/);
   });
 
+  it("accounts are never deleted and keep their id and key (transfers name them without foreign keys)", async () => {
+    const w = newWallet();
+    await credit(w, 5n);
+    const seq = h.service.context.sequelize;
+    const key = account.available(w).key;
+    const del = await seq.query(`DELETE FROM ledger_accounts WHERE key = $1`, { bind: [key] }).catch((e: unknown) => e);
+    expect(String(del)).to.match(/never deleted/);
+    const rekey = await seq.query(`UPDATE ledger_accounts SET key = key || ':x' WHERE key = $1`, { bind: [key] }).catch((e: unknown) => e);
+    expect(String(rekey)).to.match(/never deleted and keep their id and key/);
+    const reid = await seq.query(`UPDATE ledger_accounts SET id = gen_random_uuid() WHERE key = $1`, { bind: [key] }).catch((e: unknown) => e);
+    expect(String(reid)).to.match(/keep their id and key/);
+    expect(await ledger.balance(key)).to.equal(5n);
+  });
+
+  it("the invariant query reports a transfer that names a missing account", async () => {
+    const seq = h.service.context.sequelize;
+    const id = `orphan-${randomUUID()}`;
+    // Written behind the ledger's back (the ledger inserts through a join on the accounts).
+    await seq.query(`INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, kind) VALUES ($1, gen_random_uuid(), gen_random_uuid(), 7, 'test')`, { bind: [id] });
+    const report = await checkLedgerInvariants(seq);
+    // Transfers are immutable to the application; replica mode skips that trigger to clean up.
+    await seq.transaction(async (t) => {
+      await seq.query(`SET LOCAL session_replication_role = replica`, { transaction: t });
+      await seq.query(`DELETE FROM ledger_transfers WHERE id = $1`, { bind: [id], transaction: t });
+    });
+    expect(report.orphanTransfers).to.deep.equal([id]);
+    expect(report.violations).to.deep.equal([`transfer ${id} names an account that does not exist`]);
+  });
+
   it("the invariant query reports a tampered balance", async () => {
     const w = newWallet();
     await credit(w, 10n);

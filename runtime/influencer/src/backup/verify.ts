@@ -37,7 +37,7 @@ export async function verifyDatabase(databaseUrl: string): Promise<VerificationR
     if (unknown.length) problems.push(`migrations this code does not know (the backup is newer than this checkout): ${unknown.join(", ")}`);
     const invariants = tables.includes("ledger_accounts")
       ? await checkLedgerInvariants(sequelize)
-      : { sum: 0n, negativeUserAccounts: [], driftedAccounts: [], driftedPoolShards: [], violations: ["the ledger tables are missing"] };
+      : { sum: 0n, negativeUserAccounts: [], driftedAccounts: [], orphanTransfers: [], driftedPoolShards: [], violations: ["the ledger tables are missing"] };
     problems.push(...invariants.violations.map((v) => `ledger: ${v}`));
     return { migrations: { expected: expectedNames.at(-1)!, applied, missing, unknown }, invariants, rowCounts, problems };
   } finally {

@@ -9,6 +9,8 @@ export interface InvariantReport {
   negativeUserAccounts: string[];
   /** Accounts whose balance differs from credits minus debits of their transfers; must be empty. */
   driftedAccounts: string[];
+  /** Transfers naming an account that does not exist; must be empty. */
+  orphanTransfers: string[];
   /** Pool stake shards whose total or staker count differs from the stake accounts they count; must be empty. */
   driftedPoolShards: string[];
   violations: string[];
@@ -26,6 +28,12 @@ export async function checkLedgerInvariants(sequelize: Sequelize): Promise<Invar
      WHERE a.balance <> COALESCE(c.s, 0) - COALESCE(d.s, 0)`,
     { type: QueryTypes.SELECT },
   );
+  // No foreign keys enforce this (migration 0200): the ledger inserts transfers through a join on their accounts.
+  const orphans = await sequelize.query<{ id: string }>(
+    `SELECT t.id FROM ledger_transfers t
+     WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.id = t.debit_account_id) OR NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.id = t.credit_account_id)`,
+    { type: QueryTypes.SELECT },
+  );
   const shards = await sequelize.query<{ shard: string }>(
     `SELECT COALESCE(s.pool_id, a.pool_id) || '#' || COALESCE(s.shard, a.shard) AS shard
      FROM pool_stake_shards s
@@ -39,6 +47,7 @@ export async function checkLedgerInvariants(sequelize: Sequelize): Promise<Invar
   if (sum !== 0n) violations.push(`balances sum to ${sum}, not 0`);
   for (const r of negative) violations.push(`user account ${r.key} is negative`);
   for (const r of drifted) violations.push(`account ${r.key} balance differs from its transfers`);
+  for (const r of orphans) violations.push(`transfer ${r.id} names an account that does not exist`);
   for (const r of shards) violations.push(`pool stake shard ${r.shard} differs from its stake accounts`);
-  return { sum, negativeUserAccounts: negative.map((r) => r.key), driftedAccounts: drifted.map((r) => r.key), driftedPoolShards: shards.map((r) => r.shard), violations };
+  return { sum, negativeUserAccounts: negative.map((r) => r.key), driftedAccounts: drifted.map((r) => r.key), orphanTransfers: orphans.map((r) => r.id), driftedPoolShards: shards.map((r) => r.shard), violations };
 }

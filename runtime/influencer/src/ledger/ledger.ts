@@ -8,9 +8,9 @@
 //      is a LedgerConflictError;
 //   3. the net change per account is applied in one UPDATE that first locks the changed accounts
 //      in key order (so concurrent postings never deadlock on each other) and refuses to take a
-//      user-owned account below zero (InsufficientFundsError). The lock is FOR NO KEY UPDATE: the
-//      transfers' foreign keys hold FOR KEY SHARE on the same rows since step 2, which FOR UPDATE
-//      would conflict with (a deadlock between two postings of one account).
+//      user-owned account below zero (InsufficientFundsError).
+// Step 2 joins the accounts, so a transfer can only name accounts that exist; accounts are never
+// deleted (migration 0200, which dropped the foreign keys that cost every insert a row lock per side).
 // Hot accounts (docs/ledger.md): nothing is read-locked before step 3, so a system account that
 // every posting touches (system:rewards, system:commissions) is locked only from that last
 // statement to the commit, once per posting however many transfers it carries; reward credits also

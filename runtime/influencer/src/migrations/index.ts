@@ -14,8 +14,9 @@ import m0102 from "./0102-pool-stake-shards";
 import m0120 from "./0120-ledger-seq-payout-items";
 import m0180 from "./0180-events-notifications";
 import m0190 from "./0190-transfer-indexes";
+import m0200 from "./0200-transfer-write-path";
 
-export const migrations: Migration[] = [m0001, m0002, m0003, m0100, m0101, m0102, m0120, m0180, m0190];
+export const migrations: Migration[] = [m0001, m0002, m0003, m0100, m0101, m0102, m0120, m0180, m0190, m0200];
 
 const LOCK_KEY = 7_419_004; // any constant; shared by every runner of this schema
 
