@@ -5,7 +5,7 @@
 //   npx tsx bench/auth/run.ts [--seconds 10] [--concurrency 8]
 // The client signs with node:crypto (tens of microseconds) so it is not the bottleneck. Bounded in
 // time; deletes its Redis keys and stops the service whatever happens.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { once } from "node:events";
 import { join } from "node:path";
@@ -17,6 +17,7 @@ import { peakRssMiB, percentile, report } from "../report";
 import { freePort } from "../../test/support/ports";
 import { exitOnUsageError, parseCommandLine, usageError } from "../../scripts/lib/cli";
 import { runBench } from "../lib/main";
+import { buildBundles, ROOT, waitReady } from "../lib/service";
 
 const USAGE = `usage: npx tsx bench/auth/run.ts [--seconds <n>] [--concurrency <n>]
   --seconds      length of the measured run, after 1.5 s of warm-up (default $BENCH_SECONDS or 10)
@@ -34,7 +35,6 @@ try {
   exitOnUsageError(err);
 }
 
-const ROOT = join(__dirname, "..", "..");
 const WALLETS = 256;
 
 interface Wallet {
@@ -74,8 +74,7 @@ async function main(): Promise<void> {
   const raw = rawVerifyRates();
   const chosen = raw.node >= raw.tweetnacl ? "node:crypto" : "tweetnacl";
 
-  const build = spawnSync(process.execPath, ["scripts/build.mjs", "auth"], { cwd: ROOT, encoding: "utf8" });
-  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+  buildBundles("auth");
 
   const prefix = `twist-bench:auth:${process.pid}:`;
   const port = await freePort();
@@ -101,16 +100,7 @@ async function main(): Promise<void> {
   const stopped = once(service, "exit");
 
   try {
-    const deadline = Date.now() + 10_000;
-    while (
-      (await fetch(`${base}/ready`).then(
-        (r) => r.status,
-        () => 0,
-      )) !== 200
-    ) {
-      if (Date.now() > deadline) throw new Error("the service did not become ready");
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitReady(`${base}/ready`);
 
     const wallets = Array.from({ length: WALLETS }, wallet);
     const post = (path: string, body: unknown) => fetch(`${base}${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });

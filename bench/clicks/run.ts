@@ -19,6 +19,7 @@ import { TEST_REDIS_URL, deleteRedisPrefix } from "../../test/support/redis";
 import { freePort } from "../../test/support/ports";
 import { exitOnUsageError, parseCommandLine, usageError } from "../../scripts/lib/cli";
 import { runBench } from "../lib/main";
+import { buildBundles, ROOT, waitReady } from "../lib/service";
 import { cpuTimeMs, peakRssMiB, percentile, report } from "../report";
 
 const USAGE = `usage: npx tsx bench/clicks/run.ts [--seconds <n>] [--connections <n>]
@@ -37,23 +38,8 @@ try {
   exitOnUsageError(err);
 }
 
-const ROOT = join(__dirname, "..", "..");
 const JWT_KEYS = "bench:bench-jwt-secret-0123456789abcdef";
 const UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36";
-
-async function waitReady(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (
-      (await fetch(url).then(
-        (r) => r.status,
-        () => 0,
-      )) === 200
-    )
-      return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${url} never became ready`);
-}
 
 /** Each side's time is split into this many windows, alternated (bare, influencer, bare, ...), so
  * a slow spell of this shared machine weighs on both sides alike instead of on one. */
@@ -131,8 +117,7 @@ function line(name: string, r: Run): string {
 }
 
 async function main(): Promise<void> {
-  const build = spawnSync(process.execPath, ["scripts/build.mjs", "influencer"], { cwd: ROOT, encoding: "utf8" });
-  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+  buildBundles("influencer");
   const db = await createTestDatabase("bench_clicks");
   const prefix = `twist-bench:clicks:${process.pid}:`;
   const children: ChildProcess[] = [];

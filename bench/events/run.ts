@@ -22,6 +22,7 @@ import { TEST_REDIS_URL, deleteRedisPrefix } from "../../test/support/redis";
 import { freePort } from "../../test/support/ports";
 import { parseCommandLine, usageError } from "../../scripts/lib/cli";
 import { peakRssMiB, percentile, report } from "../report";
+import { buildBundles, ROOT } from "../lib/service";
 
 const USAGE = `usage: npx tsx bench/events/run.ts [--sockets <n>] [--events <n>] [--batch <n>]
   --sockets  concurrent sockets on one instance, one wallet each (default 5000)
@@ -43,7 +44,6 @@ const EVENTS = int("events", values.events, 20_000);
 const BATCH = int("batch", values.batch, 200);
 const PUBLISHERS = int("publishers", values.publishers, 4);
 
-const ROOT = join(__dirname, "..", "..");
 const JWT_KEYS = "bench:bench-jwt-secret-0123456789abcdef";
 const rssMiB = (pid: number) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
 
@@ -106,8 +106,7 @@ async function closeFleet(fleet: Fleet): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const build = spawnSync(process.execPath, ["scripts/build.mjs", "influencer"], { cwd: ROOT, encoding: "utf8" });
-  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+  buildBundles("influencer");
   const db = await createTestDatabase("bench_events");
   const prefix = `twist-bench:events:${process.pid}:`;
   const children: ChildProcess[] = [];

@@ -5,18 +5,26 @@
 //   - stakes through POST /api/v1/pools/:id/stake to one pool, and spread over 100 pools;
 //   - transfers straight through the ledger module (distinct wallets);
 // each printed as a ratio to pgbench's tps, then one commission distributed to --stakers stakers.
-// The app runs in this process (real Postgres and Redis, its own database and key prefix, removed
-// at the end); every request started is awaited before a figure is taken.
+// The HTTP paths are served by the production bundle (dist/influencer/main.js) in its own process,
+// as pgbench's client and server are two processes: the load generator here never shares the
+// server's event loop. This process seeds, runs the ledger module path and the distribution (real
+// Postgres and Redis, its own database and key prefix, removed at the end); every request started
+// is awaited before a figure is taken. Each path first runs
+// unmeasured for WARM_UP_SECONDS (JIT, connection pool, the credit path's recipients created),
+// as the other benches warm up before they measure.
 //   npx tsx bench/ledger/run.ts [--seconds 10] [--concurrency 8,32] [--stakers 10000]
+import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
+import { once } from "node:events";
+import { join } from "node:path";
 import bs58 from "bs58";
 import { signIdentityToken } from "@twist/shared/jwt";
 import { createLogger } from "@twist/shared/logger";
 import { signedHeaders } from "@twist/shared/signed-request";
 import type { RewardMessageV1 } from "@twist/shared/messages";
-import { listen } from "@twist/service";
 import { createTestDatabase } from "../../test/support/postgres";
 import { TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../../test/support/redis";
+import { freePort } from "../../test/support/ports";
 import { createApp } from "../../runtime/influencer/src/app";
 import { loadInfluencerConfig } from "../../runtime/influencer/src/config";
 import { createSequelize } from "../../runtime/influencer/src/db";
@@ -26,10 +34,11 @@ import { exitOnUsageError, parseCommandLine, usageError } from "../../scripts/li
 import { closedLoop, integerList, type LoadResult } from "../lib/load";
 import { pgbenchSimpleUpdate } from "../lib/pgbench";
 import { runBench } from "../lib/main";
+import { buildBundles, ROOT, waitReady } from "../lib/service";
 import { peakRssMiB, report } from "../report";
 
 const USAGE = `usage: npx tsx bench/ledger/run.ts [--seconds <n>] [--concurrency <n,n,...>] [--stakers <n>]
-  --seconds      length of each measured run (default $BENCH_SECONDS or 10)
+  --seconds      length of each measured run, after 5 s of warm-up (default $BENCH_SECONDS or 10)
   --concurrency  client counts to measure every path at (default 8,32)
   --stakers      stakers of the one distributed commission (default 10000)`;
 
@@ -37,6 +46,7 @@ const SERVICE_KEY = "bench-service-key-00000000001";
 const BATCH = 100;
 const USERS = 64;
 const POOLS = 100;
+const WARM_UP_SECONDS = 5;
 
 const wallet = () => bs58.encode(randomBytes(32));
 
@@ -63,12 +73,13 @@ function options() {
 
 async function main(): Promise<void> {
   const { seconds, stakers: STAKERS, levels } = options();
+  buildBundles("influencer");
   const db = await createTestDatabase("bench_ledger");
   const prefix = testRedisPrefix("bench-ledger");
   const setup = createSequelize(db.url, { poolMax: 2 });
   await runMigrations(setup);
   await setup.close();
-  const config = loadInfluencerConfig({
+  const env = {
     LOG_LEVEL: "silent",
     DATABASE_URL: db.url,
     REDIS_URL: TEST_REDIS_URL,
@@ -81,13 +92,19 @@ async function main(): Promise<void> {
     PUBLIC_BASE_URL: "http://localhost",
     // Throughput, not abuse: the per-wallet write limit would turn most stakes into 429s.
     STAKE_LIMIT_PER_WINDOW: "1000000",
-  });
+  };
+  const config = loadInfluencerConfig(env);
   const service = createApp(config, { logger: createLogger("bench", { level: "silent" }) });
   const seq = service.context.sequelize;
   const ledger = new Ledger(seq);
-  const running = await listen(service.app, 0, "127.0.0.1");
-  const base = `http://127.0.0.1:${running.port}`;
+  const port = await freePort();
+  const api = spawn(process.execPath, [join(ROOT, "dist", "influencer", "main.js")], {
+    env: { PATH: process.env.PATH ?? "", ...env, LOG_LEVEL: "warn", PORT: String(port), METRICS_PORT: String(await freePort()) },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const base = `http://127.0.0.1:${port}`;
   try {
+    await waitReady(`${base}/ready`);
     // 100 influencers with a pool each; USERS funded wallets with tokens.
     const poolIds: string[] = [];
     const infIds: string[] = [];
@@ -180,7 +197,10 @@ async function main(): Promise<void> {
       // latency, which drifts within minutes here, while the paths are bound by CPU.
       const before = await pgbenchSimpleUpdate(concurrency, seconds);
       const measured = new Map<string, LoadResult>();
-      for (const p of paths) measured.set(p.name, await closedLoop({ concurrency, seconds, step: p.step }));
+      for (const p of paths) {
+        await closedLoop({ concurrency, seconds: WARM_UP_SECONDS, step: p.step });
+        measured.set(p.name, await closedLoop({ concurrency, seconds, step: p.step }));
+      }
       const after = await pgbenchSimpleUpdate(concurrency, seconds);
       const limit = { tps: (before.tps + after.tps) / 2, latencyMs: (before.latencyMs + after.latencyMs) / 2 };
       console.log(
@@ -260,7 +280,10 @@ async function main(): Promise<void> {
     );
     if (invariants.violations.length) process.exitCode = 1;
   } finally {
-    await running.close();
+    if (api.exitCode === null) {
+      api.kill("SIGTERM");
+      await once(api, "exit");
+    }
     await service.close();
     await db.drop();
     await deleteRedisPrefix(prefix);

@@ -9,8 +9,6 @@
 // balance endpoint reads, for all wallets in one query every --poll-ms.
 //   npx tsx bench/pipeline/run.ts [--seconds 60] [--search-seconds 10] [--start-rate 25] [--max-steps 5] [--lag-bound-ms 5000]
 import { randomBytes } from "node:crypto";
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import bs58 from "bs58";
 import { Client } from "pg";
 import { signIdentityToken } from "@twist/shared/jwt";
@@ -22,6 +20,7 @@ import { createTestDatabase } from "../../test/support/postgres";
 import { TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../../test/support/redis";
 import { freePort } from "../../test/support/ports";
 import { runBench } from "../lib/main";
+import { buildBundles } from "../lib/service";
 import { percentile, report } from "../report";
 
 const USAGE = `usage: npx tsx bench/pipeline/run.ts [--seconds <n>] [--search-seconds <n>] [--start-rate <n>] [--max-steps <n>] [--lag-bound-ms <n>] [--poll-ms <n>]
@@ -32,7 +31,6 @@ const USAGE = `usage: npx tsx bench/pipeline/run.ts [--seconds <n>] [--search-se
   --lag-bound-ms    p95 lag (edge 200 -> balance) above which a rate counts as unbounded (default 5000)
   --poll-ms         how often balances are read (default 100)`;
 
-const ROOT = join(__dirname, "..", "..");
 const WALLETS = 400;
 const DEVICES_PER_WALLET = 4;
 /** After sending stops, how long the last credits may take before the rest count as lost. */
@@ -100,8 +98,7 @@ interface RunResult {
 
 async function main(): Promise<void> {
   const o = options();
-  const build = spawnSync(process.execPath, ["scripts/build.mjs"], { cwd: ROOT, encoding: "utf8" });
-  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+  buildBundles();
   const db = await createTestDatabase("bench_pipeline");
   const prefix = testRedisPrefix("bench-pipeline");
   const [edgePort, authPort, influencerPort] = [await freePort(), await freePort(), await freePort()];

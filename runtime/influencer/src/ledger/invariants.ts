@@ -49,5 +49,12 @@ export async function checkLedgerInvariants(sequelize: Sequelize): Promise<Invar
   for (const r of drifted) violations.push(`account ${r.key} balance differs from its transfers`);
   for (const r of orphans) violations.push(`transfer ${r.id} names an account that does not exist`);
   for (const r of shards) violations.push(`pool stake shard ${r.shard} differs from its stake accounts`);
-  return { sum, negativeUserAccounts: negative.map((r) => r.key), driftedAccounts: drifted.map((r) => r.key), orphanTransfers: orphans.map((r) => r.id), driftedPoolShards: shards.map((r) => r.shard), violations };
+  return {
+    sum,
+    negativeUserAccounts: negative.map((r) => r.key),
+    driftedAccounts: drifted.map((r) => r.key),
+    orphanTransfers: orphans.map((r) => r.id),
+    driftedPoolShards: shards.map((r) => r.shard),
+    violations,
+  };
 }
