@@ -103,10 +103,10 @@ describe("strict command lines: bench/run and every bench/<name>/run.ts", functi
       expect(result.code, code).to.equal(97);
       expect(result.stderr, code).to.match(/^tripwire: (TCP connection|listening socket|child process)/);
     }
-    // A bench given valid flags starts: the tripwire stops it at its first step, creating its database.
+    // A bench given valid flags starts: the tripwire stops it at its first step, building its bundle.
     const started = await run(process.execPath, ["--import", "tsx", "bench/ledger/run.ts", "--seconds", "1"], TRIPWIRE);
     expect(started.code, started.stderr).to.equal(97);
-    expect(started.stderr).to.include("tripwire: TCP connection");
+    expect(started.stderr).to.include("tripwire: child process");
   });
 
   for (const { label, usage, command, args } of BENCH_COMMANDS) {
