@@ -11,7 +11,7 @@ import { createIdentityMiddlewares, IdentityStore, type IdentityMiddlewares } fr
 import { createMailer, type Mailer } from "./mail";
 import type { OnCommissionBooked } from "./conversions/types";
 import { ClickRecorder } from "./clicks/recorder";
-import { clicksRouter } from "./clicks/router";
+import { clickRedirect } from "./clicks/redirect";
 import { conversionsRouter } from "./conversions/router";
 import { ConversionService } from "./conversions/service";
 import { EventsGateway } from "./events/gateway";
@@ -67,8 +67,8 @@ export type FeatureRouter = (ctx: AppContext) => Router;
 
 /**
  * Mounted in this order. write-limits comes first (it limits the writes of the routers after it, per
- * wallet); each router owns its paths, so the order among the others does not matter. The clicks
- * router is the one feature router mounted apart, ahead of them all (leanRoutes in createApp).
+ * wallet); each router owns its paths, so the order among the others does not matter. The click
+ * redirect is not among them: it is a front route, served ahead of Express (frontRoutes in createApp).
  */
 const FEATURE_ROUTERS: readonly FeatureRouter[] = [
   writeLimitsRouter,
@@ -115,7 +115,7 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
   // The ledger distributes booked commissions unless the caller brings its own handler.
   const onCommissionBooked = deps.onCommissionBooked ?? money.onCommissionBooked;
 
-  // Built in the leanRoutes callback below (it needs the metrics registry), which runs synchronously first.
+  // Built in the frontRoutes callback below (it needs the metrics registry), which runs synchronously first.
   let context!: AppContext;
   let events!: EventsGateway;
   const { app } = createServiceApp({
@@ -126,7 +126,7 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
       postgres: () => sequelize.query("SELECT 1"),
       redis: () => redis.ping(),
     },
-    leanRoutes: (app, obs) => {
+    frontRoutes: (obs) => {
       const recorder = new ClickRecorder(redis, sequelize, logger, obs.registry, { admitRedis: clickRedis });
       const links = new LinkService({
         sequelize,
@@ -147,8 +147,8 @@ export function createApp(config: InfluencerConfig, deps: AppDeps = {}): Influen
         onCommissionBooked,
       });
       context = { config, logger, sequelize, redis, identity, identityStore, mailer, now, obs, recorder, links, conversions, money, onCommissionBooked };
-      // The redirect: ahead of helmet, the docs, the body parser and every feature router (docs/influencer.md).
-      app.use(clicksRouter(context));
+      // The redirect: served ahead of Express itself (docs/influencer.md).
+      return [clickRedirect(context)];
     },
     routes: (app, obs) => {
       for (const router of FEATURE_ROUTERS) app.use(router(context));

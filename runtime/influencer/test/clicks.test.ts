@@ -9,7 +9,7 @@ import { createLogger } from "@twist/shared/logger";
 import { Registry } from "prom-client";
 import { TEST_REDIS_URL } from "../../../test/support/redis";
 import { CLICK_STREAM, ClickRecorder } from "../src/clicks/recorder";
-import { redirectTarget } from "../src/clicks/router";
+import { redirectTarget } from "../src/clicks/redirect";
 import { BROWSER, click, countRows, countRowsAt, expectEnvelope, newInfluencer, newLink, startHarness, type Harness } from "./harness";
 
 describe("influencer: clicks", () => {

@@ -8,6 +8,7 @@ import { type ApiDocs, apiDocsRouter } from "./api-docs";
 import { jsonBody } from "./body";
 import { requestContext } from "./context";
 import { errorHandler, notFoundHandler } from "./errors";
+import { type FrontRoute, serveFrontRoutes } from "./front-routes";
 import { observability, type Observability, type ReadinessCheck } from "./observability";
 import { withRequestSchemas } from "./openapi-requests";
 
@@ -25,11 +26,11 @@ export interface ServiceAppOptions {
   /** Mounts the service's routes; runs after the body parser, before the 404 and error handlers. */
   routes: (app: Express, obs: Observability) => void;
   /**
-   * Mounts hot routes that answer no document of their own (the click redirect): ahead of helmet,
-   * the API docs and the body parser, whose work a 302 does not need, but after the request id, the
-   * access log and the HTTP metrics, which it keeps. Their errors reach the same error handler.
+   * Hot GET routes that answer no document of their own (the click redirect), served ahead of
+   * Express (front-routes.ts): they keep the request id, the access log, the HTTP metrics and the
+   * error envelope, and skip the rest. Called first, with the metrics registry.
    */
-  leanRoutes?: (app: Express, obs: Observability) => void;
+  frontRoutes?: (obs: Observability) => FrontRoute[];
 }
 
 const metricsApps = new WeakMap<Express, Express>();
@@ -55,10 +56,10 @@ export function createServiceApp(options: ServiceAppOptions): { app: Express; ob
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
-  app.use(requestContext(options.logger));
   const obs = observability(options.service, options.readiness);
+  serveFrontRoutes(app, options.frontRoutes?.(obs) ?? [], { logger: options.logger, obs });
+  app.use(requestContext(options.logger));
   app.use(obs.httpMetrics);
-  options.leanRoutes?.(app, obs);
   app.use(helmet());
   // Nothing a service answers is cacheable unless its route says so (public pool search does):
   // authenticated JSON, errors and health must never sit in a shared cache.

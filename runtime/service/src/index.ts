@@ -1,11 +1,12 @@
 export { createServiceApp, metricsAppOf, type ServiceAppOptions } from "./app";
 export { API_DOCS_FILES, apiDocsRouter, loadApiDocs, type ApiDocs } from "./api-docs";
-export { requestContext } from "./context";
+export { beginRequest, requestContext, type ContextRequest } from "./context";
+export { frontRoutesOf, type FrontRequest, type FrontRoute } from "./front-routes";
 export { jsonBody } from "./body";
 export { validate, validateRequest, type RequestSchemas } from "./validate";
 export { mountedRoutes, withRequestSchemas, type MountedRoute, type OpenApiDocument } from "./openapi-requests";
 export { jsonSchemaOf } from "./json-schema";
-export { errorHandler, notFoundHandler } from "./errors";
+export { errorHandler, notFoundHandler, sendError } from "./errors";
 export { observability, withTimeout, type Observability, type ReadinessCheck } from "./observability";
 export { createRedis, redisOp } from "./redis";
 export { applyRateLimit, enforceRateLimit, hitRateLimit, RATE_LIMIT_LUA, rateLimit, rateLimitKey, rateLimitResult, type RateLimitRule, type RateLimitResult } from "./rate-limit";

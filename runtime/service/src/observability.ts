@@ -1,5 +1,6 @@
 // GET /health (process up), GET /ready (every dependency answers, else 503), the HTTP metrics, and
 // the Prometheus handler for GET /metrics, which the frame serves on the private metrics app only.
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { Router, type NextFunction, type Request, type Response } from "express";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { unavailable } from "@twist/shared/errors";
@@ -10,6 +11,8 @@ export interface Observability {
   registry: Registry;
   /** Records request count and latency by route pattern (never the raw path: ids would explode cardinality). */
   httpMetrics: (req: Request, res: Response, next: NextFunction) => void;
+  /** httpMetrics for a request Express never sees (a front route), under its route pattern. */
+  track: (req: IncomingMessage, res: ServerResponse, route: string) => void;
   routes: Router;
   /** GET /metrics: Prometheus text of this service's registry. */
   metrics: (req: Request, res: Response) => Promise<void>;
@@ -51,15 +54,20 @@ export function observability(service: string, checks: Record<string, ReadinessC
     },
   });
 
-  const httpMetrics = (req: Request, res: Response, next: NextFunction) => {
+  /** Counts the request and its latency once answered, under the route routeOf names then. */
+  const observe = (req: IncomingMessage, res: ServerResponse, routeOf: () => string) => {
     const end = latency.startTimer();
     res.on("finish", () => {
-      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : "unmatched";
+      const route = routeOf();
       requests.inc({ method: req.method, route, status: String(res.statusCode) });
       end({ method: req.method, route });
     });
+  };
+  const httpMetrics = (req: Request, res: Response, next: NextFunction) => {
+    observe(req, res, () => (req.route?.path ? `${req.baseUrl}${req.route.path}` : "unmatched"));
     next();
   };
+  const track = (req: IncomingMessage, res: ServerResponse, route: string) => observe(req, res, () => route);
 
   const routes = Router();
   routes.get("/health", (_req, res) => {
@@ -75,7 +83,7 @@ export function observability(service: string, checks: Record<string, ReadinessC
     res.setHeader("Content-Type", registry.contentType);
     res.send(await registry.metrics());
   };
-  return { registry, httpMetrics, routes, metrics };
+  return { registry, httpMetrics, track, routes, metrics };
 }
 
 /** Rejects when `promise` takes longer than `ms` (a dependency that hangs instead of failing). */

@@ -6,6 +6,7 @@
 import type { Express } from "express";
 import type Joi from "joi";
 import { type JsonSchema, jsonSchemaOf } from "./json-schema";
+import { frontRoutesOf } from "./front-routes";
 import type { RequestSchemas } from "./validate";
 
 interface Layer {
@@ -21,10 +22,13 @@ export interface MountedRoute {
   schemas?: RequestSchemas;
 }
 
+/** /links/{code} for Express's /links/:code. */
+const openApiPath = (expressPath: string) => expressPath.replace(/:(\w+)/g, "{$1}");
+
 function walk(stack: Layer[]): MountedRoute[] {
   return stack.flatMap((layer) => {
     if (!layer.route) return layer.handle?.stack ? walk(layer.handle.stack) : [];
-    const path = layer.route.path.replace(/:(\w+)/g, "{$1}");
+    const path = openApiPath(layer.route.path);
     const schemas = layer.route.stack.map((l) => (l.handle as { requestSchemas?: RequestSchemas }).requestSchemas).find(Boolean);
     return Object.entries(layer.route.methods)
       .filter(([method, on]) => on && method !== "_all")
@@ -32,9 +36,10 @@ function walk(stack: Layer[]): MountedRoute[] {
   });
 }
 
-/** Every route an Express 5 app mounts (its routers mounted at /), with its request schemas. */
+/** Every route an Express 5 app mounts (its routers mounted at /) and serves ahead (front routes), with its request schemas. */
 export function mountedRoutes(app: Express): MountedRoute[] {
-  return walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
+  const front = frontRoutesOf(app).map((route) => ({ method: "GET", path: openApiPath(route.path) }));
+  return [...front, ...walk((app as unknown as { router: { stack: Layer[] } }).router.stack)];
 }
 
 interface Parameter {

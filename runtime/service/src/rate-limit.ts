@@ -1,5 +1,6 @@
 // Fixed-window rate limits in Redis (one atomic INCR+PEXPIRE script), shared by every replica.
 // Redis down means 503, never "allow": a limiter that fails open is no limiter.
+import type { ServerResponse } from "node:http";
 import type { NextFunction, Request, Response } from "express";
 import type Redis from "ioredis";
 import { rateLimited, secondsToWait } from "@twist/shared/errors";
@@ -57,12 +58,12 @@ export function rateLimitResult(rule: RateLimitRule, count: number, ttl: number)
  * Sets X-RateLimit-* headers and throws 429 (with Retry-After) when the subject is over the limit.
  * When a request passes several limits, the headers describe the tightest one (least remaining).
  */
-export async function enforceRateLimit(redis: Redis, rule: RateLimitRule, subject: string, res: Response): Promise<void> {
+export async function enforceRateLimit(redis: Redis, rule: RateLimitRule, subject: string, res: ServerResponse): Promise<void> {
   applyRateLimit(res, rule, await hitRateLimit(redis, rule, subject));
 }
 
 /** The headers and the 429 of enforceRateLimit, for a result counted elsewhere (rateLimitResult). */
-export function applyRateLimit(res: Response, rule: RateLimitRule, result: RateLimitResult): void {
+export function applyRateLimit(res: ServerResponse, rule: RateLimitRule, result: RateLimitResult): void {
   const shown = res.getHeader("X-RateLimit-Remaining");
   if (shown === undefined || result.remaining < Number(shown)) {
     res.setHeader("X-RateLimit-Limit", String(result.limit));

@@ -26,12 +26,6 @@ describe("service kit", () => {
     logger: silent,
     readiness: { redis: () => redis.ping() },
     bodyLimitBytes: 1024,
-    leanRoutes: (a) => {
-      a.get("/go/:to", (req, res) => {
-        if (req.params.to === "nowhere") throw new ApiError("NOT_FOUND", "no such place");
-        res.location(`https://example.com/${req.params.to}`).status(302).end();
-      });
-    },
     routes: (a) => {
       a.post("/echo", (req, res) => {
         const body = validate(Joi.object({ name: Joi.string().max(10).required(), n: Joi.number().integer().min(0) }), req.body);
@@ -175,22 +169,6 @@ describe("service kit", () => {
     expect((await request(deadApp).get("/limited")).status).to.equal(503);
     expect((await request(app).get("/down")).status).to.equal(503);
     expect((await request(app).get("/ready")).body).to.deep.equal({ status: "ready", checks: { redis: "ok" } });
-  });
-
-  it("lean routes skip helmet and the body parser but keep the request id, the metrics and the error envelope", async () => {
-    const go = await request(app).get("/go/shop").set("X-Request-Id", "lean-1");
-    expect(go.status).to.equal(302);
-    expect(go.headers.location).to.equal("https://example.com/shop");
-    expect(go.headers["x-request-id"]).to.equal("lean-1");
-    expect(go.headers["content-security-policy"]).to.equal(undefined);
-    // Every other route still gets helmet's headers.
-    expect((await request(app).get("/health")).headers["content-security-policy"]).to.be.a("string");
-    const missing = await request(app).get("/go/nowhere").set("X-Request-Id", "lean-2");
-    expect(missing.status).to.equal(404);
-    expect(missing.body).to.deep.equal({ error: { code: "NOT_FOUND", message: "no such place", requestId: "lean-2" } });
-    const metrics = (await request(metricsAppOf(app)).get("/metrics")).text;
-    expect(metrics).to.match(/http_requests_total\{method="GET",route="\/go\/:to",status="302",service="kit"\} 1\n/);
-    expect(metrics).to.match(/http_requests_total\{method="GET",route="\/go\/:to",status="404",service="kit"\} 1\n/);
   });
 
   it("serves Prometheus metrics labelled by route pattern, on the private metrics app only", async () => {

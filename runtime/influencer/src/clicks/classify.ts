@@ -2,7 +2,7 @@
 // link-preview fetchers (chat apps and social networks unfurling a URL), browser prefetches, and
 // visitors who send a no-track signal (`DNT: 1` or `Sec-GPC: 1`). Bots are the maintained `isbot`
 // list; previews are checked first so they keep their own reason.
-import type { Request } from "express";
+import type { IncomingMessage } from "node:http";
 import { isbot } from "isbot";
 
 export type NotCountedReason = "head" | "bot" | "preview" | "prefetch" | "no-track";
@@ -24,12 +24,13 @@ function agentReason(ua: string): "bot" | "preview" | null {
   return verdict;
 }
 
-export function notCountedReason(req: Request): NotCountedReason | null {
+export function notCountedReason(req: Pick<IncomingMessage, "method" | "headers">): NotCountedReason | null {
   if (req.method === "HEAD") return "head";
-  const agent = agentReason(req.get("user-agent") ?? "");
+  const h = req.headers;
+  const agent = agentReason(h["user-agent"] ?? "");
   if (agent) return agent;
-  const purpose = `${req.get("sec-purpose") ?? ""} ${req.get("purpose") ?? ""} ${req.get("x-purpose") ?? ""} ${req.get("x-moz") ?? ""}`;
+  const purpose = `${h["sec-purpose"] ?? ""} ${h.purpose ?? ""} ${h["x-purpose"] ?? ""} ${h["x-moz"] ?? ""}`;
   if (/prefetch|preview/i.test(purpose)) return "prefetch";
-  if (req.get("dnt") === "1" || req.get("sec-gpc") === "1") return "no-track";
+  if (h.dnt === "1" || h["sec-gpc"] === "1") return "no-track";
   return null;
 }

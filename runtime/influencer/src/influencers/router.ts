@@ -2,7 +2,7 @@
 import { Router } from "express";
 import { clientIp, rateLimit, validateRequest } from "@twist/service";
 import type { AppContext } from "../app";
-import { saltedHash } from "../clicks/router";
+import { saltedHash } from "../clicks/redirect";
 import { identityOf, influencerIdOf } from "../identity";
 import { registerBody, updateBody, usernameParams, verifyEmailBody, type RegisterInput } from "./schemas";
 import { InfluencerService } from "./service";
