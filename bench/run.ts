@@ -60,7 +60,9 @@ const main = async () => {
 
 Written by \`bench/run\` on ${new Date().toISOString().slice(0, 10)}: every figure below comes from one run of the
 benchmarks on one machine, local loopback only. They are local figures, not edge or production
-numbers: the load generator shares the machine's cores with the system under test.
+numbers: the load generator shares the machine's cores with the system under test, so it is kept
+cheap: autocannon (clicks, edge), or node:http on keep-alive connections (\`bench/lib/http\`: fetch
+cost 5-8 times the CPU per request).
 
 Machine: ${machine}.
 Peak RSS is the resident memory high-water mark of the system under test: the service process
@@ -80,7 +82,8 @@ Re-run with \`bench/run\` (all) or \`bench/run edge auth\` (some). Each benchmar
 - \`bench/backup\`: Postgres backup (pg_dump, AES-256-GCM, S3 upload to s3rver) and restore + verification, for API-seeded data and with 1,000,000 ledger transfers, next to plain pg_dump/pg_restore.
 - \`bench/auth\`: sign-ins (nonce + ed25519-signed verify) against the auth bundle, and raw ed25519
   verifications per second of node:crypto and tweetnacl in the same process.
-- \`bench/clicks\`: \`GET /l/:code\` redirects with every request a new visitor (a counted click),
+- \`bench/clicks\`: \`GET /l/:code\` redirects (a front route, answered ahead of Express:
+  docs/influencer.md) with every request a new visitor (a counted click),
   next to a bare Express 302 (three alternated windows each, so a slow spell weighs on both), the
   server's CPU per request, and the clicks recorded in Postgres against those accepted.
 - \`bench/events\`: \`GET /api/v1/events\` on the influencer bundle (one instance): 5,000 authenticated

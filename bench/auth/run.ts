@@ -3,7 +3,8 @@
 // sign, POST /auth/verify) from a bounded concurrent loop, and prints sign-ins/s with p50/p95/p99
 // next to the raw ed25519 verifications/s of node:crypto and tweetnacl measured in the same run.
 //   npx tsx bench/auth/run.ts [--seconds 10] [--concurrency 8]
-// The client signs with node:crypto (tens of microseconds) so it is not the bottleneck. Bounded in
+// The client signs with node:crypto (tens of microseconds) and sends on node:http keep-alive
+// connections (bench/lib/http), so it is not the bottleneck. Bounded in
 // time; deletes its Redis keys and stops the service whatever happens.
 import { spawn } from "node:child_process";
 import { generateKeyPairSync, sign, type KeyObject } from "node:crypto";
@@ -16,6 +17,7 @@ import { TEST_REDIS_URL, deleteRedisPrefix } from "../../test/support/redis";
 import { peakRssMiB, percentile, report } from "../report";
 import { freePort } from "../../test/support/ports";
 import { exitOnUsageError, parseCommandLine, usageError } from "../../scripts/lib/cli";
+import { send } from "../lib/http";
 import { runBench } from "../lib/main";
 import { buildBundles, ROOT, waitReady } from "../lib/service";
 
@@ -103,15 +105,15 @@ async function main(): Promise<void> {
     await waitReady(`${base}/ready`);
 
     const wallets = Array.from({ length: WALLETS }, wallet);
-    const post = (path: string, body: unknown) => fetch(`${base}${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    const post = (path: string, body: unknown) => send(`${base}${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
     const signIn = async (w: Wallet) => {
       const nonce = await post("/auth/nonce", { walletAddress: w.address });
       if (nonce.status !== 200) throw new Error(`nonce ${nonce.status}`);
-      const { message } = (await nonce.json()) as { message: string };
+      const { message } = JSON.parse(nonce.text) as { message: string };
       const signature = sign(null, Buffer.from(message, "utf8"), w.privateKey).toString("base64");
       const verified = await post("/auth/verify", { walletAddress: w.address, message, signature });
       if (verified.status !== 200) throw new Error(`verify ${verified.status}`);
-      await verified.json();
+      JSON.parse(verified.text);
     };
 
     const load = async (ms: number, record: boolean) => {

@@ -7,7 +7,8 @@
 // each printed as a ratio to pgbench's tps, then one commission distributed to --stakers stakers.
 // The HTTP paths are served by the production bundle (dist/influencer/main.js) in its own process,
 // as pgbench's client and server are two processes: the load generator here never shares the
-// server's event loop. This process seeds, runs the ledger module path and the distribution (real
+// server's event loop, and sends on node:http keep-alive connections (bench/lib/http: fetch cost
+// the shared cores several times the CPU). This process seeds, runs the ledger module path and the distribution (real
 // Postgres and Redis, its own database and key prefix, removed at the end); every request started
 // is awaited before a figure is taken. Each path first runs
 // unmeasured for WARM_UP_SECONDS (JIT, connection pool, the credit path's recipients created),
@@ -31,6 +32,7 @@ import { createSequelize } from "../../runtime/influencer/src/db";
 import { runMigrations } from "../../runtime/influencer/src/migrations";
 import { account, checkLedgerInvariants, Ledger, type TransferInput } from "../../runtime/influencer/src/ledger";
 import { exitOnUsageError, parseCommandLine, usageError } from "../../scripts/lib/cli";
+import { send } from "../lib/http";
 import { closedLoop, integerList, type LoadResult } from "../lib/load";
 import { pgbenchSimpleUpdate } from "../lib/pgbench";
 import { runBench } from "../lib/main";
@@ -148,13 +150,13 @@ async function main(): Promise<void> {
         receivedAt: now,
       }));
       const raw = JSON.stringify({ messages });
-      const res = await fetch(`${base}/internal/v1/rewards`, {
+      const res = await send(`${base}/internal/v1/rewards`, {
         method: "POST",
         headers: { ...(await signedHeaders("POST", "/internal/v1/rewards", raw, SERVICE_KEY)), "content-type": "application/json" },
         body: raw,
       });
       if (res.status !== 200) throw new Error(`rewards answered ${res.status}`);
-      const { results } = (await res.json()) as { results: { status: string }[] };
+      const { results } = JSON.parse(res.text) as { results: { status: string }[] };
       const credited = results.filter((r) => r.status === "credited").length;
       if (credited !== BATCH) throw new Error(`only ${credited} of ${BATCH} credited`);
       return credited;
@@ -163,13 +165,12 @@ async function main(): Promise<void> {
       (poolOf: (worker: number) => string) =>
       async (worker: number, n: number): Promise<number> => {
         const u = users[(worker + n * 7) % users.length]!;
-        const res = await fetch(`${base}/api/v1/pools/${poolOf(worker)}/stake`, {
+        const res = await send(`${base}/api/v1/pools/${poolOf(worker)}/stake`, {
           method: "POST",
           headers: { "content-type": "application/json", authorization: `Bearer ${u.token}`, "idempotency-key": `bench-${randomUUID()}` },
           body: JSON.stringify({ amount: "1000" }),
         });
         if (res.status !== 200) throw new Error(`stake answered ${res.status}`);
-        await res.arrayBuffer();
         return 1;
       };
     const direct = async (worker: number): Promise<number> => {

@@ -19,6 +19,7 @@ import { exitOnUsageError, parseCommandLine, usageError } from "../../scripts/li
 import { createTestDatabase } from "../../test/support/postgres";
 import { TEST_REDIS_URL, deleteRedisPrefix, testRedisPrefix } from "../../test/support/redis";
 import { freePort } from "../../test/support/ports";
+import { send } from "../lib/http";
 import { runBench } from "../lib/main";
 import { buildBundles } from "../lib/service";
 import { percentile, report } from "../report";
@@ -129,12 +130,12 @@ async function main(): Promise<void> {
       const device = `bench-device-${w.address.slice(0, 8)}-${w.next++ % DEVICES_PER_WALLET}`;
       lastTimestamp = Math.max(Date.now() - 1000, lastTimestamp + 1); // distinct timestamps: distinct vauIds
       const body = JSON.stringify({ deviceId: device, siteId: "bench.example", timestamp: lastTimestamp, activeMs: 30_000 });
-      const res = await fetch(`${platform.urls.edge}/api/v1/vau`, {
+      const res = await send(`${platform.urls.edge}/api/v1/vau`, {
         method: "POST",
         headers: { authorization: w.auth, "content-type": "application/json", ...(await signedHeaders("POST", "/api/v1/vau", body, vauKey)) },
         body,
       });
-      const answer = (await res.json()) as { earned?: string };
+      const answer = JSON.parse(res.text) as { earned?: string };
       if (res.status !== 200) {
         counters.rejected++;
         counters.firstRejection ??= `${res.status} ${JSON.stringify(answer).slice(0, 160)}`;
